@@ -1,0 +1,12 @@
+-- MariaDB accounts for mailadmin, rendered from deploy/mariadb/accounts.sql.  Least privilege:
+-- the panel reads and writes its database; Postfix may SELECT only the columns its maps use
+-- (never the password column); Dovecot may SELECT the tables it reads.  Run after migrate:
+-- column grants need the tables to exist.
+CREATE DATABASE IF NOT EXISTS `{{ db.name }}` CHARACTER SET utf8mb4 COLLATE {{ db.collation }};
+CREATE USER IF NOT EXISTS '{{ db.panel_user }}'@'{{ db.client_host }}' IDENTIFIED BY '{{ db.panel_password }}';
+ALTER USER '{{ db.panel_user }}'@'{{ db.client_host }}' IDENTIFIED BY '{{ db.panel_password }}';
+GRANT ALL PRIVILEGES ON `{{ db.name }}`.* TO '{{ db.panel_user }}'@'{{ db.client_host }}';
+CREATE USER IF NOT EXISTS '{{ db.postfix_user }}'@'{{ db.client_host }}' IDENTIFIED BY '{{ db.postfix_password }}';
+ALTER USER '{{ db.postfix_user }}'@'{{ db.client_host }}' IDENTIFIED BY '{{ db.postfix_password }}';
+CREATE USER IF NOT EXISTS '{{ db.dovecot_user }}'@'{{ db.client_host }}' IDENTIFIED BY '{{ db.dovecot_password }}';
+ALTER USER '{{ db.dovecot_user }}'@'{{ db.client_host }}' IDENTIFIED BY '{{ db.dovecot_password }}';

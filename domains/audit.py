@@ -1,0 +1,37 @@
+"""Who made a change, and the audit row each service writes in the change's own transaction."""
+from dataclasses import dataclass, field
+
+from domains.models import AuditEntry
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person or program behind a change: a panel user, an API key or a command."""
+
+    label: str
+    user: object = field(default=None, compare=False)
+    ip: str | None = None
+
+    @classmethod
+    def command(cls, name: str) -> "Actor":
+        return cls(label=f"command:{name}")
+
+    @classmethod
+    def for_user(cls, user, ip: str | None = None) -> "Actor":
+        return cls(label=user.get_username(), user=user, ip=ip)
+
+
+def record(actor: Actor, action: str, *, obj, domain_name: str, before=None, after=None) -> AuditEntry:
+    return AuditEntry.objects.create(
+        actor=actor.user, actor_label=actor.label[:255], source_ip=actor.ip, action=action,
+        domain_name=domain_name, object_repr=str(obj)[:255], before=before, after=after,
+    )
+
+
+def snapshot(instance, fields) -> dict:
+    """The audited fields of a row, as JSON-ready values (never a password hash)."""
+    values = {}
+    for name in fields:
+        value = getattr(instance, name)
+        values[name] = value if isinstance(value, (bool, int, str, type(None))) else str(value)
+    return values

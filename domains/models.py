@@ -1,0 +1,114 @@
+"""The ISPmail tables, under their tutorial names, so that the tutorial's own Postfix and
+Dovecot queries keep working against a database the panel manages.
+
+Columns added by the panel all have a database-level default, so the tutorial's
+hand-written INSERTs still succeed.  Foreign keys cascade in the database itself
+(see the initial migration): deleting a domain row in SQL removes its users and aliases.
+Addresses are stored in the canonical form of domains/addresses.py.
+"""
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Now
+from django.utils import timezone
+
+from domains.addresses import display_domain
+
+ADDRESS_COLLATION = settings.ADDRESS_COLLATION
+
+
+class Timestamped(models.Model):
+    created = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
+    updated = models.DateTimeField(auto_now=True, db_default=Now(), editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class SpamThresholdField(models.DecimalField):
+    """A SpamAssassin score threshold with one decimal, as SpamAssassin prints scores."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_digits", 4)
+        kwargs.setdefault("decimal_places", 1)
+        kwargs.setdefault("null", True)
+        kwargs.setdefault("blank", True)
+        super().__init__(*args, **kwargs)
+
+
+class Domain(Timestamped):
+    id = models.AutoField(primary_key=True)
+    name = models.CharField(max_length=253, unique=True, db_collation=ADDRESS_COLLATION)
+    description = models.CharField(max_length=255, blank=True, default="", db_default="")
+    active = models.BooleanField(default=True, db_default=True)
+    max_mailboxes = models.PositiveIntegerField(default=0, db_default=0, help_text="0 = no limit")
+    max_aliases = models.PositiveIntegerField(default=0, db_default=0, help_text="0 = no limit")
+    default_quota = models.PositiveBigIntegerField(default=0, db_default=0, help_text="bytes; 0 = unlimited")
+    max_quota = models.PositiveBigIntegerField(
+        default=0, db_default=0, help_text="largest quota of one mailbox, bytes; 0 = no limit"
+    )
+    spam_threshold = SpamThresholdField(help_text="empty = the global default")
+
+    class Meta:
+        db_table = "virtual_domains"
+        ordering = ["name"]
+
+    def __str__(self):
+        return display_domain(self.name)
+
+
+class Mailbox(Timestamped):
+    id = models.AutoField(primary_key=True)
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, db_constraint=False, related_name="mailboxes")
+    password = models.CharField(max_length=255)
+    email = models.CharField(max_length=254, unique=True, db_collation=ADDRESS_COLLATION)
+    quota = models.PositiveBigIntegerField(default=0, db_default=0, help_text="bytes; 0 = unlimited")
+    active = models.BooleanField(default=True, db_default=True)
+    display_name = models.CharField(max_length=255, blank=True, default="", db_default="")
+    spam_threshold = SpamThresholdField(help_text="empty = the domain's threshold")
+
+    class Meta:
+        db_table = "virtual_users"
+        ordering = ["email"]
+        verbose_name_plural = "mailboxes"
+
+    def __str__(self):
+        return self.email
+
+
+class Alias(Timestamped):
+    id = models.AutoField(primary_key=True)
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, db_constraint=False, related_name="aliases")
+    source = models.CharField(max_length=254, db_collation=ADDRESS_COLLATION)
+    destination = models.CharField(max_length=254, db_collation=ADDRESS_COLLATION)
+
+    class Meta:
+        db_table = "virtual_aliases"
+        ordering = ["source", "destination"]
+        verbose_name_plural = "aliases"
+        constraints = [
+            models.UniqueConstraint(fields=["source", "destination"], name="virtual_aliases_source_destination"),
+        ]
+
+    def __str__(self):
+        return f"{self.source} → {self.destination}"
+
+
+class AuditEntry(models.Model):
+    """Who changed what, when and from where; written in the same transaction as the change."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    actor_label = models.CharField(max_length=255)
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    action = models.CharField(max_length=64)
+    domain_name = models.CharField(max_length=253, blank=True, db_index=True)
+    object_repr = models.CharField(max_length=255)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        db_table = "mailadmin_audit"
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"

@@ -1,0 +1,104 @@
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from domains import passwords
+from domains.addresses import normalize_local_part, normalize_mailbox_address
+from domains.audit import Actor, record, snapshot
+from domains.errors import LimitReached
+from domains.models import Domain, Mailbox
+from domains.password_policy import validate_new_password
+from domains.services.common import clean_byte_count, clean_spam_threshold, unique_or_conflict
+
+AUDITED = ("email", "quota", "active", "display_name", "spam_threshold")
+EDITABLE = frozenset(AUDITED) - {"email"}
+
+
+def _locked_domain(domain: Domain) -> Domain:
+    """The domain row, locked for this transaction, so that limits hold under concurrency."""
+    return Domain.objects.select_for_update().get(pk=domain.pk)
+
+
+def _check_quota(domain: Domain, quota: int):
+    if domain.max_quota and (quota == 0 or quota > domain.max_quota):
+        raise LimitReached("The quota must be set and at most %(max)d bytes in %(domain)s.",
+                           code="quota_limit", params={"max": domain.max_quota, "domain": domain.name})
+
+
+def _password_hash(*, address: str, password: str | None, password_hash: str | None) -> str:
+    if (password is None) == (password_hash is None):
+        raise ValidationError("Give either a password or a password hash.", code="password_required")
+    if password_hash is not None:
+        try:
+            passwords.scheme_of(password_hash)
+        except passwords.UnknownSchemeError as error:
+            raise ValidationError("The password hash has no known {SCHEME} prefix.", code="hash_scheme") from error
+        return password_hash
+    validate_new_password(password, address=address)
+    try:
+        return passwords.hash_password(password)
+    except passwords.PasswordTooLongError as error:
+        raise ValidationError(str(error), code="password_too_long") from error
+
+
+def mailbox_create(*, actor: Actor, domain: Domain, local_part: str, password: str | None = None,
+                   password_hash: str | None = None, quota: int | None = None, display_name: str = "",
+                   spam_threshold=None, active: bool = True) -> Mailbox:
+    """Creates a mailbox; give a plain `password` (checked by the policy) or a `password_hash`
+    in a {SCHEME} Dovecot verifies (from a migration)."""
+    address = normalize_mailbox_address(f"{normalize_local_part(local_part, mailbox=True)}@{domain.name}")
+    hashed = _password_hash(address=address, password=password, password_hash=password_hash)
+    threshold = clean_spam_threshold(spam_threshold)
+    with transaction.atomic():
+        domain = _locked_domain(domain)
+        quota = domain.default_quota if quota is None else clean_byte_count(quota, "The quota")
+        _check_quota(domain, quota)
+        if domain.max_mailboxes and domain.mailboxes.count() >= domain.max_mailboxes:
+            raise LimitReached("%(domain)s has reached its limit of %(max)d mailboxes.", code="mailbox_limit",
+                               params={"domain": domain.name, "max": domain.max_mailboxes})
+        mailbox = Mailbox(domain=domain, email=address, password=hashed, quota=quota, active=bool(active),
+                          display_name=display_name, spam_threshold=threshold)
+        with unique_or_conflict("The mailbox %(address)s exists already.", address=address):
+            mailbox.save(force_insert=True)
+        record(actor, "mailbox.create", obj=mailbox, domain_name=domain.name, after=snapshot(mailbox, AUDITED))
+    return mailbox
+
+
+def mailbox_update(*, actor: Actor, mailbox: Mailbox, **changes) -> Mailbox:
+    unknown = set(changes) - EDITABLE
+    if unknown:
+        raise TypeError(f"mailbox_update() got unexpected fields: {sorted(unknown)}")
+    if "spam_threshold" in changes:
+        changes["spam_threshold"] = clean_spam_threshold(changes["spam_threshold"])
+    if "quota" in changes:
+        changes["quota"] = clean_byte_count(changes["quota"], "The quota")
+    with transaction.atomic():
+        domain = _locked_domain(mailbox.domain)
+        mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+        if "quota" in changes:
+            _check_quota(domain, changes["quota"])
+        before = snapshot(mailbox, AUDITED)
+        for name, value in changes.items():
+            setattr(mailbox, name, value)
+        mailbox.save()
+        record(actor, "mailbox.update", obj=mailbox, domain_name=domain.name, before=before,
+               after=snapshot(mailbox, AUDITED))
+    return mailbox
+
+
+def mailbox_set_password(*, actor: Actor, mailbox: Mailbox, password: str) -> Mailbox:
+    hashed = _password_hash(address=mailbox.email, password=password, password_hash=None)
+    with transaction.atomic():
+        updated = Mailbox.objects.filter(pk=mailbox.pk).update(password=hashed)
+        if not updated:
+            raise Mailbox.DoesNotExist
+        record(actor, "mailbox.set_password", obj=mailbox, domain_name=mailbox.domain.name)
+    mailbox.password = hashed
+    return mailbox
+
+
+def mailbox_delete(*, actor: Actor, mailbox: Mailbox) -> None:
+    with transaction.atomic():
+        mailbox = Mailbox.objects.select_for_update().select_related("domain").get(pk=mailbox.pk)
+        record(actor, "mailbox.delete", obj=mailbox, domain_name=mailbox.domain.name,
+               before=snapshot(mailbox, AUDITED))
+        mailbox.delete()

@@ -1,0 +1,27 @@
+"""Secrets that must not live in the repository, kept in one JSON file under the var folder.
+
+Each value comes from the environment when set (production), otherwise from the file,
+where it is generated once at first start and kept from then on.
+"""
+import json
+import os
+import secrets
+from pathlib import Path
+
+NAMES = ("django_secret_key", "db_root", "db_panel", "db_postfix", "db_dovecot", "roundcube_secret")
+
+
+def load_or_create(var_dir: Path) -> dict:
+    path = var_dir / "secrets.json"
+    stored = {}
+    if path.exists():
+        stored = json.loads(path.read_text())
+    missing = [name for name in NAMES if name not in stored]
+    if missing:
+        stored.update({name: secrets.token_urlsafe(32) for name in missing})
+        var_dir.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(stored, indent=2))
+        temporary.chmod(0o600)
+        temporary.replace(path)
+    return {name: os.environ.get(f"MAILADMIN_{name.upper()}", stored[name]) for name in NAMES}

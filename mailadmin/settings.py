@@ -1,0 +1,158 @@
+"""Settings for mailadmin.
+
+Every value the panel and the bundled mail stack share (database, ports, folders, spam
+threshold, hashing scheme) is defined here once; the daemons' configurations are rendered
+from these values (see mailstack/config.py).  Values come from MAILADMIN_* environment
+variables where set.
+"""
+import os
+from decimal import Decimal
+from pathlib import Path
+
+from mailadmin.secrets import load_or_create
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name, default):
+    return os.environ.get(f"MAILADMIN_{name}", default)
+
+
+def env_bool(name, default):
+    return env(name, "1" if default else "0").lower() in ("1", "true", "yes", "on")
+
+
+VAR_DIR = Path(env("VAR_DIR", BASE_DIR / "var")).resolve()
+SECRETS = load_or_create(VAR_DIR)
+PORT_BASE = int(env("PORT_BASE", 10000))
+
+SECRET_KEY = SECRETS["django_secret_key"]
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = [host for host in env("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if host]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "crispy_forms",
+    "crispy_bootstrap5",
+    "domains",
+    "accounts",
+    "mailstack",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "mailadmin.urls"
+WSGI_APPLICATION = "mailadmin.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# The address columns use an accent-sensitive, case-insensitive collation: `User@x` and
+# `user@x` are one address (as Postfix, which lower-cases its lookup keys, sees them), while
+# `josé@x` and `jose@x` stay two different addresses.  See README, "Addresses".
+ADDRESS_COLLATION = "utf8mb4_uca1400_as_ci"
+
+DB_NAME = env("DB_NAME", "mailadmin")
+DB_HOST = env("DB_HOST", "127.0.0.1")
+DB_PORT = int(env("DB_PORT", PORT_BASE + 3306))
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.mysql",
+        "NAME": DB_NAME,
+        "USER": env("DB_USER", "mailadmin"),
+        "PASSWORD": SECRETS["db_panel"],
+        "HOST": DB_HOST,
+        "PORT": DB_PORT,
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {
+            "charset": "utf8mb4",
+            "isolation_level": "read committed",
+            "init_command": "SET sql_mode='STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'",
+        },
+        "TEST": {"CHARSET": "utf8mb4", "COLLATION": ADDRESS_COLLATION},
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+# Front-end assets come from the npm registry (package.json), installed by ./mailctl; the panel
+# serves them itself, never from a CDN.
+STATICFILES_DIRS = [("bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist")]
+
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Mailbox password hashes, written with Dovecot's {SCHEME} prefix (domains/passwords.py).
+# One of ARGON2ID (default), BLF-CRYPT, SHA512-CRYPT; a system check validates it.
+MAILADMIN_PASSWORD_SCHEME = env("PASSWORD_SCHEME", "ARGON2ID")
+
+# Spam threshold used when neither the mailbox nor its domain sets one.
+MAILADMIN_SPAM_THRESHOLD_DEFAULT = Decimal(env("SPAM_THRESHOLD_DEFAULT", "5.0"))
+
+# The bundled mail stack (mailstack/).  Ports are PORT_BASE + the standard port.
+MAILSTACK = {
+    "var_dir": VAR_DIR,
+    "hostname": env("MAIL_HOSTNAME", "mail.localhost"),
+    "mail_user": env("MAIL_USER", "vmail"),
+    "vmail_dir": Path(env("VMAIL_DIR", VAR_DIR / "vmail")),
+    "relayhost": env("RELAYHOST", ""),
+    "spam_test_rules": env_bool("SPAM_TEST_RULES", False),
+    "ports": {
+        "smtp": PORT_BASE + 25,
+        "submission": PORT_BASE + 587,
+        "lmtp": PORT_BASE + 24,
+        "imap": PORT_BASE + 143,
+        "pop3": PORT_BASE + 110,
+        "managesieve": PORT_BASE + 4190,
+        "mariadb": DB_PORT,
+        "spamd": PORT_BASE + 783,
+        "milter": PORT_BASE + 1783,
+        "auth": PORT_BASE + 3000,
+    },
+    "db_users": {"postfix": "mailpostfix", "dovecot": "maildovecot"},
+}
+
+# Shortest mailbox password the policy accepts (domains/password_policy.py).
+MAILADMIN_PASSWORD_MIN_LENGTH = int(env("PASSWORD_MIN_LENGTH", 10))

@@ -1,0 +1,136 @@
+"""The values the daemons' configurations are rendered with, taken from the Django settings.
+
+Two profiles share the templates in deploy/: "private" (the bundled stack, everything under
+the var folder on high loopback ports) and "production" (the system's Postfix and Dovecot at
+their standard paths and ports).
+"""
+import pwd
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+PRODUCTION_PORTS = {
+    "smtp": 25, "submission": 587, "lmtp": 24, "imap": 143, "pop3": 110, "managesieve": 4190,
+    "spamd": 783, "milter": 1783, "auth": 12345,
+}
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where the private stack keeps its files, all below the var folder."""
+
+    var: Path
+
+    @property
+    def run(self):
+        return self.var / "run"
+
+    @property
+    def log(self):
+        return self.var / "log"
+
+    @property
+    def etc(self):
+        return self.var / "etc"
+
+    @property
+    def mariadb_data(self):
+        return self.var / "mariadb"
+
+    @property
+    def mariadb_socket(self):
+        return self.run / "mariadb.sock"
+
+    @property
+    def postfix_config(self):
+        return self.etc / "postfix"
+
+    @property
+    def dovecot_config(self):
+        return self.etc / "dovecot"
+
+    @property
+    def spamassassin_config(self):
+        return self.etc / "spamassassin"
+
+    @property
+    def tls(self):
+        return self.var / "tls"
+
+
+def paths() -> Paths:
+    return Paths(Path(settings.MAILSTACK["var_dir"]))
+
+
+def mail_ids() -> tuple[int, int]:
+    user = pwd.getpwnam(settings.MAILSTACK["mail_user"])
+    return user.pw_uid, user.pw_gid
+
+
+def _database(stack: dict) -> dict:
+    database = settings.DATABASES["default"]
+    return {
+        "host": "127.0.0.1" if database["HOST"] in ("", "localhost") else database["HOST"],
+        "port": database["PORT"] or 3306,
+        "name": database["NAME"],
+        "collation": settings.ADDRESS_COLLATION,
+        "client_host": "127.0.0.1",
+        "panel_user": database["USER"],
+        "panel_password": database["PASSWORD"],
+        "postfix_user": stack["db_users"]["postfix"],
+        "postfix_password": settings.SECRETS["db_postfix"],
+        "dovecot_user": stack["db_users"]["dovecot"],
+        "dovecot_password": settings.SECRETS["db_dovecot"],
+    }
+
+
+def context(profile: str = "private") -> dict:
+    """Everything the templates in deploy/ refer to, for one profile."""
+    stack = settings.MAILSTACK
+    uid, gid = mail_ids()
+    common = {
+        "profile": profile,
+        "hostname": stack["hostname"],
+        "relayhost": stack["relayhost"],
+        "db": _database(stack),
+        "mail_uid": uid,
+        "mail_gid": gid,
+        "password_scheme": settings.MAILADMIN_PASSWORD_SCHEME,
+        "spam_threshold_default": settings.MAILADMIN_SPAM_THRESHOLD_DEFAULT,
+        "spam_test_rules": stack.get("spam_test_rules", False),
+    }
+    if profile == "production":
+        return common | {
+            "listen_address": "all",
+            "listen_prefix": "",
+            "ports": PRODUCTION_PORTS | {"smtp": "smtp", "submission": "submission"},
+            "vmail_dir": "/var/vmail",
+            "tls": {"cert": "/etc/ssl/certs/ssl-cert-snakeoil.pem", "key": "/etc/ssl/private/ssl-cert-snakeoil.key"},
+            "postfix": {"config_dir": "/etc/postfix", "queue_dir": "/var/spool/postfix",
+                        "data_dir": "/var/lib/postfix", "log_file": "", "log_dir": ""},
+            "dovecot": {"config_dir": "/etc/dovecot", "base_dir": "/run/dovecot", "state_dir": "/var/lib/dovecot",
+                        "instance_name": "", "log_file": ""},
+        }
+    where = paths()
+    return common | {
+        "listen_address": "127.0.0.1",
+        "listen_prefix": "127.0.0.1:",
+        "ports": stack["ports"],
+        "vmail_dir": str(stack["vmail_dir"]),
+        "tls": {"cert": str(where.tls / "cert.pem"), "key": str(where.tls / "key.pem")},
+        "postfix": {
+            "config_dir": str(where.postfix_config),
+            "queue_dir": str(where.var / "postfix" / "queue"),
+            "data_dir": str(where.var / "postfix" / "data"),
+            "log_file": str(where.log / "postfix.log"),
+            "log_dir": str(where.log),
+        },
+        "dovecot": {
+            "config_dir": str(where.dovecot_config),
+            "base_dir": str(where.run / "dovecot"),
+            "state_dir": str(where.var / "dovecot-state"),
+            "instance_name": f"mailadmin-{stack['ports']['imap']}",
+            "log_file": str(where.log / "dovecot.log"),
+        },
+    }

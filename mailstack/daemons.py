@@ -1,0 +1,278 @@
+"""Starts and stops the private mail stack: MariaDB, SpamAssassin (spamd and spamass-milter),
+Dovecot and Postfix, each with its own folders under the var folder and on its own loopback
+ports, never touching the system's own instances.
+
+Every start and stop is idempotent: a daemon already running is left running (Postfix and
+Dovecot reload their configuration), and pid files left by a crash are cleaned up.
+"""
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from django.conf import settings
+
+from mailstack.config import mail_ids, paths
+
+
+class StackError(RuntimeError):
+    pass
+
+
+def _run(command, **kwargs):
+    kwargs.setdefault("check", True)
+    kwargs.setdefault("capture_output", True)
+    kwargs.setdefault("text", True)
+    try:
+        return subprocess.run([str(part) for part in command], **kwargs)
+    except subprocess.CalledProcessError as error:
+        raise StackError(f"{' '.join(map(str, command))} failed: {error.stderr or error.stdout}") from error
+
+
+def _launch(command, log: Path, **kwargs):
+    """Starts a daemon that forks into the background; its output goes to its log, never to a
+    pipe (a pipe held open by the forked daemon would block the caller forever)."""
+    with open(log, "ab") as output:
+        result = subprocess.run([str(part) for part in command], stdin=subprocess.DEVNULL, stdout=output,
+                                stderr=subprocess.STDOUT, **kwargs)
+    if result.returncode != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
+        raise StackError(f"{' '.join(map(str, command))} failed (exit {result.returncode}):\n{tail}")
+
+
+def _wait_for(predicate, what: str, timeout: float = 60.0, log: Path | None = None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    tail = ""
+    if log and log.exists():
+        tail = "\n" + "\n".join(log.read_text(errors="replace").splitlines()[-20:])
+    raise StackError(f"{what} did not come up within {timeout:.0f} s{tail}")
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((host, port)) == 0
+
+
+def _pid_from(pidfile: Path) -> int | None:
+    try:
+        pid = int(pidfile.read_text().split()[0])
+        os.kill(pid, 0)
+        return pid
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _terminate(pidfile: Path, timeout: float = 30.0):
+    pid = _pid_from(pidfile)
+    if pid is None:
+        pidfile.unlink(missing_ok=True)
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, signal.SIGKILL)
+    pidfile.unlink(missing_ok=True)
+
+
+def _owned_dir(path: Path, user: str, mode: int = 0o750) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    account = pwd.getpwnam(user)
+    os.chown(path, account.pw_uid, account.pw_gid)
+    path.chmod(mode)
+    return path
+
+
+class MariaDB:
+    name = "mariadb"
+
+    def __init__(self):
+        self.where = paths()
+        self.pidfile = self.where.run / "mariadb.pid"
+        self.log = self.where.log / "mariadb.log"
+        self.port = settings.MAILSTACK["ports"]["mariadb"]
+
+    def ping(self) -> bool:
+        result = subprocess.run(
+            ["mariadb-admin", f"--socket={self.where.mariadb_socket}", "-uroot", "ping"],
+            capture_output=True, text=True,
+        )
+        return result.returncode == 0
+
+    def running(self) -> bool:
+        return _pid_from(self.pidfile) is not None and self.ping()
+
+    def start(self):
+        if self.running():
+            return
+        _terminate(self.pidfile)
+        data = self.where.mariadb_data
+        if not (data / "mysql").exists():
+            if data.exists():
+                shutil.rmtree(data)
+            _owned_dir(data, "mysql")
+            _run(["mariadb-install-db", "--user=mysql", f"--datadir={data}",
+                  "--auth-root-authentication-method=socket", "--skip-test-db"])
+        _owned_dir(self.where.run, "mysql", 0o755)
+        self.where.mariadb_socket.unlink(missing_ok=True)
+        with open(self.log, "ab") as log:
+            subprocess.Popen(
+                ["mariadbd", "--no-defaults", "--user=mysql", f"--datadir={data}",
+                 f"--socket={self.where.mariadb_socket}", f"--port={self.port}", "--bind-address=127.0.0.1",
+                 f"--pid-file={self.pidfile}", "--skip-name-resolve", "--character-set-server=utf8mb4",
+                 f"--collation-server={settings.ADDRESS_COLLATION}", "--innodb-buffer-pool-size=1G",
+                 "--innodb-flush-log-at-trx-commit=2", "--max-connections=500"],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        _wait_for(self.running, "MariaDB", log=self.log)
+
+    def stop(self):
+        if self.ping():
+            subprocess.run(["mariadb-admin", f"--socket={self.where.mariadb_socket}", "-uroot", "shutdown"],
+                           capture_output=True)
+        _terminate(self.pidfile)
+
+    def execute(self, sql: str):
+        """Runs SQL as the database's root account (over the socket, as the system's root)."""
+        _run(["mariadb", f"--socket={self.where.mariadb_socket}", "-uroot"], input=sql)
+
+
+class Spamd:
+    name = "spamd"
+
+    def __init__(self):
+        self.where = paths()
+        self.pidfile = self.where.run / "spamd.pid"
+        self.log = self.where.log / "spamd.log"
+        self.port = settings.MAILSTACK["ports"]["spamd"]
+
+    def running(self) -> bool:
+        return _pid_from(self.pidfile) is not None and port_open(self.port)
+
+    def start(self):
+        if self.running():
+            return
+        _terminate(self.pidfile)
+        site = self.where.spamassassin_config
+        # Debian's plugin loaders (*.pre) beside our own local.cf.
+        for pre in Path("/etc/spamassassin").glob("*.pre"):
+            link = site / pre.name
+            if not link.exists():
+                link.symlink_to(pre)
+        home = _owned_dir(self.where.var / "spamd-home", "debian-spamd")
+        _launch(["spamd", "--daemonize", f"--pidfile={self.pidfile}", f"--listen=127.0.0.1:{self.port}",
+              "--username=debian-spamd", "--groupname=debian-spamd", f"--helper-home-dir={home}",
+              f"--siteconfigpath={site}", "--nouser-config", "--max-children=2", "--min-children=1",
+              f"--syslog={self.log}"], self.log)
+        _wait_for(self.running, "spamd", timeout=120, log=self.log)
+
+    def stop(self):
+        _terminate(self.pidfile)
+
+
+class SpamMilter:
+    name = "spamass-milter"
+
+    def __init__(self):
+        self.where = paths()
+        self.rundir = self.where.run / "milter"
+        self.pidfile = self.rundir / "spamass-milter.pid"
+        self.log = self.where.log / "spamass-milter.log"
+        self.ports = settings.MAILSTACK["ports"]
+
+    def running(self) -> bool:
+        return _pid_from(self.pidfile) is not None and port_open(self.ports["milter"])
+
+    def start(self):
+        if self.running():
+            return
+        _terminate(self.pidfile)
+        _owned_dir(self.rundir, "spamass-milter")
+        _launch(["spamass-milter", "-f", "-P", self.pidfile, "-p", f"inet:{self.ports['milter']}@127.0.0.1",
+              "--", "-d", "127.0.0.1", "-p", self.ports["spamd"]], self.log,
+                user="spamass-milter", group="spamass-milter")
+        _wait_for(self.running, "spamass-milter", timeout=30)
+
+    def stop(self):
+        _terminate(self.pidfile)
+
+
+class Dovecot:
+    name = "dovecot"
+
+    def __init__(self):
+        self.where = paths()
+        self.config = self.where.dovecot_config / "dovecot.conf"
+        self.pidfile = self.where.run / "dovecot" / "master.pid"
+        self.log = self.where.log / "dovecot.log"
+        self.ports = settings.MAILSTACK["ports"]
+
+    def running(self) -> bool:
+        return _pid_from(self.pidfile) is not None and port_open(self.ports["imap"])
+
+    def doveadm(self, *arguments, **kwargs):
+        return _run(["doveadm", "-c", self.config, *arguments], **kwargs)
+
+    def start(self):
+        uid, gid = mail_ids()
+        vmail = Path(settings.MAILSTACK["vmail_dir"])
+        vmail.mkdir(parents=True, exist_ok=True)
+        os.chown(vmail, uid, gid)
+        (self.where.var / "dovecot-state").mkdir(exist_ok=True)
+        _run(["sievec", "-c", self.config, self.where.dovecot_config / "spam-to-junk.sieve"])
+        if self.running():
+            _launch(["dovecot", "-c", self.config, "reload"], self.log)
+            return
+        _terminate(self.pidfile)
+        _launch(["dovecot", "-c", self.config], self.log)
+        _wait_for(self.running, "Dovecot", timeout=30, log=self.log)
+
+    def stop(self):
+        if _pid_from(self.pidfile) is not None:
+            subprocess.run(["dovecot", "-c", self.config, "stop"], capture_output=True)
+        _terminate(self.pidfile)
+
+
+class Postfix:
+    name = "postfix"
+
+    def __init__(self):
+        self.where = paths()
+        self.config_dir = self.where.postfix_config
+        self.ports = settings.MAILSTACK["ports"]
+
+    def running(self) -> bool:
+        result = subprocess.run(["postfix", "-c", self.config_dir, "status"], capture_output=True)
+        return result.returncode == 0
+
+    def postfix(self, *arguments):
+        _launch(["postfix", "-c", self.config_dir, *arguments], self.where.log / "postfix-control.log")
+
+    def start(self):
+        (self.where.var / "postfix" / "queue").mkdir(parents=True, exist_ok=True)
+        _owned_dir(self.where.var / "postfix" / "data", "postfix", 0o700)
+        if self.running():
+            self.postfix("reload")
+            return
+        self.postfix("set-permissions")
+        self.postfix("start")
+        _wait_for(lambda: port_open(self.ports["smtp"]), "Postfix", timeout=30,
+                  log=self.where.log / "postfix.log")
+
+    def stop(self):
+        if self.running():
+            self.postfix("stop")

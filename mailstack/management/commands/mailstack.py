@@ -1,0 +1,37 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from mailstack import stack
+from mailstack.daemons import StackError
+from mailstack.render import write_all
+
+
+class Command(BaseCommand):
+    help = "Starts, stops or shows the bundled mail stack, or renders the daemons' configurations."
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=["up", "down", "status", "render"])
+        parser.add_argument("--profile", choices=["private", "production"], default="production",
+                            help="with render: which configuration to write (default: production)")
+        parser.add_argument("--output", type=Path, help="with render: the folder to write to")
+
+    def handle(self, *args, action, profile, output, **options):
+        try:
+            if action == "up":
+                stack.up(log=self.stdout.write)
+            elif action == "down":
+                stack.down(log=self.stdout.write)
+            elif action == "status":
+                states = stack.status()
+                for name, running in states.items():
+                    self.stdout.write(f"{name:15} {'running' if running else 'stopped'}")
+                if not all(states.values()):
+                    raise CommandError("not every daemon is running")
+            else:
+                if output is None:
+                    raise CommandError("render needs --output FOLDER")
+                for path in write_all(output, profile):
+                    self.stdout.write(str(path))
+        except StackError as error:
+            raise CommandError(str(error)) from error

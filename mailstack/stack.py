@@ -1,0 +1,75 @@
+"""The whole private stack, in start order: the database first, the mail daemons after it."""
+import os
+import subprocess
+
+from django.core.management import call_command
+from django.db import connections
+
+from mailstack.config import paths
+from mailstack.daemons import Dovecot, MariaDB, Postfix, Spamd, SpamMilter, StackError, _owned_dir
+from mailstack.render import mariadb_sql, write_all
+
+MAIL_DAEMONS = (Spamd, SpamMilter, Dovecot, Postfix)
+
+
+def _ensure_folders():
+    where = paths()
+    for folder in (where.var, where.run, where.log, where.etc):
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o755)
+    _owned_dir(where.log, "root", 0o755)
+
+
+def _ensure_certificate():
+    tls = paths().tls
+    tls.mkdir(mode=0o700, exist_ok=True)
+    cert, key = tls / "cert.pem", tls / "key.pem"
+    if cert.exists() and key.exists():
+        return
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj", "/CN=mail.localhost",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    key.chmod(0o600)
+
+
+def prepare_database(mariadb: MariaDB):
+    """Accounts, schema and the daemons' grants; safe to run again at any time."""
+    mariadb.execute(mariadb_sql("accounts.sql"))
+    connections.close_all()
+    call_command("migrate", interactive=False, verbosity=0)
+    mariadb.execute(mariadb_sql("daemon-grants.sql"))
+
+
+def render_configs():
+    write_all(paths().etc)
+
+
+def up(log=print):
+    if os.geteuid() != 0:
+        raise StackError("the mail stack runs Postfix, which must be started as root")
+    _ensure_folders()
+    _ensure_certificate()
+    mariadb = MariaDB()
+    log("mariadb: starting")
+    mariadb.start()
+    prepare_database(mariadb)
+    render_configs()
+    for daemon_class in MAIL_DAEMONS:
+        daemon = daemon_class()
+        log(f"{daemon.name}: starting")
+        daemon.start()
+    log("mail stack is up")
+
+
+def down(log=print):
+    for daemon_class in reversed((MariaDB, *MAIL_DAEMONS)):
+        daemon = daemon_class()
+        log(f"{daemon.name}: stopping")
+        daemon.stop()
+    log("mail stack is down")
+
+
+def status() -> dict[str, bool]:
+    return {daemon_class.name: daemon_class().running() for daemon_class in (MariaDB, *MAIL_DAEMONS)}

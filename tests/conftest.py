@@ -1,0 +1,79 @@
+"""The suite runs against the private test stack (mailadmin/test_settings.py): a real MariaDB,
+Postfix, Dovecot and SpamAssassin under var/test, started here if they are not up yet."""
+import pytest
+from django.core.management import call_command
+
+from mailstack import stack
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_blocker):
+    """Uses the stack's own database (the one the daemons read), emptied once at the start."""
+    with django_db_blocker.unblock():
+        if not all(stack.status().values()):
+            stack.up(log=lambda line: None)
+        call_command("flush", interactive=False, verbosity=0)
+
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def mail_domain(transactional_db):
+    """A committed domain the daemons can see; factories for its mailboxes and aliases."""
+    from domains import services
+    from domains.audit import Actor
+
+    class MailDomain:
+        actor = Actor.command("tests")
+
+        def __init__(self, name):
+            self.domain = services.domain_create(actor=self.actor, name=name)
+
+        def mailbox(self, local_part, password=PASSWORD, **fields):
+            return services.mailbox_create(actor=self.actor, domain=self.domain, local_part=local_part,
+                                           password=password, **fields)
+
+        def alias(self, local_part, *destinations):
+            source = f"{local_part}@{self.domain.name}"
+            return services.alias_create(actor=self.actor, domain=self.domain, source=source,
+                                         destinations=list(destinations))
+
+    return MailDomain
+
+
+class RelaySink:
+    """A remote mail server for the tests: Postfix relays outbound mail here (its relayhost)."""
+
+    def __init__(self):
+        self.received = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append(envelope)
+        return "250 OK"
+
+    def with_subject(self, subject):
+        return [envelope for envelope in self.received if f"Subject: {subject}".encode() in envelope.original_content]
+
+    def wait_for(self, subject, timeout=30):
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.with_subject(subject)
+            if found:
+                return found[0]
+            time.sleep(0.2)
+        raise AssertionError(f"{subject!r} did not reach the remote host within {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def relay_sink():
+    from aiosmtpd.controller import Controller
+    from django.conf import settings
+
+    sink = RelaySink()
+    controller = Controller(sink, hostname="127.0.0.1", port=settings.RELAY_SINK_PORT)
+    controller.start()
+    yield sink
+    controller.stop()

@@ -1,0 +1,123 @@
+"""Mail clients for the tests: SMTP in, IMAP and POP3 out, all over the stack's loopback ports."""
+import email
+import email.policy
+import imaplib
+import poplib
+import smtplib
+import ssl
+import time
+import uuid
+from email.message import EmailMessage
+
+from django.conf import settings
+
+from mailstack.config import paths
+
+PORTS = settings.MAILSTACK["ports"]
+GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
+
+
+def tls_context() -> ssl.SSLContext:
+    """Trusts the stack's own self-signed certificate, and nothing else."""
+    context = ssl.create_default_context(cafile=str(paths().tls / "cert.pem"))
+    context.check_hostname = False
+    return context
+
+
+def message(to: str, body: str = "Hello.", sender: str = "someone@remote.test", **headers) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = to
+    mail["Subject"] = f"test {uuid.uuid4().hex}"
+    mail["Message-ID"] = f"<{uuid.uuid4().hex}@remote.test>"
+    mail["Date"] = email.utils.formatdate()
+    for name, value in headers.items():
+        mail[name.replace("_", "-")] = value
+    mail.set_content(body)
+    return mail
+
+
+def send(mail: EmailMessage, recipients=None, sender="someone@remote.test"):
+    """Sends over plain SMTP to the stack's port 25 equivalent; raises on refusal."""
+    with smtplib.SMTP("127.0.0.1", PORTS["smtp"], timeout=30) as client:
+        client.ehlo("client.remote.test")
+        return client.send_message(mail, from_addr=sender, to_addrs=recipients or [mail["To"]])
+
+
+def submit(mail: EmailMessage, user: str, password: str, recipients=None):
+    """Sends through the submission port with STARTTLS and SMTP AUTH."""
+    with smtplib.SMTP("127.0.0.1", PORTS["submission"], timeout=30) as client:
+        client.starttls(context=tls_context())
+        client.login(user, password)
+        return client.send_message(mail, from_addr=user, to_addrs=recipients or [mail["To"]])
+
+
+def imap(user: str, password: str) -> imaplib.IMAP4:
+    client = imaplib.IMAP4("127.0.0.1", PORTS["imap"], timeout=30)
+    client.starttls(ssl_context=tls_context())
+    client.login(user, password)
+    return client
+
+
+def imap_login_works(user: str, password: str) -> bool:
+    try:
+        imap(user, password).logout()
+        return True
+    except imaplib.IMAP4.error:
+        return False
+
+
+def folder_subjects(user: str, password: str, folder: str = "INBOX") -> list[str]:
+    client = imap(user, password)
+    try:
+        status, _ = client.select(f'"{folder}"', readonly=True)
+        if status != "OK":
+            return []
+        _, data = client.search(None, "ALL")
+        subjects = []
+        for number in data[0].split():
+            _, parts = client.fetch(number, "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+            header = email.message_from_bytes(parts[0][1], policy=email.policy.default)
+            subjects.append(str(header["Subject"]))
+        return subjects
+    finally:
+        client.logout()
+
+
+def fetch(user: str, password: str, subject: str, folder: str = "INBOX"):
+    """The whole message with this subject from the folder, or None."""
+    client = imap(user, password)
+    try:
+        if client.select(f'"{folder}"', readonly=True)[0] != "OK":
+            return None
+        _, data = client.search("UTF-8", "SUBJECT", f'"{subject}"')
+        numbers = data[0].split()
+        if not numbers:
+            return None
+        _, parts = client.fetch(numbers[0], "(BODY.PEEK[])")
+        return email.message_from_bytes(parts[0][1], policy=email.policy.default)
+    finally:
+        client.logout()
+
+
+def wait_for(user: str, password: str, subject: str, folder: str = "INBOX", timeout: float = 30):
+    """Waits until the message with this subject is in the folder; returns it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = fetch(user, password, subject, folder)
+        if found is not None:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"{subject!r} did not reach {user}'s {folder} within {timeout} s")
+
+
+def pop3_messages(user: str, password: str) -> list[bytes]:
+    client = poplib.POP3("127.0.0.1", PORTS["pop3"], timeout=30)
+    try:
+        client.stls(context=tls_context())
+        client.user(user)
+        client.pass_(password)
+        count, _ = client.stat()
+        return [b"\r\n".join(client.retr(number)[1]) for number in range(1, count + 1)]
+    finally:
+        client.quit()
