@@ -165,6 +165,7 @@ class Spamd:
 
     def start(self):
         if self.running():
+            os.kill(_pid_from(self.pidfile), signal.SIGHUP)  # re-reads its configuration
             return
         _terminate(self.pidfile)
         site = self.where.spamassassin_config

@@ -1,0 +1,91 @@
+"""When a part of the stack is down, mail waits; it is never bounced and never lost.
+
+Postfix's MySQL client retries a database it lost after a fixed 60 s, and smtpd keeps a
+resolver failure until the process retires (idle ones after 10 s, deploy/postfix/master.cf).
+Sending servers retry after minutes; the test retries every 12 s until Postfix accepts.
+"""
+import smtplib
+import subprocess
+import time
+
+import pytest
+from django.db import connections
+
+from mailstack.config import paths
+from mailstack.daemons import Dovecot, MariaDB
+from tests import mail
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.stack
+
+
+def queue_size() -> int:
+    listing = subprocess.run(["postqueue", "-c", str(paths().postfix_config), "-j"], capture_output=True, text=True)
+    return len([line for line in listing.stdout.splitlines() if line.strip()])
+
+
+def flush_queue():
+    subprocess.run(["postqueue", "-c", str(paths().postfix_config), "-f"], check=True)
+
+
+def rcpt_refusal(sent) -> int:
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+        mail.send(sent)
+    return next(iter(refused.value.recipients.values()))[0]
+
+
+def send_until_accepted(sent, pause=12, attempts=10):
+    for attempt in range(attempts):
+        time.sleep(pause)
+        try:
+            return mail.send(sent)
+        except smtplib.SMTPRecipientsRefused as refused:
+            code = next(iter(refused.recipients.values()))[0]
+            assert code == 451, f"a temporary failure turned into {code}"
+            if attempt == attempts - 1:
+                raise
+
+
+def deliver_queue_until_received(user, subject, attempts=20):
+    for _ in range(attempts):
+        flush_queue()
+        if mail.fetch(user, PASSWORD, subject) is not None:
+            return
+        time.sleep(2)
+    raise AssertionError(f"{subject!r} was not delivered to {user} after the outage")
+
+
+def test_mail_waits_out_dovecot_and_database_outages_and_nothing_bounces(mail_domain):
+    example = mail_domain("example.org")
+    example.mailbox("john")
+    example.mailbox("sender")
+    dovecot, mariadb = Dovecot(), MariaDB()
+
+    dovecot.stop()
+    try:
+        queued = mail.message("john@example.org", sender="sender@example.org")
+        mail.send(queued, sender="sender@example.org")  # accepted: recipients are checked in the database
+        time.sleep(1)
+        assert queue_size() == 1, "the message waits in Postfix's queue while Dovecot is down"
+
+        connections.close_all()
+        mariadb.stop()
+        try:
+            during_outage = mail.message("john@example.org")
+            assert rcpt_refusal(during_outage) == 451
+            dovecot.start()
+            flush_queue()  # Dovecot is back but cannot look the user up
+            time.sleep(8)
+            assert queue_size() == 1, "the message still waits while the database is down"
+        finally:
+            mariadb.start()
+            connections.close_all()
+    finally:
+        dovecot.start()
+
+    send_until_accepted(during_outage)  # what the sending server does after a 451
+    mail.wait_for("john@example.org", PASSWORD, during_outage["Subject"])
+    deliver_queue_until_received("john@example.org", queued["Subject"])
+    notices = mail.folder_subjects("sender@example.org", PASSWORD)
+    assert not any("Undelivered" in subject for subject in notices), notices
+    assert queue_size() == 0
