@@ -1,6 +1,10 @@
-from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from domains import views as domain_views
+
 urlpatterns = [
-    path("django-admin/", admin.site.urls),
+    path("", domain_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

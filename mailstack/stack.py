@@ -12,8 +12,20 @@ from mailstack.render import mariadb_sql, write_all
 MAIL_DAEMONS = (Spamd, SpamMilter, Dovecot, Postfix)
 
 
-def _ensure_folders():
+def _ensure_traversable(folder, log):
+    """The daemons' users (postfix, dovecot, vmail) must be able to pass through every parent
+    of the var folder; add the search bit (o+x, never read) where one lacks it."""
+    for parent in reversed(folder.parents):
+        mode = parent.stat().st_mode
+        if not mode & 0o001:
+            log(f"note: allowing other users to pass through {parent} (chmod o+x), for the mail daemons")
+            parent.chmod(mode | 0o001)
+
+
+def _ensure_folders(log):
     where = paths()
+    where.var.mkdir(parents=True, exist_ok=True)
+    _ensure_traversable(where.var, log)
     for folder in (where.var, where.run, where.log, where.etc):
         folder.mkdir(parents=True, exist_ok=True)
         folder.chmod(0o755)
@@ -49,7 +61,7 @@ def render_configs():
 def up(log=print):
     if os.geteuid() != 0:
         raise StackError("the mail stack runs Postfix, which must be started as root")
-    _ensure_folders()
+    _ensure_folders(log)
     _ensure_certificate()
     mariadb = MariaDB()
     log("mariadb: starting")
