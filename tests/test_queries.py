@@ -132,7 +132,7 @@ def test_postfix_account_cannot_read_password_hashes(rows):
 def test_the_tutorials_own_queries_work_on_the_panels_tables(rows):
     """An ISPmail server keeps its daemons' queries unchanged (mail-stack facts, every edition)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM virtual_domains WHERE name='%s'" % "example.org")
+        cursor.execute("SELECT 1 FROM virtual_domains WHERE name='example.org'")
         assert cursor.fetchone() == (1,)
         cursor.execute("SELECT 1 FROM virtual_users WHERE email='live@example.org'")
         assert cursor.fetchone() == (1,)

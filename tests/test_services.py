@@ -31,8 +31,11 @@ def test_every_change_writes_an_audit_row_without_secrets():
     mailbox = services.mailbox_create(actor=ACTOR, domain=domain, local_part="ann", password=PASSWORD)
     services.mailbox_set_password(actor=ACTOR, mailbox=mailbox, password="another long passphrase")
     actions = list(AuditEntry.objects.order_by("id").values_list("action", "actor_label", "domain_name"))
-    assert actions == [("domain.create", "command:tests", "example.org"), ("mailbox.create", "command:tests", "example.org"),
-                       ("mailbox.set_password", "command:tests", "example.org")]
+    assert actions == [
+        ("domain.create", "command:tests", "example.org"),
+        ("mailbox.create", "command:tests", "example.org"),
+        ("mailbox.set_password", "command:tests", "example.org"),
+    ]
     assert all("password" not in str(entry.after or "") for entry in AuditEntry.objects.all())
 
 
@@ -96,7 +99,8 @@ def test_a_failure_halfway_through_leaves_nothing_behind():
     domain = new_domain()
     services.alias_create(actor=ACTOR, domain=domain, source="team@example.org", destinations=["b@x.org"])
     with pytest.raises(Conflict):
-        services.alias_create(actor=ACTOR, domain=domain, source="team@example.org", destinations=["a@x.org", "B@x.org"])
+        services.alias_create(actor=ACTOR, domain=domain, source="team@example.org",
+                              destinations=["a@x.org", "B@x.org"])
     assert list(Alias.objects.values_list("destination", flat=True)) == ["b@x.org"]
 
 
