@@ -9,4 +9,4 @@ def domains_visible_to(user) -> QuerySet[Domain]:
     domains = Domain.objects.all() if user.is_superuser else Domain.objects.filter(admins=user)
     return domains.annotate(
         mailbox_count=Count("mailboxes", distinct=True), alias_count=Count("aliases", distinct=True)
-    )
+    ).order_by("name")

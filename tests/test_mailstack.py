@@ -1,0 +1,63 @@
+"""The stack's own commands: configurations rendered from the settings, and start/stop that
+survive being run twice or after a crash."""
+import os
+import signal
+import socket
+import ssl
+import subprocess
+
+import pytest
+from django.core.management import call_command
+
+from mailstack import stack
+from mailstack.daemons import Dovecot, MariaDB, _pid_from
+from mailstack.render import TEMPLATES
+from tests import mail
+
+pytestmark = pytest.mark.stack
+
+
+def test_production_profile_renders_configurations_the_daemons_accept(tmp_path, settings):
+    call_command("mailstack", "render", "--profile", "production", "--output", str(tmp_path))
+    for daemon, names in TEMPLATES.items():
+        assert sorted(path.name for path in (tmp_path / daemon).iterdir()) == sorted(names)
+    main_cf = (tmp_path / "postfix" / "main.cf").read_text()
+    assert "queue_directory = /var/spool/postfix" in main_cf
+    assert "mysql:/etc/postfix/mysql-virtual-mailbox-maps.cf" in main_cf
+    assert "smtp      inet" in (tmp_path / "postfix" / "master.cf").read_text()
+    postconf = subprocess.run(["postconf", "-c", str(tmp_path / "postfix"), "-n", "virtual_transport"],
+                              capture_output=True, text=True)
+    assert postconf.stdout.strip() == "virtual_transport = dovecot-lmtp:inet:127.0.0.1:24"
+    sql = (tmp_path / "dovecot" / "dovecot-sql.conf.ext").read_text()
+    assert "'/var/vmail/', '%d/%n'" in sql and settings.SECRETS["db_dovecot"] in sql
+    assert oct((tmp_path / "dovecot" / "dovecot-sql.conf.ext").stat().st_mode & 0o777) == "0o640"
+
+
+def test_managesieve_answers_and_offers_starttls(settings):
+    with socket.create_connection(("127.0.0.1", settings.MAILSTACK["ports"]["managesieve"]), timeout=10) as client:
+        greeting = client.recv(4096).decode()
+    assert '"STARTTLS"' in greeting and '"SIEVE"' in greeting
+
+
+def test_imap_offers_starttls_with_the_stacks_own_certificate(settings):
+    import imaplib
+
+    client = imaplib.IMAP4("127.0.0.1", settings.MAILSTACK["ports"]["imap"])
+    try:
+        assert "STARTTLS" in client.capabilities
+        client.starttls(ssl_context=mail.tls_context())
+        assert client.sock.version() in ("TLSv1.2", "TLSv1.3")
+    finally:
+        client.shutdown()
+    with pytest.raises(ssl.SSLCertVerificationError):
+        imaplib.IMAP4("127.0.0.1", settings.MAILSTACK["ports"]["imap"]).starttls(
+            ssl_context=ssl.create_default_context())
+
+
+def test_up_again_after_a_crash_brings_every_daemon_back(transactional_db):
+    for daemon in (MariaDB(), Dovecot()):
+        os.kill(_pid_from(daemon.pidfile), signal.SIGKILL)
+    stack.up(log=lambda line: None)
+    assert all(stack.status().values()), stack.status()
+    stack.up(log=lambda line: None)  # and once more: nothing to do
+    assert all(stack.status().values())
