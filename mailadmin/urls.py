@@ -1,10 +1,6 @@
-from django.contrib.auth import views as auth_views
-from django.urls import path
-
-from domains import views as domain_views
+from django.urls import include, path
 
 urlpatterns = [
-    path("", domain_views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("accounts.urls")),
+    path("", include("domains.urls")),
 ]
