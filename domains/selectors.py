@@ -1,12 +1,71 @@
-"""The one place that decides which rows a panel user may see."""
-from django.db.models import Count, QuerySet
+"""The one place that decides which rows a panel user may see.
 
-from domains.models import Domain
+Superadmins see everything; a domain admin sees the domains assigned to them and what is in
+them.  Every view fetches through these functions, so a row outside the caller's reach is a
+404, never a different answer.
+"""
+from django.db.models import Count, QuerySet
+from django.shortcuts import get_object_or_404
+
+from domains.models import Alias, AuditEntry, Domain, Mailbox
 
 
 def domains_visible_to(user) -> QuerySet[Domain]:
-    """Superadmins see every domain; a domain admin sees the domains assigned to them."""
-    domains = Domain.objects.all() if user.is_superuser else Domain.objects.filter(admins=user)
+    return Domain.objects.all() if user.is_superuser else Domain.objects.filter(admins=user)
+
+
+def domain_list_for(user, *, search: str = "") -> QuerySet[Domain]:
+    """Domains with their mailbox and alias counts, by name, optionally by name prefix."""
+    domains = domains_visible_to(user)
+    if search:
+        domains = domains.filter(name__startswith=search.strip().lower())
     return domains.annotate(
         mailbox_count=Count("mailboxes", distinct=True), alias_count=Count("aliases", distinct=True)
     ).order_by("name")
+
+
+def domain_get_for(user, pk) -> Domain:
+    return get_object_or_404(domains_visible_to(user), pk=pk)
+
+
+def mailboxes_visible_to(user) -> QuerySet[Mailbox]:
+    mailboxes = Mailbox.objects.select_related("domain")
+    return mailboxes if user.is_superuser else mailboxes.filter(domain__admins=user)
+
+
+def mailbox_list_for(user, *, domain: Domain | None = None, search: str = "") -> QuerySet[Mailbox]:
+    """Mailboxes by address; `search` matches the start of the address (uses its index)."""
+    mailboxes = mailboxes_visible_to(user)
+    if domain is not None:
+        mailboxes = mailboxes.filter(domain=domain)
+    if search:
+        mailboxes = mailboxes.filter(email__startswith=search.strip().lower())
+    return mailboxes.order_by("email")
+
+
+def mailbox_get_for(user, pk) -> Mailbox:
+    return get_object_or_404(mailboxes_visible_to(user), pk=pk)
+
+
+def aliases_visible_to(user) -> QuerySet[Alias]:
+    aliases = Alias.objects.select_related("domain")
+    return aliases if user.is_superuser else aliases.filter(domain__admins=user)
+
+
+def alias_sources_of(domain: Domain) -> list[tuple[str, list[str]]]:
+    """The domain's aliases as (source, [destinations]), by source."""
+    grouped: dict[str, list[str]] = {}
+    for source, destination in domain.aliases.order_by("source", "destination").values_list("source", "destination"):
+        grouped.setdefault(source, []).append(destination)
+    return list(grouped.items())
+
+
+def alias_get_for(user, pk) -> Alias:
+    return get_object_or_404(aliases_visible_to(user), pk=pk)
+
+
+def audit_visible_to(user) -> QuerySet[AuditEntry]:
+    entries = AuditEntry.objects.all()
+    if not user.is_superuser:
+        entries = entries.filter(domain_name__in=domains_visible_to(user).values("name"))
+    return entries.order_by("-at", "-id")

@@ -1,7 +1,20 @@
 from django.urls import path
 
-from domains import views
+from domains.views import aliases, audit, domains, mailboxes
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", domains.domain_list, name="home"),
+    path("domains/new/", domains.domain_create, name="domain_create"),
+    path("domains/<int:pk>/", domains.domain_detail, name="domain_detail"),
+    path("domains/<int:pk>/edit/", domains.domain_edit, name="domain_edit"),
+    path("domains/<int:pk>/delete/", domains.domain_delete, name="domain_delete"),
+    path("domains/<int:domain_pk>/mailboxes/new/", mailboxes.mailbox_create, name="mailbox_create"),
+    path("domains/<int:domain_pk>/aliases/new/", aliases.alias_create, name="alias_create"),
+    path("domains/<int:domain_pk>/aliases/<str:source>/edit/", aliases.alias_edit, name="alias_edit"),
+    path("domains/<int:domain_pk>/aliases/<str:source>/delete/", aliases.alias_delete, name="alias_delete"),
+    path("mailboxes/", mailboxes.mailbox_list, name="mailbox_list"),
+    path("mailboxes/<int:pk>/edit/", mailboxes.mailbox_edit, name="mailbox_edit"),
+    path("mailboxes/<int:pk>/password/", mailboxes.mailbox_password, name="mailbox_password"),
+    path("mailboxes/<int:pk>/delete/", mailboxes.mailbox_delete, name="mailbox_delete"),
+    path("audit/", audit.audit_list, name="audit_list"),
 ]

@@ -12,6 +12,7 @@ def django_db_setup(django_db_blocker):
     with django_db_blocker.unblock():
         if not all(stack.status().values()):
             stack.up(log=lambda line: None)
+        call_command("migrate", interactive=False, verbosity=0)
         call_command("flush", interactive=False, verbosity=0)
 
 

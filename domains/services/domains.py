@@ -3,6 +3,7 @@ from django.db import transaction
 from domains.addresses import normalize_domain
 from domains.audit import Actor, record, snapshot
 from domains.models import Domain
+from domains.services.aliases import ROLE_ADDRESSES, alias_create
 from domains.services.common import clean_byte_count, clean_spam_threshold, unique_or_conflict
 
 AUDITED = ("name", "description", "active", "max_mailboxes", "max_aliases", "default_quota", "max_quota",
@@ -22,7 +23,9 @@ def _clean(changes: dict) -> dict:
     return cleaned
 
 
-def domain_create(*, actor: Actor, name: str, **settings) -> Domain:
+def domain_create(*, actor: Actor, name: str, role_aliases_to: str = "", **settings) -> Domain:
+    """Creates a domain; with `role_aliases_to`, also its RFC 2142 role addresses (postmaster@,
+    abuse@) as aliases to that address, in the same transaction."""
     unknown = set(settings) - EDITABLE
     if unknown:
         raise TypeError(f"domain_create() got unexpected fields: {sorted(unknown)}")
@@ -32,6 +35,9 @@ def domain_create(*, actor: Actor, name: str, **settings) -> Domain:
         with unique_or_conflict("The domain %(name)s exists already.", name=canonical):
             domain.save(force_insert=True)
         record(actor, "domain.create", obj=domain, domain_name=canonical, after=snapshot(domain, AUDITED))
+        if role_aliases_to:
+            for role in ROLE_ADDRESSES:
+                alias_create(actor=actor, domain=domain, source=f"{role}@{canonical}", destinations=[role_aliases_to])
     return domain
 
 

@@ -1,0 +1,118 @@
+"""Forms check the shape of the input; the services decide everything else."""
+import secrets
+
+from django import forms
+
+MIB = 2**20
+
+
+def suggested_password() -> str:
+    """A passphrase-like suggestion an admin can hand out (about 120 bits)."""
+    return "-".join(secrets.token_urlsafe(6) for _ in range(4))
+
+
+class QuotaField(forms.IntegerField):
+    """A quota typed in MiB, handed to the services in bytes; 0 = unlimited."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", 2**43)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        mebibytes = super().clean(value)
+        return None if mebibytes is None else mebibytes * MIB
+
+    def prepare_value(self, value):
+        return value // MIB if isinstance(value, int) and value >= MIB and value % MIB == 0 else value
+
+
+class SpamThresholdField(forms.DecimalField):
+    def __init__(self, **kwargs):
+        super().__init__(required=False, min_value=0, max_value=999.9, max_digits=4, decimal_places=1, **kwargs)
+
+
+class DomainForm(forms.Form):
+    """Superadmins set everything; a domain admin only what the form is built with."""
+
+    name = forms.CharField(max_length=253, help_text="e.g. example.org; international names are accepted.")
+    description = forms.CharField(max_length=255, required=False)
+    max_mailboxes = forms.IntegerField(min_value=0, initial=0, help_text="0 = no limit")
+    max_aliases = forms.IntegerField(min_value=0, initial=0, help_text="0 = no limit")
+    default_quota = QuotaField(label="Default quota (MiB)", initial=0, help_text="for new mailboxes; 0 = unlimited")
+    max_quota = QuotaField(label="Largest quota of one mailbox (MiB)", initial=0, help_text="0 = no limit")
+    spam_threshold = SpamThresholdField(help_text="SpamAssassin score from which mail goes to Junk; empty = "
+                                                  "the global default")
+    active = forms.BooleanField(required=False, initial=True, help_text="A suspended domain receives no mail.")
+    role_aliases_to = forms.EmailField(
+        required=False, label="Send postmaster@ and abuse@ to",
+        help_text="Creates the RFC 2142 role addresses as aliases to this address (optional).")
+
+    def __init__(self, *args, fields, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in set(self.fields) - set(fields):
+            del self.fields[name]
+
+
+class DomainDeleteForm(forms.Form):
+    confirm_name = forms.CharField(label="Type the domain's name to confirm")
+
+    def __init__(self, *args, domain, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.domain = domain
+
+    def clean_confirm_name(self):
+        typed = self.cleaned_data["confirm_name"].strip().lower().rstrip(".")
+        if typed not in (self.domain.name, str(self.domain)):
+            raise forms.ValidationError("That is not this domain's name.")
+        return typed
+
+
+class MailboxForm(forms.Form):
+    local_part = forms.CharField(label="Address", max_length=64, help_text="the part before the @")
+    display_name = forms.CharField(max_length=255, required=False)
+    password = forms.CharField(widget=forms.PasswordInput(render_value=True), strip=False)
+    quota = QuotaField(label="Quota (MiB)", required=False, help_text="empty = the domain's default; 0 = unlimited")
+    spam_threshold = SpamThresholdField(help_text="empty = the domain's threshold")
+    active = forms.BooleanField(required=False, initial=True)
+
+    def __init__(self, *args, fields, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in set(self.fields) - set(fields):
+            del self.fields[name]
+        if "password" in self.fields:
+            self.fields["password"].help_text = f"Suggestion: {suggested_password()}"
+
+
+class PasswordForm(forms.Form):
+    password = forms.CharField(label="New password", widget=forms.PasswordInput, strip=False)
+    confirm = forms.CharField(label="The same again", widget=forms.PasswordInput, strip=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password"].help_text = f"Suggestion: {suggested_password()}"
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password") != cleaned.get("confirm"):
+            raise forms.ValidationError("The two passwords differ.")
+        return cleaned
+
+
+class AliasForm(forms.Form):
+    local_part = forms.CharField(label="Address", max_length=64, required=False,
+                                 help_text="the part before the @; empty = catch-all for the domain")
+    destinations = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}),
+                                   help_text="one address per line; addresses elsewhere are fine")
+
+    def __init__(self, *args, editing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:
+            del self.fields["local_part"]
+
+    def clean_destinations(self):
+        return [line.strip() for line in self.cleaned_data["destinations"].splitlines() if line.strip()]
+
+
+class ConfirmForm(forms.Form):
+    """An empty form: the POST itself, with its CSRF token, is the confirmation."""

@@ -1,0 +1,63 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from domains import selectors, services
+from domains.forms import AliasForm, ConfirmForm
+from domains.models import Alias
+from domains.views.common import actor_of, call_service
+
+
+def _destinations(domain, source) -> list[str]:
+    destinations = list(domain.aliases.filter(source=source).values_list("destination", flat=True))
+    if not destinations:
+        raise Http404
+    return destinations
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def alias_create(request, domain_pk):
+    domain = selectors.domain_get_for(request.user, domain_pk)
+    form = AliasForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        source = f"{form.cleaned_data['local_part']}@{domain.name}"
+        if call_service(form, services.alias_create, actor=actor_of(request), domain=domain, source=source,
+                        destinations=form.cleaned_data["destinations"]):
+            messages.success(request, f"The alias {source} was created.")
+            return redirect("domain_detail", pk=domain.pk)
+    return render(request, "form.html", {"form": form, "title": f"New alias in {domain}", "submit": "Create"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def alias_edit(request, domain_pk, source):
+    domain = selectors.domain_get_for(request.user, domain_pk)
+    initial = {"destinations": "\n".join(_destinations(domain, source))}
+    form = AliasForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = call_service(form, services.alias_set_destinations, actor=actor_of(request), domain=domain,
+                                 source=source, destinations=form.cleaned_data["destinations"])
+        except Alias.DoesNotExist as gone:
+            raise Http404 from gone
+        if saved:
+            messages.success(request, f"The alias {source} was saved.")
+            return redirect("domain_detail", pk=domain.pk)
+    return render(request, "form.html", {"form": form, "title": f"Edit {source}", "submit": "Save"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def alias_delete(request, domain_pk, source):
+    domain = selectors.domain_get_for(request.user, domain_pk)
+    destinations = _destinations(domain, source)
+    form = ConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.alias_delete(actor=actor_of(request), domain=domain, source=source)
+        messages.success(request, f"The alias {source} was deleted.")
+        return redirect("domain_detail", pk=domain.pk)
+    return render(request, "confirm_delete.html", {"form": form, "title": f"Delete {source}?",
+                                                   "what": f"Mail to it stops going to {', '.join(destinations)}."})

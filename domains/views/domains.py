@@ -1,0 +1,89 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from domains import selectors, services
+from domains.forms import DomainDeleteForm, DomainForm
+from domains.views.common import actor_of, call_service, page_of, require_superadmin
+
+SUPERADMIN_FIELDS = ("description", "max_mailboxes", "max_aliases", "default_quota", "max_quota", "spam_threshold",
+                     "active")
+DOMAIN_ADMIN_FIELDS = ("description", "default_quota", "spam_threshold")
+
+
+@login_required
+def domain_list(request):
+    search = request.GET.get("q", "")
+    page = page_of(request, selectors.domain_list_for(request.user, search=search))
+    return render(request, "domains/domain_list.html", {"page": page, "search": search})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def domain_create(request):
+    require_superadmin(request.user)
+    fields = ("name", *SUPERADMIN_FIELDS, "role_aliases_to")
+    form = DomainForm(request.POST or None, fields=fields)
+    if request.method == "POST" and form.is_valid():
+        domain = call_service(form, services.domain_create, actor=actor_of(request), **form.cleaned_data)
+        if domain:
+            messages.success(request, f"The domain {domain} was created.")
+            return redirect("domain_detail", pk=domain.pk)
+    return render(request, "form.html", {"form": form, "title": "New domain", "submit": "Create domain"})
+
+
+@login_required
+def domain_detail(request, pk):
+    domain = selectors.domain_get_for(request.user, pk)
+    search = request.GET.get("q", "")
+    context = {
+        "domain": domain,
+        "page": page_of(request, selectors.mailbox_list_for(request.user, domain=domain, search=search)),
+        "search": search,
+        "aliases": selectors.alias_sources_of(domain),
+        "dns_records": dns_records(domain.name),
+    }
+    return render(request, "domains/domain_detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def domain_edit(request, pk):
+    domain = selectors.domain_get_for(request.user, pk)
+    fields = SUPERADMIN_FIELDS if request.user.is_superuser else DOMAIN_ADMIN_FIELDS
+    initial = {name: getattr(domain, name) for name in fields}
+    form = DomainForm(request.POST or None, initial=initial, fields=fields)
+    if request.method == "POST" and form.is_valid():
+        changes = {name: value for name, value in form.cleaned_data.items() if name in fields}
+        if call_service(form, services.domain_update, actor=actor_of(request), domain=domain, **changes):
+            messages.success(request, f"The domain {domain} was saved.")
+            return redirect("domain_detail", pk=domain.pk)
+    return render(request, "form.html", {"form": form, "title": f"Edit {domain}", "submit": "Save"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def domain_delete(request, pk):
+    require_superadmin(request.user)
+    domain = selectors.domain_get_for(request.user, pk)
+    form = DomainDeleteForm(request.POST or None, domain=domain)
+    if request.method == "POST" and form.is_valid():
+        services.domain_delete(actor=actor_of(request), domain=domain)
+        messages.success(request, f"The domain {domain} was deleted.")
+        return redirect("home")
+    context = {"form": form, "domain": domain, "mailbox_count": domain.mailboxes.count(),
+               "alias_count": domain.aliases.count()}
+    return render(request, "domains/domain_delete.html", context)
+
+
+def dns_records(domain_name: str) -> list[tuple[str, str, str]]:
+    """The records a domain needs to receive mail here and to be trusted by others."""
+    host = settings.MAILSTACK["hostname"]
+    return [
+        (f"{domain_name}.", "MX", f"10 {host}."),
+        (f"{domain_name}.", "TXT", '"v=spf1 mx -all"'),
+        (f"_dmarc.{domain_name}.", "TXT", f'"v=DMARC1; p=quarantine; rua=mailto:postmaster@{domain_name}"'),
+        (f"{host}.", "A / AAAA", "the mail server's public addresses"),
+    ]

@@ -1,0 +1,75 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from domains import selectors, services
+from domains.forms import ConfirmForm, MailboxForm, PasswordForm
+from domains.views.common import actor_of, call_service, page_of
+
+EDITABLE = ("display_name", "quota", "spam_threshold", "active")
+
+
+@login_required
+def mailbox_list(request):
+    search = request.GET.get("q", "")
+    page = page_of(request, selectors.mailbox_list_for(request.user, search=search))
+    return render(request, "domains/mailbox_list.html", {"page": page, "search": search})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mailbox_create(request, domain_pk):
+    domain = selectors.domain_get_for(request.user, domain_pk)
+    form = MailboxForm(request.POST or None, fields=("local_part", "password", *EDITABLE))
+    if request.method == "POST" and form.is_valid():
+        mailbox = call_service(form, services.mailbox_create, actor=actor_of(request), domain=domain,
+                               **form.cleaned_data)
+        if mailbox:
+            messages.success(request, f"The mailbox {mailbox.email} was created.")
+            return redirect("domain_detail", pk=domain.pk)
+    return render(request, "form.html", {"form": form, "title": f"New mailbox in {domain}", "submit": "Create",
+                                         "suffix": f"@{domain}"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mailbox_edit(request, pk):
+    mailbox = selectors.mailbox_get_for(request.user, pk)
+    form = MailboxForm(request.POST or None, initial={name: getattr(mailbox, name) for name in EDITABLE},
+                       fields=EDITABLE)
+    if request.method == "POST" and form.is_valid():
+        changes = dict(form.cleaned_data)
+        if changes["quota"] is None:
+            changes["quota"] = mailbox.domain.default_quota
+        if call_service(form, services.mailbox_update, actor=actor_of(request), mailbox=mailbox, **changes):
+            messages.success(request, f"The mailbox {mailbox.email} was saved.")
+            return redirect("domain_detail", pk=mailbox.domain_id)
+    return render(request, "form.html", {"form": form, "title": f"Edit {mailbox.email}", "submit": "Save"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mailbox_password(request, pk):
+    mailbox = selectors.mailbox_get_for(request.user, pk)
+    form = PasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if call_service(form, services.mailbox_set_password, actor=actor_of(request), mailbox=mailbox,
+                        password=form.cleaned_data["password"]):
+            messages.success(request, f"The password of {mailbox.email} was changed.")
+            return redirect("domain_detail", pk=mailbox.domain_id)
+    return render(request, "form.html", {"form": form, "title": f"New password for {mailbox.email}",
+                                         "submit": "Set password"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mailbox_delete(request, pk):
+    mailbox = selectors.mailbox_get_for(request.user, pk)
+    form = ConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.mailbox_delete(actor=actor_of(request), mailbox=mailbox)
+        messages.success(request, f"The mailbox {mailbox.email} was deleted.")
+        return redirect("domain_detail", pk=mailbox.domain_id)
+    return render(request, "confirm_delete.html", {"form": form, "title": f"Delete {mailbox.email}?",
+                                                   "what": "The mailbox and its sign-in go at once."})

@@ -1,0 +1,187 @@
+"""The domain admins' panel: every view is scoped to the caller's domains (404 and nothing
+changed outside them), forms refuse what the services refuse, and stored text is escaped."""
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from domains import services
+from domains.audit import Actor
+from domains.models import Alias, AuditEntry, Domain, Mailbox
+
+pytestmark = pytest.mark.django_db
+ACTOR = Actor.command("tests")
+PASSWORD = "correct horse battery staple"
+XSS = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture
+def world():
+    alpha = services.domain_create(actor=ACTOR, name="alpha.example")
+    beta = services.domain_create(actor=ACTOR, name="beta.example", description=XSS)
+    services.mailbox_create(actor=ACTOR, domain=alpha, local_part="ann", password=PASSWORD)
+    bob = services.mailbox_create(actor=ACTOR, domain=beta, local_part="bob", password=PASSWORD)
+    services.alias_create(actor=ACTOR, domain=beta, source="team@beta.example", destinations=["bob@beta.example"])
+    alice = get_user_model().objects.create_user("alice", password="a long enough password")
+    alice.domains.add(alpha)
+    return {"alpha": alpha, "beta": beta, "bob": bob, "alice": alice}
+
+
+@pytest.fixture
+def alice_client(world):
+    client = Client()
+    client.force_login(world["alice"])
+    return client
+
+
+def snapshot():
+    return (list(Domain.objects.order_by("pk").values()), list(Mailbox.objects.order_by("pk").values()),
+            list(Alias.objects.order_by("pk").values()))
+
+
+def foreign_urls(world):
+    beta, bob = world["beta"].pk, world["bob"].pk
+    return [
+        f"/domains/{beta}/", f"/domains/{beta}/edit/", f"/domains/{beta}/delete/",
+        f"/domains/{beta}/mailboxes/new/", f"/domains/{beta}/aliases/new/",
+        f"/domains/{beta}/aliases/team@beta.example/edit/", f"/domains/{beta}/aliases/team@beta.example/delete/",
+        f"/mailboxes/{bob}/edit/", f"/mailboxes/{bob}/password/", f"/mailboxes/{bob}/delete/",
+        # what only superadmins may do, even on the admin's own domain
+        "/domains/new/", f"/domains/{world['alpha'].pk}/delete/",
+    ]
+
+
+def test_every_view_answers_404_outside_the_admins_domains_and_changes_nothing(world, alice_client):
+    before = snapshot()
+    body = {"local_part": "evil", "password": "a long enough password 1", "confirm": "a long enough password 1",
+            "destinations": "evil@attacker.example", "description": "owned", "confirm_name": "beta.example",
+            "name": "new.example", "active": "", "max_mailboxes": 0, "max_aliases": 0, "default_quota": 0,
+            "max_quota": 0}
+    for url in foreign_urls(world):
+        assert alice_client.get(url).status_code == 404, url
+        assert alice_client.post(url, body).status_code == 404, url
+    assert snapshot() == before
+
+
+def test_lists_and_audit_log_show_only_the_admins_domains(world, alice_client):
+    for url in ("/", "/mailboxes/", "/audit/", "/mailboxes/?q=bob"):
+        page = alice_client.get(url).content.decode()
+        assert "beta.example" not in page, url
+    assert "ann@alpha.example" in alice_client.get("/mailboxes/").content.decode()
+    assert "alpha.example" in alice_client.get("/audit/").content.decode()
+
+
+def test_a_domain_admin_creates_a_mailbox_and_an_alias_in_their_domain(world, alice_client):
+    alpha = world["alpha"]
+    response = alice_client.post(f"/domains/{alpha.pk}/mailboxes/new/", {
+        "local_part": "Carol", "password": "a long enough password 1", "quota": "100", "active": "on"})
+    assert response.status_code == 302
+    carol = Mailbox.objects.get(email="carol@alpha.example")
+    assert carol.quota == 100 * 2**20 and carol.active
+    response = alice_client.post(f"/domains/{alpha.pk}/aliases/new/", {
+        "local_part": "team", "destinations": "carol@alpha.example\nfriend@elsewhere.example"})
+    assert response.status_code == 302
+    assert set(Alias.objects.filter(source="team@alpha.example").values_list("destination", flat=True)) == {
+        "carol@alpha.example", "friend@elsewhere.example"}
+    entry = AuditEntry.objects.get(action="mailbox.create", object_repr="carol@alpha.example")
+    assert entry.actor == world["alice"] and entry.source_ip == "127.0.0.1"
+
+
+@pytest.mark.parametrize("local_part", ["x@beta.example", "postmaster@beta.example", "", "a,b", XSS])
+def test_addresses_outside_the_domain_or_malformed_are_refused(world, alice_client, local_part):
+    before = snapshot()
+    alpha = world["alpha"]
+    response = alice_client.post(f"/domains/{alpha.pk}/mailboxes/new/",
+                                 {"local_part": local_part, "password": "a long enough password 1"})
+    assert response.status_code == 200 and "is-invalid" in response.content.decode() or "alert" in \
+        response.content.decode()
+    response = alice_client.post(f"/domains/{alpha.pk}/aliases/new/",
+                                 {"local_part": local_part or "x", "destinations": "a@x.org, b@x.org"})
+    assert response.status_code == 200
+    assert snapshot() == before
+
+
+def test_mass_assignment_of_limits_and_state_is_ignored_for_domain_admins(world, alice_client):
+    alpha = world["alpha"]
+    alice_client.post(f"/domains/{alpha.pk}/edit/", {
+        "description": "ours", "default_quota": "10", "max_mailboxes": "999", "max_quota": "1", "active": "",
+        "name": "hijack.example", "domains": world["beta"].pk, "is_superuser": "on"})
+    alpha.refresh_from_db()
+    assert (alpha.description, alpha.default_quota, alpha.max_mailboxes, alpha.active, alpha.name) == (
+        "ours", 10 * 2**20, 0, True, "alpha.example")
+    world["alice"].refresh_from_db()
+    assert not world["alice"].is_superuser and list(world["alice"].domains.all()) == [alpha]
+
+
+def test_state_changes_need_post_and_a_csrf_token(world):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world["alice"])
+    ann = Mailbox.objects.get(email="ann@alpha.example")
+    assert client.get(f"/mailboxes/{ann.pk}/delete/").status_code == 200
+    assert client.post(f"/mailboxes/{ann.pk}/delete/").status_code == 403
+    assert Mailbox.objects.filter(pk=ann.pk).exists()
+
+
+def test_stored_text_comes_back_escaped(world, admin_client):
+    for url in ("/", f"/domains/{world['beta'].pk}/", "/audit/"):
+        page = admin_client.get(url).content.decode()
+        assert XSS not in page, url
+        assert "&lt;img src=x onerror=alert(1)&gt;" in page, url
+
+
+def test_superadmin_creates_a_domain_with_its_role_addresses(admin_client):
+    response = admin_client.post("/domains/new/", {
+        "name": "Neu-Bücher.Example", "max_mailboxes": 5, "max_aliases": 0, "default_quota": 0, "max_quota": 0,
+        "active": "on", "role_aliases_to": "hostmaster@provider.example"})
+    assert response.status_code == 302
+    domain = Domain.objects.get(name="xn--neu-bcher-u9a.example")
+    assert sorted(domain.aliases.values_list("source", "destination")) == [
+        ("abuse@xn--neu-bcher-u9a.example", "hostmaster@provider.example"),
+        ("postmaster@xn--neu-bcher-u9a.example", "hostmaster@provider.example")]
+    page = admin_client.get(f"/domains/{domain.pk}/").content.decode()
+    assert "neu-bücher.example" in page and "_dmarc.xn--neu-bcher-u9a.example." in page
+
+
+def test_deleting_a_domain_needs_its_name_typed(world, admin_client):
+    beta = world["beta"]
+    page = admin_client.get(f"/domains/{beta.pk}/delete/").content.decode()
+    assert "<strong>1</strong> mailbox" in page
+    admin_client.post(f"/domains/{beta.pk}/delete/", {"confirm_name": "alpha.example"})
+    assert Domain.objects.filter(pk=beta.pk).exists()
+    assert admin_client.post(f"/domains/{beta.pk}/delete/", {"confirm_name": "Beta.Example"}).status_code == 302
+    assert not Domain.objects.filter(pk=beta.pk).exists()
+    assert not Mailbox.objects.filter(email="bob@beta.example").exists()
+
+
+def test_alias_edit_replaces_destinations_and_delete_removes_the_alias(world, admin_client):
+    beta = world["beta"]
+    admin_client.post(f"/domains/{beta.pk}/aliases/team@beta.example/edit/",
+                      {"destinations": "bob@beta.example\nnew@beta.example"})
+    assert sorted(Alias.objects.filter(source="team@beta.example").values_list("destination", flat=True)) == [
+        "bob@beta.example", "new@beta.example"]
+    admin_client.post(f"/domains/{beta.pk}/aliases/team@beta.example/delete/")
+    assert not Alias.objects.filter(source="team@beta.example").exists()
+
+
+def test_search_matches_metacharacters_literally(world, admin_client):
+    alpha = world["alpha"]
+    for local_part in ("a_b", "axb", "a-b"):
+        services.mailbox_create(actor=ACTOR, domain=alpha, local_part=local_part, password_hash="{SHA512-CRYPT}$6$x$y")
+    page = admin_client.get("/mailboxes/", {"q": "a_"}).content.decode()
+    assert "a_b@alpha.example" in page and "axb@alpha.example" not in page
+    page = admin_client.get("/mailboxes/", {"q": "%' OR 1=1 -- "}).content.decode()
+    assert "No mailboxes match" in page
+
+
+def test_mailbox_list_queries_do_not_grow_with_rows(world, admin_client):
+    def queries_for_page():
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get("/mailboxes/").status_code == 200
+        return len(captured)
+
+    few = queries_for_page()
+    for number in range(30):
+        services.mailbox_create(actor=ACTOR, domain=world["alpha"], local_part=f"user{number}",
+                                password_hash="{SHA512-CRYPT}$6$x$y")
+    assert queries_for_page() == few
