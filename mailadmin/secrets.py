@@ -17,8 +17,10 @@ def load_or_create(var_dir: Path) -> dict:
     if path.exists():
         stored = json.loads(path.read_text())
     missing = [name for name in NAMES if name not in stored]
+    if len(stored.get("django_secret_key", "")) < 50:  # Django wants 50 or more (check --deploy, W009)
+        missing.append("django_secret_key")
     if missing:
-        stored.update({name: secrets.token_urlsafe(32) for name in missing})
+        stored.update({name: secrets.token_urlsafe(48) for name in missing})
         var_dir.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")
         temporary.write_text(json.dumps(stored, indent=2))

@@ -161,3 +161,56 @@ MAILSTACK = {
 
 # Shortest mailbox password the policy accepts (domains/password_policy.py).
 MAILADMIN_PASSWORD_MIN_LENGTH = int(env("PASSWORD_MIN_LENGTH", 10))
+
+# --- sign-in security (accounts) ---
+# Lockout of repeated failed sign-ins (django-axes), a TOTP second factor (django-otp), and the
+# HTTPS settings `check --deploy` asks for.  See accounts/ and the README, "Sign-in".
+INSTALLED_APPS += [
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+]
+_AUTHENTICATION = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
+MIDDLEWARE.insert(_AUTHENTICATION + 1, "django_otp.middleware.OTPMiddleware")
+MIDDLEWARE.insert(_AUTHENTICATION + 2, "accounts.middleware.SecondFactorRequiredMiddleware")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # must be last
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses locked-out sign-ins before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Reverse proxies in front of the panel that append to X-Forwarded-For.  With 0 (the default)
+# the client address is REMOTE_ADDR only and forwarded headers are ignored (accounts/client_ip.py).
+MAILADMIN_TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", 0))
+
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.25  # hours: 15 minutes
+# 5 failures lock the username (known or not) and, apart from that, the client address (against
+# trying a few passwords on many usernames): behind a proxy, set MAILADMIN_TRUSTED_PROXY_COUNT.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+
+OTP_TOTP_ISSUER = "mailadmin"
+OTP_TOTP_THROTTLE_FACTOR = 1  # seconds; doubles after each wrong code in a row
+OTP_STATIC_THROTTLE_FACTOR = 1
+OTP_LOGIN_URL = "two_factor_verify"
+
+# Production behind HTTPS: MAILADMIN_HTTPS=1 (`manage.py check --deploy` then reports no issues).
+if env_bool("HTTPS", False):
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_REFERRER_POLICY = "same-origin"
+    SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+    if MAILADMIN_TRUSTED_PROXY_COUNT > 0:
+        # Only a trusted proxy may say the original request was HTTPS.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# --- end sign-in security ---
