@@ -112,3 +112,19 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+
+
+class MailboxUsage(models.Model):
+    """Storage in use per mailbox, written by Dovecot itself (its quota_clone plugin, through
+    the SQL dict in deploy/dovecot/dovecot-dict-sql.conf.ext) whenever mail is saved or removed."""
+
+    username = models.CharField(max_length=254, primary_key=True, db_collation=ADDRESS_COLLATION)
+    bytes = models.BigIntegerField(default=0, db_default=0)
+    messages = models.BigIntegerField(default=0, db_default=0)
+
+    class Meta:
+        db_table = "mailbox_usage"
+        managed = True
+
+    def __str__(self):
+        return f"{self.username}: {self.bytes} bytes"

@@ -94,6 +94,7 @@ def context(profile: str = "private") -> dict:
         "hostname": stack["hostname"],
         "relayhost": stack["relayhost"],
         "db": _database(stack),
+        "mail_user": stack["mail_user"],
         "mail_uid": uid,
         "mail_gid": gid,
         "password_scheme": settings.MAILADMIN_PASSWORD_SCHEME,

@@ -234,6 +234,7 @@ class Dovecot:
         vmail.mkdir(parents=True, exist_ok=True)
         os.chown(vmail, uid, gid)
         (self.where.var / "dovecot-state").mkdir(exist_ok=True)
+        _run(["doveconf", "-c", self.config, "-n"])  # refuses a broken configuration with its reason
         _run(["sievec", "-c", self.config, self.where.dovecot_config / "spam-to-junk.sieve"])
         if self.running():
             _launch(["dovecot", "-c", self.config, "reload"], self.log)

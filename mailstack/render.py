@@ -19,12 +19,15 @@ TEMPLATES = {
         "mysql-email2email.cf",
         "mysql-recipient-access.cf",
     ],
-    "dovecot": ["dovecot.conf", "dovecot-sql.conf.ext", "spam-to-junk.sieve"],
+    "dovecot": ["dovecot.conf", "dovecot-sql.conf.ext", "dovecot-dict-sql.conf.ext", "spam-to-junk.sieve"],
     "spamassassin": ["local.cf"],
 }
 # Files holding a database password are readable only by root and the daemon's group.
-SECRET_FILES = {"dovecot-sql.conf.ext": "dovecot", **{name: "postfix" for name in TEMPLATES["postfix"]
-                                                      if name.startswith("mysql-")}}
+SECRET_FILES = {
+    "dovecot-sql.conf.ext": "dovecot",
+    "dovecot-dict-sql.conf.ext": "dovecot",
+    **{name: "postfix" for name in TEMPLATES["postfix"] if name.startswith("mysql-")},
+}
 
 _engine = Engine(dirs=[str(Path(settings.BASE_DIR) / "deploy")], autoescape=False)
 

@@ -1,9 +1,15 @@
 """The suite runs against the private test stack (mailadmin/test_settings.py): a real MariaDB,
 Postfix, Dovecot and SpamAssassin under var/test, started here if they are not up yet."""
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 
 from mailstack import stack
+from mailstack.config import paths
 
 
 @pytest.fixture(scope="session")
@@ -14,9 +20,23 @@ def django_db_setup(django_db_blocker):
             stack.up(log=lambda line: None)
         call_command("migrate", interactive=False, verbosity=0)
         call_command("flush", interactive=False, verbosity=0)
+    # Mail left queued or stored by an earlier run would be seen by this one.
+    subprocess.run(["postsuper", "-c", str(paths().postfix_config), "-d", "ALL"], capture_output=True, check=True)
+    vmail = Path(settings.MAILSTACK["vmail_dir"])
+    assert vmail.is_relative_to(paths().var) and "test" in paths().var.name, "only the test stack's mail is emptied"
+    for folder in vmail.iterdir():
+        shutil.rmtree(folder)
 
 
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """A superadmin signed in past the second factor, as every superadmin must be."""
+    from accounts.testing import sign_in_with_second_factor
+
+    return sign_in_with_second_factor(client, admin_user)
 
 
 @pytest.fixture

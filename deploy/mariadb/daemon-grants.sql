@@ -4,3 +4,4 @@ GRANT SELECT (id, domain_id, email, active) ON `{{ db.name }}`.virtual_users TO 
 GRANT SELECT (domain_id, source, destination) ON `{{ db.name }}`.virtual_aliases TO '{{ db.postfix_user }}'@'{{ db.client_host }}';
 GRANT SELECT ON `{{ db.name }}`.virtual_domains TO '{{ db.dovecot_user }}'@'{{ db.client_host }}';
 GRANT SELECT ON `{{ db.name }}`.virtual_users TO '{{ db.dovecot_user }}'@'{{ db.client_host }}';
+GRANT SELECT, INSERT, UPDATE ON `{{ db.name }}`.mailbox_usage TO '{{ db.dovecot_user }}'@'{{ db.client_host }}';

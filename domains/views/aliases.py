@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods
 from domains import selectors, services
 from domains.forms import AliasForm, ConfirmForm
 from domains.models import Alias
-from domains.views.common import actor_of, call_service
+from domains.views.common import actor_of, call_service, posted
 
 
 def _destinations(domain, source) -> list[str]:
@@ -21,7 +21,7 @@ def _destinations(domain, source) -> list[str]:
 @require_http_methods(["GET", "POST"])
 def alias_create(request, domain_pk):
     domain = selectors.domain_get_for(request.user, domain_pk)
-    form = AliasForm(request.POST or None)
+    form = AliasForm(posted(request))
     if request.method == "POST" and form.is_valid():
         source = f"{form.cleaned_data['local_part']}@{domain.name}"
         if call_service(form, services.alias_create, actor=actor_of(request), domain=domain, source=source,
@@ -36,7 +36,7 @@ def alias_create(request, domain_pk):
 def alias_edit(request, domain_pk, source):
     domain = selectors.domain_get_for(request.user, domain_pk)
     initial = {"destinations": "\n".join(_destinations(domain, source))}
-    form = AliasForm(request.POST or None, initial=initial, editing=True)
+    form = AliasForm(posted(request), initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
         try:
             saved = call_service(form, services.alias_set_destinations, actor=actor_of(request), domain=domain,
@@ -54,7 +54,7 @@ def alias_edit(request, domain_pk, source):
 def alias_delete(request, domain_pk, source):
     domain = selectors.domain_get_for(request.user, domain_pk)
     destinations = _destinations(domain, source)
-    form = ConfirmForm(request.POST or None)
+    form = ConfirmForm(posted(request))
     if request.method == "POST" and form.is_valid():
         services.alias_delete(actor=actor_of(request), domain=domain, source=source)
         messages.success(request, f"The alias {source} was deleted.")

@@ -17,6 +17,11 @@ def require_superadmin(user):
         raise Http404
 
 
+def posted(request):
+    """The form data of a POST (even an empty one), or None to leave the form unbound."""
+    return request.POST if request.method == "POST" else None
+
+
 def call_service(form, service, **arguments):
     """Calls a service; its refusal becomes the form's error.  Returns the result, or None."""
     try:

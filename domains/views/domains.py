@@ -6,7 +6,7 @@ from django.views.decorators.http import require_http_methods
 
 from domains import selectors, services
 from domains.forms import DomainDeleteForm, DomainForm
-from domains.views.common import actor_of, call_service, page_of, require_superadmin
+from domains.views.common import actor_of, call_service, page_of, posted, require_superadmin
 
 SUPERADMIN_FIELDS = ("description", "max_mailboxes", "max_aliases", "default_quota", "max_quota", "spam_threshold",
                      "active")
@@ -25,7 +25,7 @@ def domain_list(request):
 def domain_create(request):
     require_superadmin(request.user)
     fields = ("name", *SUPERADMIN_FIELDS, "role_aliases_to")
-    form = DomainForm(request.POST or None, fields=fields)
+    form = DomainForm(posted(request), fields=fields)
     if request.method == "POST" and form.is_valid():
         domain = call_service(form, services.domain_create, actor=actor_of(request), **form.cleaned_data)
         if domain:
@@ -54,7 +54,7 @@ def domain_edit(request, pk):
     domain = selectors.domain_get_for(request.user, pk)
     fields = SUPERADMIN_FIELDS if request.user.is_superuser else DOMAIN_ADMIN_FIELDS
     initial = {name: getattr(domain, name) for name in fields}
-    form = DomainForm(request.POST or None, initial=initial, fields=fields)
+    form = DomainForm(posted(request), initial=initial, fields=fields)
     if request.method == "POST" and form.is_valid():
         changes = {name: value for name, value in form.cleaned_data.items() if name in fields}
         if call_service(form, services.domain_update, actor=actor_of(request), domain=domain, **changes):
@@ -68,7 +68,7 @@ def domain_edit(request, pk):
 def domain_delete(request, pk):
     require_superadmin(request.user)
     domain = selectors.domain_get_for(request.user, pk)
-    form = DomainDeleteForm(request.POST or None, domain=domain)
+    form = DomainDeleteForm(posted(request), domain=domain)
     if request.method == "POST" and form.is_valid():
         services.domain_delete(actor=actor_of(request), domain=domain)
         messages.success(request, f"The domain {domain} was deleted.")

@@ -5,7 +5,7 @@ from django.views.decorators.http import require_http_methods
 
 from domains import selectors, services
 from domains.forms import ConfirmForm, MailboxForm, PasswordForm
-from domains.views.common import actor_of, call_service, page_of
+from domains.views.common import actor_of, call_service, page_of, posted
 
 EDITABLE = ("display_name", "quota", "spam_threshold", "active")
 
@@ -21,7 +21,7 @@ def mailbox_list(request):
 @require_http_methods(["GET", "POST"])
 def mailbox_create(request, domain_pk):
     domain = selectors.domain_get_for(request.user, domain_pk)
-    form = MailboxForm(request.POST or None, fields=("local_part", "password", *EDITABLE))
+    form = MailboxForm(posted(request), fields=("local_part", "password", *EDITABLE))
     if request.method == "POST" and form.is_valid():
         mailbox = call_service(form, services.mailbox_create, actor=actor_of(request), domain=domain,
                                **form.cleaned_data)
@@ -36,7 +36,7 @@ def mailbox_create(request, domain_pk):
 @require_http_methods(["GET", "POST"])
 def mailbox_edit(request, pk):
     mailbox = selectors.mailbox_get_for(request.user, pk)
-    form = MailboxForm(request.POST or None, initial={name: getattr(mailbox, name) for name in EDITABLE},
+    form = MailboxForm(posted(request), initial={name: getattr(mailbox, name) for name in EDITABLE},
                        fields=EDITABLE)
     if request.method == "POST" and form.is_valid():
         changes = dict(form.cleaned_data)
@@ -52,7 +52,7 @@ def mailbox_edit(request, pk):
 @require_http_methods(["GET", "POST"])
 def mailbox_password(request, pk):
     mailbox = selectors.mailbox_get_for(request.user, pk)
-    form = PasswordForm(request.POST or None)
+    form = PasswordForm(posted(request))
     if request.method == "POST" and form.is_valid():
         if call_service(form, services.mailbox_set_password, actor=actor_of(request), mailbox=mailbox,
                         password=form.cleaned_data["password"]):
@@ -66,7 +66,7 @@ def mailbox_password(request, pk):
 @require_http_methods(["GET", "POST"])
 def mailbox_delete(request, pk):
     mailbox = selectors.mailbox_get_for(request.user, pk)
-    form = ConfirmForm(request.POST or None)
+    form = ConfirmForm(posted(request))
     if request.method == "POST" and form.is_valid():
         services.mailbox_delete(actor=actor_of(request), mailbox=mailbox)
         messages.success(request, f"The mailbox {mailbox.email} was deleted.")
