@@ -185,3 +185,15 @@ def test_mailbox_list_queries_do_not_grow_with_rows(world, admin_client):
         services.mailbox_create(actor=ACTOR, domain=world["alpha"], local_part=f"user{number}",
                                 password_hash="{SHA512-CRYPT}$6$x$y")
     assert queries_for_page() == few
+
+
+def test_storage_bars_show_what_dovecot_reported(world, admin_client):
+    from domains.models import MailboxUsage
+
+    alpha = world["alpha"]
+    services.mailbox_update(actor=ACTOR, mailbox=Mailbox.objects.get(email="ann@alpha.example"), quota=100 * 2**20)
+    MailboxUsage.objects.create(username="ann@alpha.example", bytes=80 * 2**20, messages=3)
+    detail = admin_client.get(f"/domains/{alpha.pk}/").content.decode()
+    assert "80.0\xa0MB of 100.0\xa0MB" in detail and 'style="width: 80%"' in detail and "bg-warning" in detail
+    listing = admin_client.get("/").content.decode()
+    assert "80.0\xa0MB of 100.0\xa0MB" in listing
