@@ -1,0 +1,78 @@
+"""Superadmins manage the admin accounts; to everyone else these pages do not exist (404)."""
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from accounts import admin_services
+from accounts.admin_forms import AdminForm
+from domains.forms import ConfirmForm, PasswordForm
+from domains.views.common import actor_of, call_service, page_of, posted, require_superadmin
+
+
+def _admin(request, pk):
+    require_superadmin(request.user)
+    return get_object_or_404(get_user_model(), pk=pk)
+
+
+@login_required
+def admin_list(request):
+    require_superadmin(request.user)
+    admins = get_user_model().objects.prefetch_related("domains").order_by("username")
+    return render(request, "accounts/admin_list.html", {"page": page_of(request, admins)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def admin_create(request):
+    require_superadmin(request.user)
+    form = AdminForm(posted(request), creating=True)
+    if request.method == "POST" and form.is_valid():
+        if admin := call_service(form, admin_services.admin_create, actor=actor_of(request), **form.cleaned_data):
+            messages.success(request, f"The admin {admin.username} was created.")
+            return redirect("admin_list")
+    return render(request, "form.html", {"form": form, "title": "New admin", "submit": "Create"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def admin_edit(request, pk):
+    admin = _admin(request, pk)
+    initial = {"email": admin.email, "is_superuser": admin.is_superuser, "is_active": admin.is_active,
+               "domains": admin.domains.all()}
+    form = AdminForm(posted(request), initial=initial, creating=False)
+    if request.method == "POST" and form.is_valid():
+        if call_service(form, admin_services.admin_update, actor=actor_of(request), admin=admin, **form.cleaned_data):
+            messages.success(request, f"The admin {admin.username} was saved.")
+            return redirect("admin_list")
+    return render(request, "form.html", {"form": form, "title": f"Edit {admin.username}", "submit": "Save"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def admin_password(request, pk):
+    admin = _admin(request, pk)
+    form = PasswordForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        call_service(form, admin_services.admin_set_password, actor=actor_of(request), admin=admin,
+                     password=form.cleaned_data["password"])
+        if not form.errors:
+            messages.success(request, f"The password of {admin.username} was changed.")
+            return redirect("admin_list")
+    return render(request, "form.html", {"form": form, "title": f"New password for {admin.username}",
+                                         "submit": "Set password"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def admin_delete(request, pk):
+    admin = _admin(request, pk)
+    form = ConfirmForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        call_service(form, admin_services.admin_delete, actor=actor_of(request), admin=admin)
+        if not form.errors:
+            messages.success(request, f"The admin {admin.username} was deleted.")
+            return redirect("admin_list")
+    return render(request, "confirm_delete.html", {"form": form, "title": f"Delete the admin {admin.username}?",
+                                                   "what": "They can no longer sign in to the panel."})
