@@ -114,5 +114,9 @@ class AliasForm(forms.Form):
         return [line.strip() for line in self.cleaned_data["destinations"].splitlines() if line.strip()]
 
 
+class RenameForm(forms.Form):
+    local_part = forms.CharField(label="New address", max_length=64, help_text="the part before the @")
+
+
 class ConfirmForm(forms.Form):
     """An empty form: the POST itself, with its CSRF token, is the confirmation."""

@@ -65,6 +65,9 @@ class Mailbox(Timestamped):
     active = models.BooleanField(default=True, db_default=True)
     display_name = models.CharField(max_length=255, blank=True, default="", db_default="")
     spam_threshold = SpamThresholdField(help_text="empty = the domain's threshold")
+    # Where the mail is, below the mail root; empty = "<domain>/<local part>" as in the tutorial.
+    # Set when the address no longer says where the mail is (after a rename).
+    maildir = models.CharField(max_length=255, blank=True, default="", db_default="")
 
     class Meta:
         db_table = "virtual_users"
@@ -73,6 +76,12 @@ class Mailbox(Timestamped):
 
     def __str__(self):
         return self.email
+
+    @property
+    def home(self) -> str:
+        """The mailbox's folder below the mail root, as Dovecot's user_query computes it."""
+        local_part, domain = self.email.rsplit("@", 1)
+        return self.maildir or f"{domain}/{local_part}"
 
 
 class Alias(Timestamped):
@@ -128,3 +137,32 @@ class MailboxUsage(models.Model):
 
     def __str__(self):
         return f"{self.username}: {self.bytes} bytes"
+
+
+class MailStoreJob(models.Model):
+    """Work on the stored mail that the web process never does itself: the mail-store worker
+    (`manage.py mailstore work`) carries it out and records the outcome here."""
+
+    ARCHIVE, PURGE, RESTORE = "archive", "purge", "restore"
+    PENDING, DONE, FAILED = "pending", "done", "failed"
+
+    action = models.CharField(max_length=16, choices=[(ARCHIVE, "archive"), (PURGE, "purge"), (RESTORE, "restore")])
+    state = models.CharField(max_length=16, default=PENDING, db_index=True,
+                             choices=[(PENDING, "pending"), (DONE, "done"), (FAILED, "failed")])
+    domain_name = models.CharField(max_length=253, db_index=True)
+    address = models.CharField(max_length=254, blank=True, help_text="empty for a whole domain")
+    path = models.CharField(max_length=255, help_text="the folder below the mail root")
+    archive = models.CharField(max_length=255, blank=True, help_text="where the archived folder is kept")
+    not_before = models.DateTimeField(default=timezone.now)
+    created = models.DateTimeField(default=timezone.now)
+    finished = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=255, blank=True)
+    requested_by = models.CharField(max_length=255)
+
+    class Meta:
+        db_table = "mailadmin_mailstore_job"
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["state", "not_before"], name="mailstore_due")]
+
+    def __str__(self):
+        return f"{self.action} {self.address or self.domain_name} ({self.state})"

@@ -8,7 +8,7 @@ from django.db.models import IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 
-from domains.models import Alias, AuditEntry, Domain, Mailbox, MailboxUsage
+from domains.models import Alias, AuditEntry, Domain, Mailbox, MailboxUsage, MailStoreJob
 
 # Per-domain figures as correlated subqueries (each uses an index), so a page of domains costs
 # one query whatever the number of mailboxes.
@@ -75,6 +75,18 @@ def alias_sources_of(domain: Domain) -> list[tuple[str, list[str]]]:
 
 def alias_get_for(user, pk) -> Alias:
     return get_object_or_404(aliases_visible_to(user), pk=pk)
+
+
+def mailstore_jobs_visible_to(user) -> QuerySet[MailStoreJob]:
+    """Superadmins see all; a domain admin sees those of the domains they still manage."""
+    jobs = MailStoreJob.objects.exclude(action=MailStoreJob.PURGE)
+    if not user.is_superuser:
+        jobs = jobs.filter(domain_name__in=domains_visible_to(user).values("name"))
+    return jobs.order_by("-created", "-id")
+
+
+def mailstore_job_get_for(user, pk) -> MailStoreJob:
+    return get_object_or_404(mailstore_jobs_visible_to(user), pk=pk)
 
 
 def audit_visible_to(user) -> QuerySet[AuditEntry]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from domains.views import aliases, audit, domains, mailboxes
+from domains.views import aliases, audit, domains, mailboxes, mailstore
 
 urlpatterns = [
     path("", domains.domain_list, name="home"),
@@ -15,6 +15,9 @@ urlpatterns = [
     path("mailboxes/", mailboxes.mailbox_list, name="mailbox_list"),
     path("mailboxes/<int:pk>/edit/", mailboxes.mailbox_edit, name="mailbox_edit"),
     path("mailboxes/<int:pk>/password/", mailboxes.mailbox_password, name="mailbox_password"),
+    path("mailboxes/<int:pk>/rename/", mailboxes.mailbox_rename, name="mailbox_rename"),
     path("mailboxes/<int:pk>/delete/", mailboxes.mailbox_delete, name="mailbox_delete"),
+    path("stored-mail/", mailstore.mailstore_list, name="mailstore_list"),
+    path("stored-mail/<int:pk>/restore/", mailstore.mailstore_restore, name="mailstore_restore"),
     path("audit/", audit.audit_list, name="audit_list"),
 ]

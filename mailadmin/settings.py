@@ -222,3 +222,6 @@ if env_bool("HTTPS", False):
         # Only a trusted proxy may say the original request was HTTPS.
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # --- end sign-in security ---
+
+# Deleted mail is kept this many days by the mail-store worker before it is removed.
+MAILADMIN_MAILSTORE_RETENTION_DAYS = int(env("MAILSTORE_RETENTION_DAYS", 30))

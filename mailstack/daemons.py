@@ -11,6 +11,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -278,3 +279,34 @@ class Postfix:
     def stop(self):
         if self.running():
             self.postfix("stop")
+
+
+class MailStoreWorker:
+    """`manage.py mailstore work`: the only process that moves or removes stored mail."""
+
+    name = "mailstore"
+
+    def __init__(self):
+        self.where = paths()
+        self.pidfile = self.where.run / "mailstore.pid"
+        self.log = self.where.log / "mailstore.log"
+
+    def running(self) -> bool:
+        return _pid_from(self.pidfile) is not None
+
+    def start(self):
+        if self.running():
+            return
+        environment = os.environ | {"DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE",
+                                                                              "mailadmin.settings")}
+        with open(self.log, "ab") as log:
+            worker = subprocess.Popen(
+                [sys.executable, Path(settings.BASE_DIR) / "manage.py", "mailstore", "work"], env=environment,
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.pidfile.write_text(str(worker.pid))
+        time.sleep(0.5)
+        if worker.poll() is not None:
+            raise StackError(f"the mail-store worker stopped at once; see {self.log}")
+
+    def stop(self):
+        _terminate(self.pidfile)

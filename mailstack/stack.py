@@ -6,10 +6,10 @@ from django.core.management import call_command
 from django.db import connections
 
 from mailstack.config import paths
-from mailstack.daemons import Dovecot, MariaDB, Postfix, Spamd, SpamMilter, StackError, _owned_dir
+from mailstack.daemons import Dovecot, MailStoreWorker, MariaDB, Postfix, Spamd, SpamMilter, StackError, _owned_dir
 from mailstack.render import mariadb_sql, write_all
 
-MAIL_DAEMONS = (Spamd, SpamMilter, Dovecot, Postfix)
+MAIL_DAEMONS = (Spamd, SpamMilter, Dovecot, Postfix, MailStoreWorker)
 
 
 def _ensure_traversable(folder, log):

@@ -29,7 +29,7 @@ def test_production_profile_renders_configurations_the_daemons_accept(tmp_path, 
                               capture_output=True, text=True)
     assert postconf.stdout.strip() == "virtual_transport = dovecot-lmtp:inet:127.0.0.1:24"
     sql = (tmp_path / "dovecot" / "dovecot-sql.conf.ext").read_text()
-    assert "'/var/vmail/', '%d/%n'" in sql and settings.SECRETS["db_dovecot"] in sql
+    assert "CONCAT('/var/vmail/', IF(" in sql and settings.SECRETS["db_dovecot"] in sql
     assert oct((tmp_path / "dovecot" / "dovecot-sql.conf.ext").stat().st_mode & 0o777) == "0o640"
 
 

@@ -197,3 +197,40 @@ def test_storage_bars_show_what_dovecot_reported(world, admin_client):
     assert "80.0\xa0MB of 100.0\xa0MB" in detail and 'style="width: 80%"' in detail and "bg-warning" in detail
     listing = admin_client.get("/").content.decode()
     assert "80.0\xa0MB of 100.0\xa0MB" in listing
+
+
+def test_rename_through_the_panel_keeps_the_folder(world, alice_client):
+    ann = Mailbox.objects.get(email="ann@alpha.example")
+    response = alice_client.post(f"/mailboxes/{ann.pk}/rename/", {"local_part": "anna"})
+    assert response.status_code == 302
+    ann.refresh_from_db()
+    assert (ann.email, ann.maildir) == ("anna@alpha.example", "alpha.example/ann")
+    bob = world["bob"]
+    assert alice_client.post(f"/mailboxes/{bob.pk}/rename/", {"local_part": "robert"}).status_code == 404
+    assert Mailbox.objects.filter(email="bob@beta.example").exists()
+
+
+def test_stored_mail_is_listed_and_restored_only_within_the_admins_domains(world, alice_client):
+    from domains.models import MailStoreJob
+
+    beta_job = services.mailbox_delete(actor=ACTOR, mailbox=world["bob"])
+    ann = Mailbox.objects.get(email="ann@alpha.example")
+    alpha_job = services.mailbox_delete(actor=ACTOR, mailbox=ann)
+    page = alice_client.get("/stored-mail/").content.decode()
+    assert "ann@alpha.example" in page and "bob@beta.example" not in page
+    services.mailbox_create(actor=ACTOR, domain=world["beta"], local_part="bob", password=PASSWORD)
+    assert alice_client.post(f"/stored-mail/{beta_job.pk}/restore/").status_code == 404
+    assert alice_client.get(f"/stored-mail/{alpha_job.pk}/restore/").status_code == 405
+    assert not MailStoreJob.objects.filter(action=MailStoreJob.RESTORE).exists()
+
+
+def test_deleting_a_domain_tells_what_goes_and_records_the_archive(world, admin_client):
+    from domains.models import MailboxUsage, MailStoreJob
+
+    beta = world["beta"]
+    MailboxUsage.objects.create(username="bob@beta.example", bytes=3 * 2**20, messages=2)
+    page = admin_client.get(f"/domains/{beta.pk}/delete/").content.decode()
+    assert "<strong>3.0\xa0MB</strong>" in page and "kept for 30 days" in page
+    admin_client.post(f"/domains/{beta.pk}/delete/", {"confirm_name": "beta.example"})
+    job = MailStoreJob.objects.get(domain_name="beta.example")
+    assert (job.action, job.path, job.state) == ("archive", "beta.example", "pending")

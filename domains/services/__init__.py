@@ -2,9 +2,17 @@
 with its audit row.  Web views, the API and management commands all call these."""
 from domains.services.aliases import alias_create, alias_delete, alias_set_destinations
 from domains.services.domains import domain_create, domain_delete, domain_update
-from domains.services.mailboxes import mailbox_create, mailbox_delete, mailbox_set_password, mailbox_update
+from domains.services.mailboxes import (
+    mailbox_create,
+    mailbox_delete,
+    mailbox_rename,
+    mailbox_restore,
+    mailbox_set_password,
+    mailbox_update,
+)
 
 __all__ = [
     "alias_create", "alias_delete", "alias_set_destinations", "domain_create", "domain_delete", "domain_update",
-    "mailbox_create", "mailbox_delete", "mailbox_set_password", "mailbox_update",
+    "mailbox_create", "mailbox_delete", "mailbox_rename", "mailbox_restore", "mailbox_set_password",
+    "mailbox_update",
 ]

@@ -2,7 +2,7 @@ from django.db import transaction
 
 from domains.addresses import normalize_domain
 from domains.audit import Actor, record, snapshot
-from domains.models import Domain
+from domains.models import Domain, MailboxUsage, MailStoreJob
 from domains.services.aliases import ROLE_ADDRESSES, alias_create
 from domains.services.common import clean_byte_count, clean_spam_threshold, unique_or_conflict
 
@@ -57,11 +57,16 @@ def domain_update(*, actor: Actor, domain: Domain, **changes) -> Domain:
     return domain
 
 
-def domain_delete(*, actor: Actor, domain: Domain) -> None:
-    """Deletes the domain with its mailboxes and aliases (the database cascades)."""
+def domain_delete(*, actor: Actor, domain: Domain) -> MailStoreJob:
+    """Deletes the domain with its mailboxes and aliases (the database cascades); its stored
+    mail is archived by the mail-store worker and kept for the retention period."""
     with transaction.atomic():
         domain = Domain.objects.select_for_update().get(pk=domain.pk)
         before = snapshot(domain, AUDITED) | {
             "mailboxes": domain.mailboxes.count(), "aliases": domain.aliases.count()}
         record(actor, "domain.delete", obj=domain, domain_name=domain.name, before=before)
+        MailboxUsage.objects.filter(username__in=domain.mailboxes.values("email")).delete()
+        job = MailStoreJob.objects.create(action=MailStoreJob.ARCHIVE, domain_name=domain.name, path=domain.name,
+                                          requested_by=actor.label)
         domain.delete()
+    return job

@@ -1,3 +1,5 @@
+import secrets
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -5,7 +7,7 @@ from domains import passwords
 from domains.addresses import normalize_local_part, normalize_mailbox_address
 from domains.audit import Actor, record, snapshot
 from domains.errors import LimitReached
-from domains.models import Domain, Mailbox
+from domains.models import Alias, Domain, Mailbox, MailboxUsage, MailStoreJob
 from domains.password_policy import validate_new_password
 from domains.services.common import clean_byte_count, clean_spam_threshold, unique_or_conflict
 
@@ -40,6 +42,15 @@ def _password_hash(*, address: str, password: str | None, password_hash: str | N
         raise ValidationError(str(error), code="password_too_long") from error
 
 
+def _free_maildir(domain: Domain, local_part: str) -> str:
+    """'' (the tutorial's <domain>/<local part>) unless that folder still belongs to a renamed
+    mailbox or awaits archiving; then a folder of its own, so no mail is ever mixed."""
+    default = f"{domain.name}/{local_part}"
+    taken = (Mailbox.objects.filter(maildir=default).exists()
+             or MailStoreJob.objects.filter(path=default, state=MailStoreJob.PENDING).exists())
+    return f"{default}~{secrets.token_hex(4)}" if taken else ""
+
+
 def mailbox_create(*, actor: Actor, domain: Domain, local_part: str, password: str | None = None,
                    password_hash: str | None = None, quota: int | None = None, display_name: str = "",
                    spam_threshold=None, active: bool = True) -> Mailbox:
@@ -56,7 +67,8 @@ def mailbox_create(*, actor: Actor, domain: Domain, local_part: str, password: s
             raise LimitReached("%(domain)s has reached its limit of %(max)d mailboxes.", code="mailbox_limit",
                                params={"domain": domain.name, "max": domain.max_mailboxes})
         mailbox = Mailbox(domain=domain, email=address, password=hashed, quota=quota, active=bool(active),
-                          display_name=display_name, spam_threshold=threshold)
+                          display_name=display_name, spam_threshold=threshold,
+                          maildir=_free_maildir(domain, address.split("@")[0]))
         with unique_or_conflict("The mailbox %(address)s exists already.", address=address):
             mailbox.save(force_insert=True)
         record(actor, "mailbox.create", obj=mailbox, domain_name=domain.name, after=snapshot(mailbox, AUDITED))
@@ -96,9 +108,53 @@ def mailbox_set_password(*, actor: Actor, mailbox: Mailbox, password: str) -> Ma
     return mailbox
 
 
-def mailbox_delete(*, actor: Actor, mailbox: Mailbox) -> None:
+def mailbox_rename(*, actor: Actor, mailbox: Mailbox, local_part: str) -> Mailbox:
+    """Gives the mailbox a new address in its domain.  Its mail stays where it is (the folder is
+    kept in `maildir`), aliases to it follow, and the old address is free from the commit on."""
+    with transaction.atomic():
+        mailbox = Mailbox.objects.select_for_update().select_related("domain").get(pk=mailbox.pk)
+        old = mailbox.email
+        new = normalize_mailbox_address(f"{normalize_local_part(local_part, mailbox=True)}@{mailbox.domain.name}")
+        if new == old:
+            return mailbox
+        mailbox.maildir = mailbox.home
+        mailbox.email = new
+        with unique_or_conflict("The mailbox %(address)s exists already.", address=new):
+            mailbox.save(update_fields=["email", "maildir", "updated"])
+        Alias.objects.filter(destination=old).exclude(source=new).update(destination=new)
+        MailboxUsage.objects.filter(username=old).update(username=new)
+        record(actor, "mailbox.rename", obj=mailbox, domain_name=mailbox.domain.name, before={"email": old},
+               after={"email": new, "maildir": mailbox.maildir})
+    return mailbox
+
+
+def mailbox_delete(*, actor: Actor, mailbox: Mailbox) -> MailStoreJob:
+    """Deletes the mailbox; its stored mail is archived by the mail-store worker, and kept for
+    the retention period."""
     with transaction.atomic():
         mailbox = Mailbox.objects.select_for_update().select_related("domain").get(pk=mailbox.pk)
         record(actor, "mailbox.delete", obj=mailbox, domain_name=mailbox.domain.name,
                before=snapshot(mailbox, AUDITED))
+        job = MailStoreJob.objects.create(action=MailStoreJob.ARCHIVE, domain_name=mailbox.domain.name,
+                                          address=mailbox.email, path=mailbox.home, requested_by=actor.label)
+        MailboxUsage.objects.filter(username=mailbox.email).delete()
         mailbox.delete()
+    return job
+
+
+def mailbox_restore(*, actor: Actor, archived: MailStoreJob, mailbox: Mailbox) -> MailStoreJob:
+    """Asks the worker to put an archived mailbox's mail back, as the home of `mailbox` (which
+    must not have received mail yet)."""
+    with transaction.atomic():
+        archived = MailStoreJob.objects.select_for_update().get(pk=archived.pk)
+        kept = MailStoreJob.objects.filter(action=MailStoreJob.PURGE, archive=archived.archive,
+                                           state=MailStoreJob.PENDING)
+        if archived.action != MailStoreJob.ARCHIVE or not archived.archive or not kept.exists():
+            raise ValidationError("There is no archived mail to restore.", code="not_archived")
+        if mailbox.domain.name != archived.domain_name:
+            raise ValidationError("Mail is restored only into a mailbox of its own domain.", code="restore_domain")
+        record(actor, "mailbox.restore", obj=mailbox, domain_name=mailbox.domain.name,
+               after={"from": archived.address, "archive": archived.archive})
+        return MailStoreJob.objects.create(action=MailStoreJob.RESTORE, domain_name=archived.domain_name,
+                                           address=mailbox.email, path=mailbox.home, archive=archived.archive,
+                                           requested_by=actor.label)

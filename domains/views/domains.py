@@ -73,8 +73,10 @@ def domain_delete(request, pk):
         services.domain_delete(actor=actor_of(request), domain=domain)
         messages.success(request, f"The domain {domain} was deleted.")
         return redirect("home")
-    context = {"form": form, "domain": domain, "mailbox_count": domain.mailboxes.count(),
-               "alias_count": domain.aliases.count()}
+    figures = selectors.domain_list_for(request.user).get(pk=domain.pk)
+    context = {"form": form, "domain": domain, "mailbox_count": figures.mailbox_count,
+               "alias_count": figures.alias_count, "stored": figures.quota_used,
+               "retention_days": settings.MAILADMIN_MAILSTORE_RETENTION_DAYS}
     return render(request, "domains/domain_delete.html", context)
 
 

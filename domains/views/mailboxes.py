@@ -1,10 +1,11 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from domains import selectors, services
-from domains.forms import ConfirmForm, MailboxForm, PasswordForm
+from domains.forms import ConfirmForm, MailboxForm, PasswordForm, RenameForm
 from domains.views.common import actor_of, call_service, page_of, posted
 
 EDITABLE = ("display_name", "quota", "spam_threshold", "active")
@@ -64,6 +65,21 @@ def mailbox_password(request, pk):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+def mailbox_rename(request, pk):
+    mailbox = selectors.mailbox_get_for(request.user, pk)
+    old = mailbox.email
+    form = RenameForm(posted(request), initial={"local_part": old.split("@")[0]})
+    if request.method == "POST" and form.is_valid():
+        if renamed := call_service(form, services.mailbox_rename, actor=actor_of(request), mailbox=mailbox,
+                                   **form.cleaned_data):
+            messages.success(request, f"{old} is now {renamed.email}; its mail stays with it.")
+            return redirect("domain_detail", pk=mailbox.domain_id)
+    return render(request, "form.html", {"form": form, "title": f"Rename {old}", "submit": "Rename",
+                                         "suffix": f"@{mailbox.domain}"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 def mailbox_delete(request, pk):
     mailbox = selectors.mailbox_get_for(request.user, pk)
     form = ConfirmForm(posted(request))
@@ -71,5 +87,6 @@ def mailbox_delete(request, pk):
         services.mailbox_delete(actor=actor_of(request), mailbox=mailbox)
         messages.success(request, f"The mailbox {mailbox.email} was deleted.")
         return redirect("domain_detail", pk=mailbox.domain_id)
-    return render(request, "confirm_delete.html", {"form": form, "title": f"Delete {mailbox.email}?",
-                                                   "what": "The mailbox and its sign-in go at once."})
+    what = (f"The mailbox and its sign-in go at once. Its stored mail is archived and kept for "
+            f"{settings.MAILADMIN_MAILSTORE_RETENTION_DAYS} days, so that it can be restored.")
+    return render(request, "confirm_delete.html", {"form": form, "title": f"Delete {mailbox.email}?", "what": what})

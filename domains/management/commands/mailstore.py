@@ -1,0 +1,22 @@
+import time
+
+from django.core.management.base import BaseCommand
+
+from domains.mailstore import run_due_jobs
+
+
+class Command(BaseCommand):
+    help = "Carries out the mail-store jobs (archive, restore, purge of stored mail) that are due."
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=["work"])
+        parser.add_argument("--once", action="store_true", help="run the due jobs and stop")
+        parser.add_argument("--interval", type=float, default=5.0, help="seconds between looks for work")
+
+    def handle(self, *args, once, interval, **options):
+        while True:
+            for job in run_due_jobs():
+                self.stdout.write(f"{job.action} {job.address or job.domain_name}: {job.state}, {job.outcome}")
+            if once:
+                return
+            time.sleep(interval)

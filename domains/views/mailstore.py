@@ -1,0 +1,31 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from domains import selectors, services
+from domains.forms import ConfirmForm
+from domains.views.common import actor_of, call_service, page_of
+
+
+@login_required
+def mailstore_list(request):
+    page = page_of(request, selectors.mailstore_jobs_visible_to(request.user))
+    return render(request, "domains/mailstore_list.html", {"page": page})
+
+
+@login_required
+@require_POST
+def mailstore_restore(request, pk):
+    """Restores an archived mailbox's mail into the mailbox that now has its address."""
+    archived = selectors.mailstore_job_get_for(request.user, pk)
+    mailbox = selectors.mailboxes_visible_to(request.user).filter(email=archived.address).first()
+    if mailbox is None:
+        raise Http404
+    form = ConfirmForm(request.POST)
+    if call_service(form, services.mailbox_restore, actor=actor_of(request), archived=archived, mailbox=mailbox):
+        messages.success(request, f"The mail of {archived.address} is being restored.")
+    else:
+        messages.error(request, " ".join(form.non_field_errors()))
+    return redirect("mailstore_list")
