@@ -41,6 +41,8 @@ class DomainForm(forms.Form):
     max_aliases = forms.IntegerField(min_value=0, initial=0, help_text="0 = no limit")
     default_quota = QuotaField(label="Default quota (MiB)", initial=0, help_text="for new mailboxes; 0 = unlimited")
     max_quota = QuotaField(label="Largest quota of one mailbox (MiB)", initial=0, help_text="0 = no limit")
+    quota_total = QuotaField(label="Domain quota (MiB)", initial=0,
+                             help_text="all its mailboxes' quotas together; 0 = no limit")
     spam_threshold = SpamThresholdField(help_text="SpamAssassin score from which mail goes to Junk; empty = "
                                                   "the global default")
     active = forms.BooleanField(required=False, initial=True, help_text="A suspended domain receives no mail.")

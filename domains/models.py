@@ -46,6 +46,9 @@ class Domain(Timestamped):
     max_quota = models.PositiveBigIntegerField(
         default=0, db_default=0, help_text="largest quota of one mailbox, bytes; 0 = no limit"
     )
+    quota_total = models.PositiveBigIntegerField(
+        default=0, db_default=0, help_text="all mailbox quotas together, bytes; 0 = no limit"
+    )
     spam_threshold = SpamThresholdField(help_text="empty = the global default")
 
     class Meta:

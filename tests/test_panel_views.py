@@ -133,6 +133,7 @@ def test_stored_text_comes_back_escaped(world, admin_client):
 def test_superadmin_creates_a_domain_with_its_role_addresses(admin_client):
     response = admin_client.post("/domains/new/", {
         "name": "Neu-Bücher.Example", "max_mailboxes": 5, "max_aliases": 0, "default_quota": 0, "max_quota": 0,
+        "quota_total": 0,
         "active": "on", "role_aliases_to": "hostmaster@provider.example"})
     assert response.status_code == 302
     domain = Domain.objects.get(name="xn--neu-bcher-u9a.example")

@@ -125,3 +125,21 @@ def test_two_racing_creates_of_one_address_give_one_mailbox_and_one_conflict():
         thread.join()
     assert sorted(outcomes) == ["conflict", "created"]
     assert Mailbox.objects.filter(email="race@example.org").count() == 1
+
+
+def test_the_domain_quota_caps_all_mailbox_quotas_together():
+    domain = new_domain(quota_total=300 * 2**20)
+    first = services.mailbox_create(actor=ACTOR, domain=domain, local_part="one", password_hash="{SHA512-CRYPT}$6$x$y",
+                                    quota=200 * 2**20)
+    with pytest.raises(LimitReached):
+        services.mailbox_create(actor=ACTOR, domain=domain, local_part="two", password_hash="{SHA512-CRYPT}$6$x$y",
+                                quota=101 * 2**20)
+    with pytest.raises(LimitReached):  # unlimited would break the domain's total
+        services.mailbox_create(actor=ACTOR, domain=domain, local_part="two", password_hash="{SHA512-CRYPT}$6$x$y",
+                                quota=0)
+    services.mailbox_create(actor=ACTOR, domain=domain, local_part="two", password_hash="{SHA512-CRYPT}$6$x$y",
+                            quota=100 * 2**20)
+    services.mailbox_update(actor=ACTOR, mailbox=first, quota=150 * 2**20)  # shrinking is always fine
+    with pytest.raises(LimitReached):
+        services.mailbox_update(actor=ACTOR, mailbox=first, quota=201 * 2**20)
+    assert sorted(Mailbox.objects.values_list("quota", flat=True)) == [100 * 2**20, 150 * 2**20]

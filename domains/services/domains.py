@@ -7,13 +7,13 @@ from domains.services.aliases import ROLE_ADDRESSES, alias_create
 from domains.services.common import clean_byte_count, clean_spam_threshold, unique_or_conflict
 
 AUDITED = ("name", "description", "active", "max_mailboxes", "max_aliases", "default_quota", "max_quota",
-           "spam_threshold")
+           "quota_total", "spam_threshold")
 EDITABLE = frozenset(AUDITED) - {"name"}
 
 
 def _clean(changes: dict) -> dict:
     cleaned = dict(changes)
-    for name in ("max_mailboxes", "max_aliases", "default_quota", "max_quota"):
+    for name in ("max_mailboxes", "max_aliases", "default_quota", "max_quota", "quota_total"):
         if name in cleaned:
             cleaned[name] = clean_byte_count(cleaned[name], name.replace("_", " ").capitalize())
     if "spam_threshold" in cleaned:

@@ -2,6 +2,7 @@ import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
 
 from domains import passwords
 from domains.addresses import normalize_local_part, normalize_mailbox_address
@@ -20,10 +21,19 @@ def _locked_domain(domain: Domain) -> Domain:
     return Domain.objects.select_for_update().get(pk=domain.pk)
 
 
-def _check_quota(domain: Domain, quota: int):
+def _check_quota(domain: Domain, quota: int, *, replacing: Mailbox | None = None):
+    """Within the domain's largest quota per mailbox and its total of all mailbox quotas."""
     if domain.max_quota and (quota == 0 or quota > domain.max_quota):
         raise LimitReached("The quota must be set and at most %(max)d bytes in %(domain)s.",
                            code="quota_limit", params={"max": domain.max_quota, "domain": domain.name})
+    if domain.quota_total:
+        others = domain.mailboxes.exclude(pk=getattr(replacing, "pk", None))
+        allocated = others.aggregate(total=Sum("quota"))["total"] or 0
+        if quota == 0 or allocated + quota > domain.quota_total:
+            raise LimitReached(
+                "%(domain)s has %(free)d of its %(total)d bytes of quota left; give the mailbox a quota within that.",
+                code="quota_total", params={"domain": domain.name, "free": max(0, domain.quota_total - allocated),
+                                            "total": domain.quota_total})
 
 
 def _password_hash(*, address: str, password: str | None, password_hash: str | None) -> str:
@@ -87,7 +97,7 @@ def mailbox_update(*, actor: Actor, mailbox: Mailbox, **changes) -> Mailbox:
         domain = _locked_domain(mailbox.domain)
         mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
         if "quota" in changes:
-            _check_quota(domain, changes["quota"])
+            _check_quota(domain, changes["quota"], replacing=mailbox)
         before = snapshot(mailbox, AUDITED)
         for name, value in changes.items():
             setattr(mailbox, name, value)

@@ -62,6 +62,10 @@ def test_superadmin_creates_domain_mailbox_and_alias_and_mail_arrives(page, brow
     assert received.get_content().strip() == "An order, please."
     page.reload()
     screenshot(page, "domain")
+    for name, path in (("mailboxes", "/mailboxes/"), ("audit-log", "/audit/"), ("stored-mail", "/stored-mail/"),
+                       ("admins", "/admins/")):
+        page.goto(path)
+        screenshot(page, name)
 
     other = services.domain_create(actor=Actor.command("tests"), name="other.example")
     dave = domain_admin("dave", other)
