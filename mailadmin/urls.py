@@ -4,3 +4,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("domains.urls")),
 ]
+
+handler500 = "mailadmin.errors.server_error"
