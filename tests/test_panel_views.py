@@ -235,3 +235,18 @@ def test_deleting_a_domain_tells_what_goes_and_records_the_archive(world, admin_
     admin_client.post(f"/domains/{beta.pk}/delete/", {"confirm_name": "beta.example"})
     job = MailStoreJob.objects.get(domain_name="beta.example")
     assert (job.action, job.path, job.state) == ("archive", "beta.example", "pending")
+
+
+def test_a_post_from_a_foreign_origin_is_refused_even_with_a_valid_token(world):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world["alice"])
+    ann = Mailbox.objects.get(email="ann@alpha.example")
+    client.get(f"/mailboxes/{ann.pk}/delete/")
+    token = client.cookies["csrftoken"].value
+    response = client.post(f"/mailboxes/{ann.pk}/delete/", {"csrfmiddlewaretoken": token},
+                           HTTP_ORIGIN="http://evil.example")
+    assert response.status_code == 403
+    assert Mailbox.objects.filter(pk=ann.pk).exists()
+    response = client.post(f"/mailboxes/{ann.pk}/delete/", {"csrfmiddlewaretoken": token},
+                           HTTP_ORIGIN="http://testserver")
+    assert response.status_code == 302 and not Mailbox.objects.filter(pk=ann.pk).exists()
