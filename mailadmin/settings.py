@@ -225,3 +225,28 @@ if env_bool("HTTPS", False):
 
 # Deleted mail is kept this many days by the mail-store worker before it is removed.
 MAILADMIN_MAILSTORE_RETENTION_DAYS = int(env("MAILSTORE_RETENTION_DAYS", 30))
+
+# --- api ---
+# The REST API for billing systems under /api/v1/ (app `api`): API keys only, no session sign-in,
+# errors as RFC 9457 problem+json; the OpenAPI schema and its docs page are served by the panel.
+INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar", "api"]
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasApiKey"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "mailadmin API",
+    "DESCRIPTION": "Domains and mailboxes of the ISPmail tables, for billing systems. Errors are "
+                   "application/problem+json (RFC 9457).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# --- end api ---

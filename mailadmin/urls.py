@@ -3,6 +3,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("domains.urls")),
+    path("api/v1/", include("api.urls")),
 ]
 
 handler500 = "mailadmin.errors.server_error"

@@ -1,0 +1,99 @@
+"""Every API error as RFC 9457 problem details (application/problem+json).
+
+Status codes: 400 the request body has the wrong shape (serializer); 401 no usable key (unknown,
+revoked and expired keys get the same answer); 403 the key may not do this (read-only, action not
+allowed, or creating a domain with a key scoped to listed domains); 404 not found or outside the
+key's domains (the same answer); 409 the domain or address exists already; 422 a rule of the
+services refused the change (address syntax, password policy, hash scheme, limits and quotas);
+503 the database cannot be reached.  Validation problems carry `errors`: {field: [messages]}.
+"""
+from http import HTTPStatus
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.response import Response
+
+from domains.errors import Conflict, LimitReached
+
+PROBLEM_JSON = "application/problem+json"
+NON_FIELD = "non_field_errors"
+
+# Which input field a service's refusal is about, by its error code.
+CODE_FIELDS = {
+    "hash_scheme": "password_hash", "password_required": "password", "spam_threshold": "spam_threshold",
+    "quota_limit": "quota", "quota_total": "quota", "mailbox_limit": NON_FIELD, "alias_limit": NON_FIELD,
+}
+ADDRESS_CODE_PREFIXES = ("domain_", "mailbox_", "address_", "local_", "conflict")
+
+
+def problem(status: int, detail: str = "", *, code: str = "", errors: dict | None = None, headers=None) -> Response:
+    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status}
+    if detail:
+        body["detail"] = detail
+    if code:
+        body["code"] = code
+    if errors is not None:
+        body["errors"] = errors
+    return Response(body, status=status, content_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_for(code: str, view) -> str:
+    if code in CODE_FIELDS:
+        return CODE_FIELDS[code]
+    if code.startswith("password"):
+        return "password"
+    if code.startswith(ADDRESS_CODE_PREFIXES):
+        return getattr(view, "address_field", NON_FIELD)
+    return NON_FIELD
+
+
+def _service_errors(error: DjangoValidationError, view) -> tuple[dict, str]:
+    if hasattr(error, "error_dict"):
+        items = [(field, item) for field, error_list in error.error_dict.items() for item in error_list]
+    else:
+        items = [(_field_for(item.code or "", view), item) for item in error.error_list]
+    errors: dict[str, list[str]] = {}
+    for field, item in items:
+        message = item.message % item.params if item.params else item.message
+        errors.setdefault(field, []).append(str(message))
+    return errors, items[0][1].code or ""
+
+
+def _flatten(detail) -> dict:
+    if isinstance(detail, dict):
+        return {field: [str(m) for m in (messages if isinstance(messages, list) else [messages])]
+                for field, messages in detail.items()}
+    return {NON_FIELD: [str(m) for m in (detail if isinstance(detail, list) else [detail])]}
+
+
+def exception_handler(exc, context):
+    view = context.get("view")
+    if isinstance(exc, (Http404, exceptions.NotFound)):
+        return problem(404, "Not found.")
+    if isinstance(exc, DjangoPermissionDenied):
+        return problem(403, str(exc) or "Not allowed.")
+    if isinstance(exc, Conflict):
+        errors, code = _service_errors(exc, view)
+        return problem(409, next(iter(errors.values()))[0], code=code, errors=errors)
+    if isinstance(exc, DjangoValidationError):  # LimitReached included
+        errors, code = _service_errors(exc, view)
+        detail = "A limit of the domain does not allow this." if isinstance(exc, LimitReached) else \
+            "The request was refused; see errors."
+        return problem(422, detail, code=code, errors=errors)
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return problem(503, "The database is temporarily unavailable; try again later.", code="unavailable",
+                       headers={"Retry-After": "60"})
+    if isinstance(exc, exceptions.ValidationError):
+        return problem(400, "The request body is not valid; see errors.", code="invalid", errors=_flatten(exc.detail))
+    if isinstance(exc, exceptions.APIException):
+        headers = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None):
+            headers["Retry-After"] = str(int(exc.wait))
+        return problem(exc.status_code, str(exc.detail), code=exc.get_codes() if isinstance(exc.get_codes(), str)
+                       else "", headers=headers)
+    return None

@@ -1,0 +1,40 @@
+"""API keys for billing systems: shown once, stored only as a SHA-256 hash, scoped to domains."""
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+# Every write the API offers; a key's `allowed_actions` is a subset (empty = all of them).
+ACTIONS = (
+    "domain.create", "domain.update", "domain.suspend", "domain.delete",
+    "mailbox.create", "mailbox.update", "mailbox.set_password", "mailbox.suspend", "mailbox.delete",
+)
+
+
+class ApiKey(models.Model):
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=8, unique=True, help_text="the key's first 8 characters, shown in lists")
+    key_hash = models.CharField(max_length=64, help_text="SHA-256 (hex) of the whole key")
+    all_domains = models.BooleanField(default=False)
+    domains = models.ManyToManyField("domains.Domain", blank=True, related_name="+")
+    read_only = models.BooleanField(default=False)
+    allowed_actions = models.JSONField(default=list, blank=True, help_text="empty = every action")
+    expires = models.DateTimeField(null=True, blank=True)
+    revoked = models.DateTimeField(null=True, blank=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        db_table = "mailadmin_api_key"
+        ordering = ["-created", "-id"]
+
+    def __str__(self):
+        return f"{self.prefix} {self.name}"
+
+    def is_usable(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked is None and (self.expires is None or self.expires > now)
+
+    def allows(self, action: str) -> bool:
+        return not self.allowed_actions or action in self.allowed_actions

@@ -1,0 +1,25 @@
+"""Every API request needs a usable key; read-only keys only read; a key's allowed actions hold."""
+from rest_framework import exceptions, permissions
+
+from api.models import ApiKey
+
+
+class HasApiKey(permissions.BasePermission):
+    """The action a view performs is `view.actions[method]` (absent for reads)."""
+
+    def has_permission(self, request, view):
+        key = request.auth
+        if not isinstance(key, ApiKey):
+            raise exceptions.NotAuthenticated()
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        if key.read_only:
+            raise exceptions.PermissionDenied("This API key is read-only.")
+        action = view.actions.get(request.method)
+        check_action(key, action)
+        return True
+
+
+def check_action(key: ApiKey, action: str | None):
+    if action is None or not key.allows(action):
+        raise exceptions.PermissionDenied(f"This API key may not {action or 'do this'}.")

@@ -1,0 +1,93 @@
+"""Input and output shapes only: the rules are in domains.services."""
+from rest_framework import serializers
+
+from domains.addresses import display_domain
+
+BYTES = {"min_value": 0, "max_value": 2**63 - 1}
+
+
+def _threshold(**kwargs):
+    return serializers.DecimalField(max_digits=4, decimal_places=1, allow_null=True, coerce_to_string=True, **kwargs)
+
+
+class DomainOut(serializers.Serializer):
+    name = serializers.CharField(help_text="canonical form: lower case, IDN as A-label")
+    name_unicode = serializers.SerializerMethodField()
+    description = serializers.CharField()
+    active = serializers.BooleanField()
+    max_mailboxes = serializers.IntegerField(help_text="0 = no limit")
+    max_aliases = serializers.IntegerField(help_text="0 = no limit")
+    default_quota = serializers.IntegerField(help_text="bytes; 0 = unlimited")
+    max_quota = serializers.IntegerField(help_text="bytes; 0 = no limit")
+    quota_total = serializers.IntegerField(help_text="bytes; 0 = no limit")
+    spam_threshold = _threshold(help_text="null = the global default")
+    created = serializers.DateTimeField()
+    updated = serializers.DateTimeField()
+
+    def get_name_unicode(self, domain) -> str:
+        return display_domain(domain.name)
+
+
+class DomainUpdateIn(serializers.Serializer):
+    description = serializers.CharField(max_length=255, allow_blank=True, required=False)
+    active = serializers.BooleanField(required=False)
+    max_mailboxes = serializers.IntegerField(min_value=0, max_value=2**32 - 1, required=False)
+    max_aliases = serializers.IntegerField(min_value=0, max_value=2**32 - 1, required=False)
+    default_quota = serializers.IntegerField(required=False, **BYTES)
+    max_quota = serializers.IntegerField(required=False, **BYTES)
+    quota_total = serializers.IntegerField(required=False, **BYTES)
+    spam_threshold = _threshold(required=False)
+
+
+class DomainCreateIn(DomainUpdateIn):
+    name = serializers.CharField(max_length=300, help_text="the Unicode form of an IDN domain is accepted")
+    role_aliases_to = serializers.CharField(
+        max_length=254, required=False, help_text="also create postmaster@ and abuse@ as aliases to this address")
+
+
+class MailboxOut(serializers.Serializer):
+    address = serializers.CharField(source="email")
+    domain = serializers.CharField(source="domain.name")
+    quota = serializers.IntegerField(help_text="bytes; 0 = unlimited")
+    active = serializers.BooleanField()
+    display_name = serializers.CharField()
+    spam_threshold = _threshold(help_text="null = the domain's threshold")
+    created = serializers.DateTimeField()
+    updated = serializers.DateTimeField()
+
+
+class MailboxUpdateIn(serializers.Serializer):
+    quota = serializers.IntegerField(required=False, **BYTES)
+    active = serializers.BooleanField(required=False)
+    display_name = serializers.CharField(max_length=255, allow_blank=True, required=False)
+    spam_threshold = _threshold(required=False)
+
+
+class MailboxCreateIn(MailboxUpdateIn):
+    address = serializers.CharField(max_length=300)
+    password = serializers.CharField(required=False, trim_whitespace=False, write_only=True,
+                                     help_text="plain password, checked by the password policy")
+    password_hash = serializers.CharField(required=False, max_length=255, write_only=True,
+                                          help_text="a Dovecot {SCHEME} hash, e.g. from a migration")
+
+
+class PasswordIn(serializers.Serializer):
+    password = serializers.CharField(trim_whitespace=False, write_only=True)
+
+
+class ListFilter(serializers.Serializer):
+    domain = serializers.CharField(required=False)
+    active = serializers.BooleanField(required=False, allow_null=True, default=None)
+    prefix = serializers.CharField(required=False, max_length=254)
+
+
+class Problem(serializers.Serializer):
+    """RFC 9457 problem details, as every error is answered (application/problem+json)."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField(required=False)
+    code = serializers.CharField(required=False)
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False,
+                                   help_text="messages by input field")

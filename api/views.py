@@ -1,0 +1,199 @@
+"""The REST API's views: parse the input, check the key's rights, call one service, serialize."""
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from api import selectors
+from api.authentication import actor_for
+from api.pagination import DomainCursor, MailboxCursor
+from api.permissions import HasApiKey, check_action
+from api.serializers import (
+    DomainCreateIn,
+    DomainOut,
+    DomainUpdateIn,
+    ListFilter,
+    MailboxCreateIn,
+    MailboxOut,
+    MailboxUpdateIn,
+    PasswordIn,
+    Problem,
+)
+from domains import services
+from domains.addresses import split_address
+
+PROBLEMS = {code: OpenApiResponse(Problem, description=text) for code, text in {
+    400: "body of the wrong shape", 401: "no usable key", 403: "the key may not do this",
+    404: "not found, or outside the key's domains", 409: "exists already", 422: "refused by a rule",
+    503: "database unavailable"}.items()}
+LIST_FILTERS = [
+    OpenApiParameter("active", bool, description="only active (true) or suspended (false) ones"),
+    OpenApiParameter("prefix", str, description="the name or address starts with this (matched literally)"),
+]
+
+
+def _valid(serializer_class, data, **kwargs) -> dict:
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class ApiView(GenericAPIView):
+    permission_classes = [HasApiKey]
+    actions: dict[str, str] = {}  # method -> the action it performs, checked against the key
+
+    def paginated(self, queryset, serializer_class):
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class DomainList(ApiView):
+    actions = {"POST": "domain.create"}
+    pagination_class = DomainCursor
+    serializer_class = DomainOut
+    address_field = "name"
+
+    @extend_schema(parameters=LIST_FILTERS, responses={200: DomainOut(many=True), 401: PROBLEMS[401]})
+    def get(self, request):
+        query = _valid(ListFilter, request.query_params)
+        domains = selectors.domains_for_key(request.auth)
+        if query.get("active") is not None:
+            domains = domains.filter(active=query["active"])
+        if query.get("prefix"):
+            domains = domains.filter(name__startswith=query["prefix"].lower())
+        return self.paginated(domains, DomainOut)
+
+    @extend_schema(request=DomainCreateIn, responses={201: DomainOut, **PROBLEMS})
+    def post(self, request):
+        if not request.auth.all_domains:
+            raise exceptions.PermissionDenied("Only a key for all domains may create domains.")
+        data = _valid(DomainCreateIn, request.data)
+        domain = services.domain_create(actor=actor_for(request), **data)
+        return Response(DomainOut(domain).data, status=status.HTTP_201_CREATED,
+                        headers={"Location": f"/api/v1/domains/{domain.name}/"})
+
+
+class DomainDetail(ApiView):
+    actions = {"PATCH": "domain.update", "DELETE": "domain.delete"}
+    serializer_class = DomainOut
+
+    @extend_schema(responses={200: DomainOut, 401: PROBLEMS[401], 404: PROBLEMS[404]})
+    def get(self, request, name):
+        return Response(DomainOut(selectors.domain_get_for(request.auth, name)).data)
+
+    @extend_schema(request=DomainUpdateIn, responses={200: DomainOut, **PROBLEMS})
+    def patch(self, request, name):
+        domain = selectors.domain_get_for(request.auth, name)
+        data = _valid(DomainUpdateIn, request.data)
+        if "active" in data:
+            check_action(request.auth, "domain.suspend")
+        domain = services.domain_update(actor=actor_for(request), domain=domain, **data)
+        return Response(DomainOut(domain).data)
+
+    @extend_schema(responses={204: None, 401: PROBLEMS[401], 403: PROBLEMS[403], 404: PROBLEMS[404]})
+    def delete(self, request, name):
+        domain = selectors.domain_get_for(request.auth, name)
+        services.domain_delete(actor=actor_for(request), domain=domain)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DomainSetActive(ApiView):
+    """POST .../suspend/ or .../resume/: the domain's mail is refused while it is suspended."""
+
+    actions = {"POST": "domain.suspend"}
+    serializer_class = DomainOut
+    active = True
+
+    @extend_schema(request=None, responses={200: DomainOut, **PROBLEMS})
+    def post(self, request, name):
+        domain = selectors.domain_get_for(request.auth, name)
+        domain = services.domain_update(actor=actor_for(request), domain=domain, active=self.active)
+        return Response(DomainOut(domain).data)
+
+
+class MailboxList(ApiView):
+    actions = {"POST": "mailbox.create"}
+    pagination_class = MailboxCursor
+    serializer_class = MailboxOut
+    address_field = "address"
+
+    @extend_schema(parameters=[OpenApiParameter("domain", str, description="only this domain's mailboxes"),
+                               *LIST_FILTERS],
+                   responses={200: MailboxOut(many=True), 401: PROBLEMS[401]})
+    def get(self, request):
+        query = _valid(ListFilter, request.query_params)
+        mailboxes = selectors.mailboxes_for_key(request.auth)
+        if query.get("domain"):
+            try:
+                mailboxes = mailboxes.filter(domain=selectors.domain_get_for(request.auth, query["domain"]))
+            except Http404:
+                mailboxes = mailboxes.none()
+        if query.get("active") is not None:
+            mailboxes = mailboxes.filter(active=query["active"])
+        if query.get("prefix"):
+            mailboxes = mailboxes.filter(email__startswith=query["prefix"].lower())
+        return self.paginated(mailboxes, MailboxOut)
+
+    @extend_schema(request=MailboxCreateIn, responses={201: MailboxOut, **PROBLEMS})
+    def post(self, request):
+        data = _valid(MailboxCreateIn, request.data)
+        try:
+            local_part, domain_name = split_address(data.pop("address"))
+        except ValidationError as error:
+            raise ValidationError({"address": error.error_list}) from error
+        domain = selectors.domain_get_for(request.auth, domain_name)
+        mailbox = services.mailbox_create(actor=actor_for(request), domain=domain, local_part=local_part, **data)
+        return Response(MailboxOut(mailbox).data, status=status.HTTP_201_CREATED,
+                        headers={"Location": f"/api/v1/mailboxes/{mailbox.email}/"})
+
+
+class MailboxDetail(ApiView):
+    actions = {"PATCH": "mailbox.update", "DELETE": "mailbox.delete"}
+    serializer_class = MailboxOut
+
+    @extend_schema(responses={200: MailboxOut, 401: PROBLEMS[401], 404: PROBLEMS[404]})
+    def get(self, request, address):
+        return Response(MailboxOut(selectors.mailbox_get_for(request.auth, address)).data)
+
+    @extend_schema(request=MailboxUpdateIn, responses={200: MailboxOut, **PROBLEMS})
+    def patch(self, request, address):
+        mailbox = selectors.mailbox_get_for(request.auth, address)
+        data = _valid(MailboxUpdateIn, request.data)
+        if "active" in data:
+            check_action(request.auth, "mailbox.suspend")
+        mailbox = services.mailbox_update(actor=actor_for(request), mailbox=mailbox, **data)
+        return Response(MailboxOut(mailbox).data)
+
+    @extend_schema(responses={204: None, 401: PROBLEMS[401], 403: PROBLEMS[403], 404: PROBLEMS[404]})
+    def delete(self, request, address):
+        mailbox = selectors.mailbox_get_for(request.auth, address)
+        services.mailbox_delete(actor=actor_for(request), mailbox=mailbox)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MailboxPassword(ApiView):
+    actions = {"POST": "mailbox.set_password"}
+    serializer_class = PasswordIn
+
+    @extend_schema(request=PasswordIn, responses={204: None, **PROBLEMS})
+    def post(self, request, address):
+        mailbox = selectors.mailbox_get_for(request.auth, address)
+        data = _valid(PasswordIn, request.data)
+        services.mailbox_set_password(actor=actor_for(request), mailbox=mailbox, password=data["password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MailboxSetActive(ApiView):
+    """POST .../suspend/ or .../resume/: a suspended mailbox receives nothing and cannot log in."""
+
+    actions = {"POST": "mailbox.suspend"}
+    serializer_class = MailboxOut
+    active = True
+
+    @extend_schema(request=None, responses={200: MailboxOut, **PROBLEMS})
+    def post(self, request, address):
+        mailbox = selectors.mailbox_get_for(request.auth, address)
+        mailbox = services.mailbox_update(actor=actor_for(request), mailbox=mailbox, active=self.active)
+        return Response(MailboxOut(mailbox).data)

@@ -1,0 +1,77 @@
+"""Fixtures for the REST API tests: domains in and out of a key's scope, and one key per case."""
+import json
+from datetime import timedelta
+
+import argon2
+import bcrypt
+import pytest
+from django.utils import timezone
+
+from api.services import api_key_create, api_key_revoke
+from domains import services
+from domains.audit import Actor
+from domains.models import Alias, Domain, Mailbox
+
+ACTOR = Actor.command("tests")
+# Cheap valid hashes for fixture mailboxes (a real ARGON2ID hash at 64 MiB costs ~0.2 s each).
+BLF_HASH = "{BLF-CRYPT}" + bcrypt.hashpw(b"fixture password", bcrypt.gensalt(rounds=4)).decode()
+ARGON2ID_HASH = "{ARGON2ID}" + argon2.PasswordHasher(time_cost=1, memory_cost=1024).hash("fixture password")
+
+
+def make_key(name, **options):
+    options = {"all_domains": False, "domains": [], "read_only": False, "allowed_actions": [], "expires": None,
+               **options}
+    key, plaintext = api_key_create(actor=ACTOR, name=name, **options)
+    return key, plaintext
+
+
+@pytest.fixture
+def world(db):
+    """a.example (in scope) with box@a.example; c.example, the domain of the "other" key."""
+    inside = services.domain_create(actor=ACTOR, name="a.example")
+    services.mailbox_create(actor=ACTOR, domain=inside, local_part="box", password_hash=BLF_HASH)
+    services.alias_create(actor=ACTOR, domain=inside, source="info@a.example", destinations=["box@a.example"])
+    other = services.domain_create(actor=ACTOR, name="c.example")
+    services.mailbox_create(actor=ACTOR, domain=other, local_part="box", password_hash=BLF_HASH)
+    revoked, revoked_plain = make_key("revoked", domains=[inside])
+    api_key_revoke(actor=ACTOR, key=revoked)
+    keys = {
+        "none": None,
+        "revoked": revoked_plain,
+        "expired": make_key("expired", domains=[inside], expires=timezone.now() - timedelta(seconds=1))[1],
+        "read_only": make_key("read-only", domains=[inside], read_only=True)[1],
+        "other_domain": make_key("other", domains=[other])[1],
+        "allowed": make_key("billing", domains=[inside])[1],
+        "all_domains": make_key("everything", all_domains=True)[1],
+    }
+    return {"inside": inside, "other": other, "keys": keys}
+
+
+class Api:
+    """Requests to /api/v1/ with a bearer key, JSON bodies and parsed answers."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def __call__(self, method, path, body=None, *, key=None, **extra):
+        if key:
+            extra["HTTP_AUTHORIZATION"] = f"Bearer {key}"
+        if body is not None:
+            extra.update(data=json.dumps(body), content_type="application/json")
+        response = getattr(self.client, method.lower())(f"/api/v1/{path}", **extra)
+        response.body = json.loads(response.content) if response.content else None
+        return response
+
+
+@pytest.fixture
+def api(client):
+    return Api(client)
+
+
+def table_snapshot():
+    """The three ISPmail tables, row by row."""
+    return (
+        list(Domain.objects.order_by("pk").values()),
+        list(Mailbox.objects.order_by("pk").values()),
+        list(Alias.objects.order_by("pk").values()),
+    )

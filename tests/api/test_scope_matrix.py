@@ -1,0 +1,77 @@
+"""Every endpoint and method × every kind of caller: the right status, and nothing changed when refused."""
+import pytest
+
+from domains.models import AuditEntry
+from tests.api.conftest import ARGON2ID_HASH, table_snapshot
+
+PASSWORD = "a long enough new password"
+
+# (name, method, path, body, status for an allowed key, is it a write)
+ENDPOINTS = [
+    ("domain-list", "GET", "domains/", None, 200),
+    ("domain-create", "POST", "domains/", {"name": "new.example", "max_mailboxes": 5, "default_quota": 10**9}, 201),
+    ("domain-get", "GET", "domains/a.example/", None, 200),
+    ("domain-update", "PATCH", "domains/a.example/", {"description": "billing plan 2", "max_quota": 2 * 10**9}, 200),
+    ("domain-delete", "DELETE", "domains/a.example/", None, 204),
+    ("domain-suspend", "POST", "domains/a.example/suspend/", None, 200),
+    ("domain-resume", "POST", "domains/a.example/resume/", None, 200),
+    ("mailbox-list", "GET", "mailboxes/", None, 200),
+    ("mailbox-create", "POST", "mailboxes/", {"address": "new@a.example", "password_hash": ARGON2ID_HASH}, 201),
+    ("mailbox-get", "GET", "mailboxes/box@a.example/", None, 200),
+    ("mailbox-update", "PATCH", "mailboxes/box@a.example/", {"quota": 10**8, "spam_threshold": "4.5"}, 200),
+    ("mailbox-delete", "DELETE", "mailboxes/box@a.example/", None, 204),
+    ("mailbox-password", "POST", "mailboxes/box@a.example/password/", {"password": PASSWORD}, 204),
+    ("mailbox-suspend", "POST", "mailboxes/box@a.example/suspend/", None, 200),
+    ("mailbox-resume", "POST", "mailboxes/box@a.example/resume/", None, 200),
+]
+CALLERS = ["none", "revoked", "expired", "read_only", "other_domain", "allowed"]
+LISTS = {"domain-list", "mailbox-list"}
+
+
+def expected_status(endpoint, caller, method, allowed_status):
+    if caller in ("none", "revoked", "expired"):
+        return 401
+    if caller == "read_only":
+        return allowed_status if method == "GET" else 403
+    if endpoint == "domain-create" and caller in ("other_domain", "allowed"):
+        return 403  # only a key for all domains creates domains
+    if caller == "other_domain":
+        return 200 if endpoint in LISTS else 404
+    return allowed_status
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize(("endpoint", "method", "path", "body", "allowed_status"), ENDPOINTS,
+                         ids=[each[0] for each in ENDPOINTS])
+def test_scope_matrix(api, world, endpoint, method, path, body, allowed_status, caller):
+    before, audit_rows = table_snapshot(), AuditEntry.objects.count()
+    response = api(method, path, body, key=world["keys"][caller])
+    status = expected_status(endpoint, caller, method, allowed_status)
+
+    assert response.status_code == status, response.body
+    if status >= 400:
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.body["status"] == status
+    if status >= 400 or method == "GET":
+        assert table_snapshot() == before
+        assert AuditEntry.objects.count() == audit_rows
+    else:
+        assert table_snapshot() != before
+        assert AuditEntry.objects.count() > audit_rows
+    if endpoint in LISTS and status == 200:
+        names = [row.get("name") or row.get("address") for row in response.body["results"]]
+        domain = "c.example" if caller == "other_domain" else "a.example"
+        assert names == ([domain] if endpoint == "domain-list" else [f"box@{domain}"])
+
+
+@pytest.mark.django_db
+def test_a_key_for_all_domains_creates_domains(api, world):
+    response = api("POST", "domains/", {"name": "Bücher.example.", "quota_total": 10**10},
+                   key=world["keys"]["all_domains"])
+
+    assert response.status_code == 201, response.body
+    assert response.body["name"] == "xn--bcher-kva.example"
+    assert response.body["name_unicode"] == "bücher.example"
+    assert response["Location"] == "/api/v1/domains/xn--bcher-kva.example/"
+    assert api("GET", "domains/bücher.example/", key=world["keys"]["all_domains"]).status_code == 200
