@@ -76,6 +76,8 @@ class Mailbox(Timestamped):
         db_table = "virtual_users"
         ordering = ["email"]
         verbose_name_plural = "mailboxes"
+        # A domain's mailboxes in address order, read page by page straight from the index.
+        indexes = [models.Index(fields=["domain", "email"], name="virtual_users_domain_email")]
 
     def __str__(self):
         return self.email

@@ -31,7 +31,9 @@ def domain_list_for(user, *, search: str = "") -> QuerySet[Domain]:
     name prefix."""
     domains = domains_visible_to(user)
     if search:
-        domains = domains.filter(name__startswith=search.strip().lower())
+        # `istartswith` is LIKE in the column's own collation, which can use the index; Django's
+        # `startswith` (LIKE BINARY) reads every row.  Names are stored lower-case either way.
+        domains = domains.filter(name__istartswith=search.strip().lower())
     figures = {name: RawSQL(sql, (), output_field=IntegerField()) for name, sql in _DOMAIN_FIGURES.items()}
     return domains.annotate(**figures).order_by("name")
 
@@ -42,18 +44,30 @@ def domain_get_for(user, pk) -> Domain:
 
 def mailboxes_visible_to(user) -> QuerySet[Mailbox]:
     mailboxes = Mailbox.objects.select_related("domain")
-    return mailboxes if user.is_superuser else mailboxes.filter(domain__admins=user)
+    if user.is_superuser:
+        return mailboxes
+    # The admin's domains as a list of ids rather than a join: MariaDB can then estimate each
+    # domain's rows and read a page of a large list through an index (see mailbox_list_for).
+    return mailboxes.filter(domain_id__in=list(domains_visible_to(user).values_list("id", flat=True)))
 
 
 def mailbox_list_for(user, *, domain: Domain | None = None, search: str = "") -> QuerySet[Mailbox]:
-    """Mailboxes by address; `search` matches the start of the address (uses its index)."""
-    mailboxes = mailboxes_visible_to(user)
+    """Mailboxes by address; `search` matches the start of the address.
+
+    Shaped so that a page out of a million mailboxes is read through an index (measured with
+    `manage.py bench_panel`): no join (with one to virtual_domains, MariaDB read and sorted every
+    mailbox for a page of 50; the page's domains come in one more query), and the prefix matched
+    with LIKE in the column's collation (Django's `startswith`, LIKE BINARY, reads the whole index).
+    Addresses are stored lower-case; one written by hand in mixed case is found too, as the
+    daemons find it.
+    """
+    mailboxes = mailboxes_visible_to(user).select_related(None)
     if domain is not None:
         mailboxes = mailboxes.filter(domain=domain)
     if search:
-        mailboxes = mailboxes.filter(email__startswith=search.strip().lower())
+        mailboxes = mailboxes.filter(email__istartswith=search.strip().lower())
     used = MailboxUsage.objects.filter(username=OuterRef("email")).values("bytes")[:1]
-    return mailboxes.annotate(used_bytes=Subquery(used)).order_by("email")
+    return mailboxes.prefetch_related("domain").annotate(used_bytes=Subquery(used)).order_by("email")
 
 
 def mailbox_get_for(user, pk) -> Mailbox:

@@ -1,10 +1,18 @@
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
+from django.utils.functional import cached_property
 
 from domains.audit import Actor
+from domains.models import Mailbox
 
 PAGE_SIZE = 50
+# Lists that grow to a million rows are paged by their unique, indexed key (keyset pagination):
+# a page is found through the index wherever it lies, where a page number makes the database
+# count every row and step over all those before it.
+SEEK_KEYS = {Mailbox: "email"}
+# ...and their total is counted up to here, then shown as "more than".
+COUNT_CAP = 10_000
 
 
 def actor_of(request) -> Actor:
@@ -32,4 +40,59 @@ def call_service(form, service, **arguments):
 
 
 def page_of(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    """The requested page of `queryset`: by `?page=` number, or for the lists in SEEK_KEYS by
+    `?after=` / `?before=` a key (a `SeekPage`)."""
+    key = SEEK_KEYS.get(queryset.model)
+    if key is None or list(queryset.query.order_by) != [key]:
+        return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return SeekPage.of(queryset, key, after=request.GET.get("after"), before=request.GET.get("before"))
+
+
+class SeekPage:
+    """The rows just after (or before) a key of a list ordered by that unique key; the links to
+    the next and previous pages carry the key of the last or first row shown."""
+
+    seek = True
+
+    def __init__(self, queryset, key, rows, *, has_previous, has_next):
+        self.queryset, self.key, self.object_list = queryset, key, rows
+        self.has_previous, self.has_next = has_previous, has_next
+
+    @classmethod
+    def of(cls, queryset, key, *, after=None, before=None):
+        def where(lookup, value):
+            return queryset.filter(**{f"{key}__{lookup}": value})
+
+        if before:
+            rows = list(where("lt", before).order_by(f"-{key}")[:PAGE_SIZE + 1])[::-1]
+            if len(rows) > PAGE_SIZE:
+                return cls(queryset, key, rows[1:], has_previous=True, has_next=where("gte", before).exists())
+            # Back at the start: the first page, full.
+        elif after:
+            rows = list(where("gt", after)[:PAGE_SIZE + 1])
+            if rows:
+                return cls(queryset, key, rows[:PAGE_SIZE], has_previous=where("lte", after).exists(),
+                           has_next=len(rows) > PAGE_SIZE)
+            # Past the end (the rows after it were deleted since): the last page.
+            rows = list(queryset.order_by(f"-{key}")[:PAGE_SIZE + 1])[::-1]
+            return cls(queryset, key, rows[-PAGE_SIZE:], has_previous=len(rows) > PAGE_SIZE, has_next=False)
+        rows = list(queryset[:PAGE_SIZE + 1])
+        return cls(queryset, key, rows[:PAGE_SIZE], has_previous=False, has_next=len(rows) > PAGE_SIZE)
+
+    def has_other_pages(self):
+        return self.has_previous or self.has_next
+
+    def next_after(self):
+        return getattr(self.object_list[-1], self.key)
+
+    def previous_before(self):
+        return getattr(self.object_list[0], self.key)
+
+    @cached_property
+    def total(self) -> int:
+        """The number of rows in the whole list, counted only up to COUNT_CAP + 1."""
+        return self.queryset.order_by().values("pk")[:COUNT_CAP + 1].count()
+
+    def total_label(self):
+        noun = self.queryset.model._meta.verbose_name_plural
+        return f"more than {COUNT_CAP:,} {noun}" if self.total > COUNT_CAP else f"{self.total:,} {noun}"
