@@ -15,9 +15,13 @@ def domains_for_key(key: ApiKey):
 
 
 def mailboxes_for_key(key: ApiKey):
+    """No join to virtual_domains (the page's domains come in one more query) and the key's
+    domains as a list of ids, so that a page out of a million rows is read through an index
+    (as in domains/selectors.py, measured with manage.py bench_panel)."""
+    mailboxes = Mailbox.objects.prefetch_related("domain")
     if key.all_domains:
-        return Mailbox.objects.select_related("domain")
-    return Mailbox.objects.select_related("domain").filter(domain__in=key.domains.values("pk"))
+        return mailboxes
+    return mailboxes.filter(domain_id__in=list(key.domains.values_list("pk", flat=True)))
 
 
 def domain_get_for(key: ApiKey, name: str) -> Domain:

@@ -62,7 +62,7 @@ class DomainList(ApiView):
         if query.get("active") is not None:
             domains = domains.filter(active=query["active"])
         if query.get("prefix"):
-            domains = domains.filter(name__startswith=query["prefix"].lower())
+            domains = domains.filter(name__istartswith=query["prefix"].lower())  # LIKE that uses the index
         return self.paginated(domains, DomainOut)
 
     @extend_schema(request=DomainCreateIn, responses={201: DomainOut, **PROBLEMS})
@@ -133,7 +133,7 @@ class MailboxList(ApiView):
         if query.get("active") is not None:
             mailboxes = mailboxes.filter(active=query["active"])
         if query.get("prefix"):
-            mailboxes = mailboxes.filter(email__startswith=query["prefix"].lower())
+            mailboxes = mailboxes.filter(email__istartswith=query["prefix"].lower())  # LIKE that uses the index
         return self.paginated(mailboxes, MailboxOut)
 
     @extend_schema(request=MailboxCreateIn, responses={201: MailboxOut, **PROBLEMS})
