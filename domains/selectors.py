@@ -17,8 +17,10 @@ _DOMAIN_FIGURES = {
     "alias_count": "SELECT COUNT(*) FROM virtual_aliases WHERE virtual_aliases.domain_id = virtual_domains.id",
     "quota_allocated": "SELECT COALESCE(SUM(quota), 0) FROM virtual_users"
                        " WHERE virtual_users.domain_id = virtual_domains.id",
-    "quota_used": "SELECT COALESCE(SUM(mailbox_usage.bytes), 0) FROM virtual_users JOIN mailbox_usage"
-                  " ON mailbox_usage.username = virtual_users.email WHERE virtual_users.domain_id = virtual_domains.id",
+    # mailbox_usage.domain is a stored column with a (domain, bytes) index (migration 0006): the sum
+    # is read from the index, where a join through virtual_users cost 120 ms for 33,000 mailboxes.
+    "quota_used": "SELECT COALESCE(SUM(mailbox_usage.bytes), 0) FROM mailbox_usage"
+                  " WHERE mailbox_usage.domain = virtual_domains.name",
 }
 
 
