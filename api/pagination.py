@@ -14,3 +14,7 @@ class DomainCursor(KeyedCursor):
 
 class MailboxCursor(KeyedCursor):
     ordering = "email"
+
+
+class AliasSourceCursor(KeyedCursor):
+    ordering = "source"

@@ -4,8 +4,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from api.models import ApiKey
-from domains.addresses import normalize_domain, normalize_mailbox_address
-from domains.models import Domain, Mailbox
+from domains.addresses import normalize_alias_source, normalize_domain, normalize_mailbox_address
+from domains.models import Alias, Domain, Mailbox
 
 
 def domains_for_key(key: ApiKey):
@@ -39,3 +39,33 @@ def mailbox_get_for(key: ApiKey, address: str) -> Mailbox:
     except ValidationError as error:
         raise Http404 from error
     return get_object_or_404(mailboxes_for_key(key), email=canonical)
+
+
+def alias_sources_for_key(key: ApiKey):
+    """One row ({"source": ...}) per alias source in the key's domains; a source belongs to one domain."""
+    aliases = Alias.objects.all()
+    if not key.all_domains:
+        aliases = aliases.filter(domain_id__in=list(key.domains.values_list("pk", flat=True)))
+    return aliases.values("source").distinct()
+
+
+def alias_destinations(sources: list[str]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {source: [] for source in sources}
+    rows = Alias.objects.filter(source__in=sources).order_by("source", "destination")
+    for source, destination in rows.values_list("source", "destination"):
+        grouped.setdefault(source, []).append(destination)
+    return grouped
+
+
+def alias_get_for(key: ApiKey, source: str) -> tuple[Domain, str, list[str]]:
+    """The alias's domain, canonical source and destinations; 404 if absent or outside the key's domains."""
+    try:
+        canonical = normalize_alias_source(source)
+    except ValidationError as error:
+        raise Http404 from error
+    domain = domain_get_for(key, canonical.rpartition("@")[2])
+    destinations = list(domain.aliases.filter(source=canonical).order_by("destination")
+                        .values_list("destination", flat=True))
+    if not destinations:
+        raise Http404
+    return domain, canonical, destinations

@@ -75,6 +75,19 @@ class PasswordIn(serializers.Serializer):
     password = serializers.CharField(trim_whitespace=False, write_only=True)
 
 
+class AliasOut(serializers.Serializer):
+    source = serializers.CharField(help_text="an address, or @domain for the domain's catch-all")
+    destinations = serializers.ListField(child=serializers.CharField())
+
+
+class AliasUpdateIn(serializers.Serializer):
+    destinations = serializers.ListField(child=serializers.CharField(max_length=254), min_length=1, max_length=1000)
+
+
+class AliasCreateIn(AliasUpdateIn):
+    source = serializers.CharField(max_length=300, help_text="an address, or @domain for the domain's catch-all")
+
+
 class ListFilter(serializers.Serializer):
     domain = serializers.CharField(required=False)
     active = serializers.BooleanField(required=False, allow_null=True, default=None)

@@ -15,6 +15,8 @@ urlpatterns = [
     path("mailboxes/<str:address>/password/", views.MailboxPassword.as_view(), name="mailbox-password"),
     path("mailboxes/<str:address>/suspend/", views.MailboxSetActive.as_view(active=False), name="mailbox-suspend"),
     path("mailboxes/<str:address>/resume/", views.MailboxSetActive.as_view(active=True), name="mailbox-resume"),
+    path("aliases/", views.AliasList.as_view(), name="aliases"),
+    path("aliases/<str:source>/", views.AliasDetail.as_view(), name="alias"),
     # The description of the API (public: it holds no data) and its documentation page, whose
     # Swagger UI assets the panel serves itself (drf-spectacular-sidecar), never from a CDN.
     path("schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="schema"),

@@ -8,9 +8,12 @@ from rest_framework.response import Response
 
 from api import selectors
 from api.authentication import actor_for
-from api.pagination import DomainCursor, MailboxCursor
+from api.pagination import AliasSourceCursor, DomainCursor, MailboxCursor
 from api.permissions import HasApiKey, check_action
 from api.serializers import (
+    AliasCreateIn,
+    AliasOut,
+    AliasUpdateIn,
     DomainCreateIn,
     DomainOut,
     DomainUpdateIn,
@@ -22,7 +25,8 @@ from api.serializers import (
     Problem,
 )
 from domains import services
-from domains.addresses import split_address
+from domains.addresses import domain_of, split_address
+from domains.models import Alias
 
 PROBLEMS = {code: OpenApiResponse(Problem, description=text) for code, text in {
     400: "body of the wrong shape", 401: "no usable key", 403: "the key may not do this",
@@ -197,3 +201,79 @@ class MailboxSetActive(ApiView):
         mailbox = selectors.mailbox_get_for(request.auth, address)
         mailbox = services.mailbox_update(actor=actor_for(request), mailbox=mailbox, active=self.active)
         return Response(MailboxOut(mailbox).data)
+
+
+class AliasList(ApiView):
+    """Aliases grouped by source, paged over sources (so one source's destinations never straddle pages)."""
+
+    actions = {"POST": "alias.create"}
+    pagination_class = AliasSourceCursor
+    serializer_class = AliasOut
+    address_field = "source"
+
+    @extend_schema(parameters=[OpenApiParameter("domain", str, description="only this domain's aliases"),
+                               OpenApiParameter("prefix", str, description="the source starts with this")],
+                   responses={200: AliasOut(many=True), 401: PROBLEMS[401]})
+    def get(self, request):
+        query = _valid(ListFilter, request.query_params)
+        sources = selectors.alias_sources_for_key(request.auth)
+        if query.get("domain"):
+            try:
+                sources = sources.filter(domain=selectors.domain_get_for(request.auth, query["domain"]))
+            except Http404:
+                sources = sources.none()
+        if query.get("prefix"):
+            sources = sources.filter(source__istartswith=query["prefix"].lower())
+        page = self.paginate_queryset(sources)
+        grouped = selectors.alias_destinations([row["source"] for row in page])
+        return self.get_paginated_response(
+            AliasOut([{"source": source, "destinations": grouped[source]} for source in grouped], many=True).data)
+
+    @extend_schema(request=AliasCreateIn, responses={201: AliasOut, **PROBLEMS})
+    def post(self, request):
+        data = _valid(AliasCreateIn, request.data)
+        try:
+            domain_name = domain_of(data["source"])
+        except ValidationError as error:
+            raise ValidationError({"source": error.error_list}) from error
+        domain = selectors.domain_get_for(request.auth, domain_name)
+        rows = services.alias_create(actor=actor_for(request), domain=domain, source=data["source"],
+                                     destinations=data["destinations"])
+        source = rows[0].source
+        body = {"source": source, "destinations": sorted(row.destination for row in rows)}
+        return Response(AliasOut(body).data, status=status.HTTP_201_CREATED,
+                        headers={"Location": f"/api/v1/aliases/{source}/"})
+
+
+class AliasDetail(ApiView):
+    """One alias by its source (an address, or @domain for a catch-all) with all its destinations."""
+
+    actions = {"PUT": "alias.update", "DELETE": "alias.delete"}
+    serializer_class = AliasOut
+    address_field = "source"
+
+    @extend_schema(responses={200: AliasOut, 401: PROBLEMS[401], 404: PROBLEMS[404]})
+    def get(self, request, source):
+        _, canonical, destinations = selectors.alias_get_for(request.auth, source)
+        return Response(AliasOut({"source": canonical, "destinations": destinations}).data)
+
+    @extend_schema(request=AliasUpdateIn, responses={200: AliasOut, **PROBLEMS})
+    def put(self, request, source):
+        domain, canonical, _ = selectors.alias_get_for(request.auth, source)
+        data = _valid(AliasUpdateIn, request.data)
+        try:
+            rows = services.alias_set_destinations(actor=actor_for(request), domain=domain, source=canonical,
+                                                   destinations=data["destinations"])
+        except Alias.DoesNotExist as error:  # deleted meanwhile
+            raise Http404 from error
+        body = {"source": canonical, "destinations": sorted(row.destination for row in rows)}
+        return Response(AliasOut(body).data)
+
+    @extend_schema(responses={204: None, 401: PROBLEMS[401], 403: PROBLEMS[403], 404: PROBLEMS[404]})
+    def delete(self, request, source):
+        domain, canonical, _ = selectors.alias_get_for(request.auth, source)
+        try:
+            services.alias_delete(actor=actor_for(request), domain=domain, source=canonical)
+        except Alias.DoesNotExist as error:
+            raise Http404 from error
+        return Response(status=status.HTTP_204_NO_CONTENT)
