@@ -121,3 +121,18 @@ def pop3_messages(user: str, password: str) -> list[bytes]:
         return [b"\r\n".join(client.retr(number)[1]) for number in range(1, count + 1)]
     finally:
         client.quit()
+
+
+def wait_until_postfix_accepts(to: str, timeout: float = 150):
+    """After a database restart, Postfix's MySQL client retries only after 60 s, and an smtpd
+    keeps a failed lookup until it retires (10 s idle): a test that restarts the database waits
+    here, trying like a sending server (a pause longer than that between tries), so that the
+    next test finds the mail path as before."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return send(message(to))
+        except smtplib.SMTPRecipientsRefused:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(12)

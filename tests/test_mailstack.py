@@ -5,6 +5,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import time
 
 import pytest
 from django.core.management import call_command
@@ -54,10 +55,28 @@ def test_imap_offers_starttls_with_the_stacks_own_certificate(settings):
             ssl_context=ssl.create_default_context())
 
 
-def test_up_again_after_a_crash_brings_every_daemon_back(transactional_db):
+def test_up_again_after_a_crash_brings_every_daemon_back(mail_domain):
+    from domains import services
+    from domains.models import MailStoreJob
+    from mailstack.daemons import MailStoreWorker
+
+    example = mail_domain("example.org")
+    example.mailbox("back")
+    gone = example.mailbox("gone")
+    worker = _pid_from(MailStoreWorker().pidfile)
     for daemon in (MariaDB(), Dovecot()):
         os.kill(_pid_from(daemon.pidfile), signal.SIGKILL)
+    time.sleep(6)  # the mail-store worker looks for work every 5 s and finds the database gone
     stack.up(log=lambda line: None)
     assert all(stack.status().values()), stack.status()
     stack.up(log=lambda line: None)  # and once more: nothing to do
     assert all(stack.status().values())
+    mail.wait_until_postfix_accepts("back@example.org")  # and mail flows again
+    assert _pid_from(MailStoreWorker().pidfile) == worker, "the worker outlives the database"
+    job = services.mailbox_delete(actor=example.actor, mailbox=gone)
+    for _ in range(60):
+        job.refresh_from_db()
+        if job.state != MailStoreJob.PENDING:
+            break
+        time.sleep(0.5)
+    assert job.state == MailStoreJob.DONE, job.outcome

@@ -106,3 +106,4 @@ def test_a_deleted_domain_is_archived_whole(mail_domain):
     assert job.state == MailStoreJob.DONE and job.path == "example.org"
     assert not (mail_root() / "example.org").exists()
     assert (mail_root() / job.archive / "a" / "Maildir").is_dir()
+

@@ -1,6 +1,7 @@
 import time
 
 from django.core.management.base import BaseCommand
+from django.db import DatabaseError, connections
 
 from domains.mailstore import run_due_jobs
 
@@ -15,8 +16,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, once, interval, **options):
         while True:
-            for job in run_due_jobs():
-                self.stdout.write(f"{job.action} {job.address or job.domain_name}: {job.state}, {job.outcome}")
+            try:
+                for job in run_due_jobs():
+                    self.stdout.write(f"{job.action} {job.address or job.domain_name}: {job.state}, {job.outcome}")
+            except DatabaseError as error:
+                if once:
+                    raise
+                # The database is away (restarted, or down): wait and try again; jobs wait too.
+                self.stderr.write(f"database unavailable, trying again in {interval:.0f} s: {error}")
+                connections.close_all()
             if once:
                 return
             time.sleep(interval)
