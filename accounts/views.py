@@ -7,9 +7,8 @@ from django_otp import login as otp_login
 from django_otp.decorators import otp_required
 
 from accounts import selectors, services, totp
-from accounts.client_ip import client_ip
 from accounts.forms import CodeForm
-from domains.audit import Actor
+from domains.views.common import actor_of
 
 PENDING_KEY_SESSION = "two_factor_pending_key"
 
@@ -34,7 +33,7 @@ def two_factor_setup(request):
     form = CodeForm(request.POST or None)
     if form.is_valid():
         try:
-            device, codes = services.two_factor_enable(actor=_actor(request), user=request.user, key=key,
+            device, codes = services.two_factor_enable(actor=actor_of(request), user=request.user, key=key,
                                                        code=form.cleaned_data["code"])
         except services.CodeRefused as refused:
             form.add_error("code", str(refused))
@@ -67,12 +66,9 @@ def two_factor_verify(request):
 @require_POST
 @otp_required
 def recovery_codes_replace(request):
-    codes = services.recovery_codes_replace(actor=_actor(request), user=request.user)
+    codes = services.recovery_codes_replace(actor=actor_of(request), user=request.user)
     return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": resolve_url("two_factor")})
 
-
-def _actor(request) -> Actor:
-    return Actor.for_user(request.user, ip=client_ip(request))
 
 
 def _next_url(request) -> str:

@@ -250,3 +250,13 @@ def test_a_post_from_a_foreign_origin_is_refused_even_with_a_valid_token(world):
     response = client.post(f"/mailboxes/{ann.pk}/delete/", {"csrfmiddlewaretoken": token},
                            HTTP_ORIGIN="http://testserver")
     assert response.status_code == 302 and not Mailbox.objects.filter(pk=ann.pk).exists()
+
+
+@pytest.mark.parametrize(("proxies", "recorded"), [(0, "127.0.0.1"), (1, "203.0.113.7")])
+def test_audit_rows_record_the_client_address_as_the_sign_in_lockout_sees_it(world, alice_client, settings,
+                                                                             proxies, recorded):
+    settings.MAILADMIN_TRUSTED_PROXY_COUNT = proxies
+    alice_client.post(f"/domains/{world['alpha'].pk}/mailboxes/new/",
+                      {"local_part": "dora", "password": "a long enough password 1"},
+                      HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert AuditEntry.objects.get(action="mailbox.create", object_repr="dora@alpha.example").source_ip == recorded

@@ -3,6 +3,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.utils.functional import cached_property
 
+from accounts.client_ip import client_ip
 from domains.audit import Actor
 from domains.models import Mailbox
 
@@ -16,7 +17,8 @@ COUNT_CAP = 10_000
 
 
 def actor_of(request) -> Actor:
-    return Actor.for_user(request.user, ip=request.META.get("REMOTE_ADDR"))
+    """The signed-in user, from the client address the sign-in lockout also uses."""
+    return Actor.for_user(request.user, ip=client_ip(request))
 
 
 def require_superadmin(user):
