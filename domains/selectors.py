@@ -8,7 +8,7 @@ from django.db.models import IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 
-from domains.models import Alias, AuditEntry, Domain, Mailbox, MailboxUsage, MailStoreJob
+from domains.models import AuditEntry, Domain, Mailbox, MailboxUsage, MailStoreJob
 
 # Per-domain figures as correlated subqueries (each uses an index), so a page of domains costs
 # one query whatever the number of mailboxes.
@@ -76,21 +76,12 @@ def mailbox_get_for(user, pk) -> Mailbox:
     return get_object_or_404(mailboxes_visible_to(user), pk=pk)
 
 
-def aliases_visible_to(user) -> QuerySet[Alias]:
-    aliases = Alias.objects.select_related("domain")
-    return aliases if user.is_superuser else aliases.filter(domain__admins=user)
-
-
 def alias_sources_of(domain: Domain) -> list[tuple[str, list[str]]]:
     """The domain's aliases as (source, [destinations]), by source."""
     grouped: dict[str, list[str]] = {}
     for source, destination in domain.aliases.order_by("source", "destination").values_list("source", "destination"):
         grouped.setdefault(source, []).append(destination)
     return list(grouped.items())
-
-
-def alias_get_for(user, pk) -> Alias:
-    return get_object_or_404(aliases_visible_to(user), pk=pk)
 
 
 def mailstore_jobs_visible_to(user) -> QuerySet[MailStoreJob]:
