@@ -5,9 +5,10 @@ from pathlib import Path
 _base = Path(__file__).resolve().parent.parent
 os.environ.setdefault("MAILADMIN_VAR_DIR", str(_base / "var" / "test"))
 os.environ.setdefault("MAILADMIN_PORT_BASE", "20000")
-os.environ.setdefault("MAILADMIN_RELAYHOST", "[127.0.0.1]:22525")
+# The tests' relay sink listens on PORT_BASE + 2525, so several test stacks
+# (each with its own VAR_DIR and PORT_BASE) can run side by side.
+RELAY_SINK_PORT = int(os.environ["MAILADMIN_PORT_BASE"]) + 2525
+os.environ.setdefault("MAILADMIN_RELAYHOST", f"[127.0.0.1]:{RELAY_SINK_PORT}")
 os.environ.setdefault("MAILADMIN_SPAM_TEST_RULES", "1")
 
 from mailadmin.settings import *  # noqa: E402,F403
-
-RELAY_SINK_PORT = 22525
