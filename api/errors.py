@@ -16,6 +16,7 @@ from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 
+from api.idempotency import Replay
 from domains.errors import Conflict, LimitReached
 
 PROBLEM_JSON = "application/problem+json"
@@ -71,6 +72,8 @@ def _flatten(detail) -> dict:
 
 def exception_handler(exc, context):
     view = context.get("view")
+    if isinstance(exc, Replay):
+        return exc.response
     if isinstance(exc, (Http404, exceptions.NotFound)):
         return problem(404, "Not found.")
     if isinstance(exc, DjangoPermissionDenied):

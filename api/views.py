@@ -6,7 +6,7 @@ from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from api import selectors
+from api import idempotency, selectors
 from api.authentication import actor_for
 from api.pagination import AliasSourceCursor, DomainCursor, MailboxCursor
 from api.permissions import HasApiKey, check_action
@@ -47,6 +47,27 @@ def _valid(serializer_class, data, **kwargs) -> dict:
 class ApiView(GenericAPIView):
     permission_classes = [HasApiKey]
     actions: dict[str, str] = {}  # method -> the action it performs, checked against the key
+    idempotency_claim = None
+
+    def initial(self, request, *args, **kwargs):
+        """After the key, its rights and its rate are checked: a POST's Idempotency-Key is claimed."""
+        super().initial(request, *args, **kwargs)
+        if request.method == "POST":
+            self.idempotency_claim = idempotency.begin(request, request.auth)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.idempotency_claim is not None:
+            claim, self.idempotency_claim = self.idempotency_claim, None
+            idempotency.complete(claim, response)
+        return response
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            if self.idempotency_claim is not None:  # an unhandled error: let a retry do the work
+                idempotency.release(self.idempotency_claim)
 
     def paginated(self, queryset, serializer_class):
         page = self.paginate_queryset(queryset)
