@@ -17,16 +17,18 @@ from api.serializers import (
     DomainCreateIn,
     DomainOut,
     DomainUpdateIn,
+    DomainUsageOut,
     ListFilter,
     MailboxCreateIn,
     MailboxOut,
     MailboxUpdateIn,
+    MailboxUsageOut,
     PasswordIn,
     Problem,
 )
 from domains import services
 from domains.addresses import domain_of, split_address
-from domains.models import Alias
+from domains.models import Alias, Mailbox
 
 PROBLEMS = {code: OpenApiResponse(Problem, description=text) for code, text in {
     400: "body of the wrong shape", 401: "no usable key", 403: "the key may not do this",
@@ -298,3 +300,50 @@ class AliasDetail(ApiView):
         except Alias.DoesNotExist as error:
             raise Http404 from error
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UsageList(ApiView):
+    """For billing: per domain in the key's scope, its counts, the quota allocated and the storage used."""
+
+    pagination_class = DomainCursor
+    serializer_class = DomainUsageOut
+
+    @extend_schema(parameters=LIST_FILTERS, responses={200: DomainUsageOut(many=True), 401: PROBLEMS[401]})
+    def get(self, request):
+        query = _valid(ListFilter, request.query_params)
+        domains = selectors.domain_usage_for_key(request.auth)
+        if query.get("active") is not None:
+            domains = domains.filter(active=query["active"])
+        if query.get("prefix"):
+            domains = domains.filter(name__istartswith=query["prefix"].lower())
+        return self.paginated(domains, DomainUsageOut)
+
+
+class DomainUsage(ApiView):
+    serializer_class = DomainUsageOut
+
+    @extend_schema(responses={200: DomainUsageOut, 401: PROBLEMS[401], 404: PROBLEMS[404]})
+    def get(self, request, name):
+        domain = selectors.domain_get_for(request.auth, name)
+        return Response(DomainUsageOut(selectors.domain_usage_for_key(request.auth).get(pk=domain.pk)).data)
+
+
+class DomainMailboxUsage(ApiView):
+    """Bytes used by each mailbox of one domain, by address."""
+
+    pagination_class = MailboxCursor
+    serializer_class = MailboxUsageOut
+
+    @extend_schema(responses={200: MailboxUsageOut(many=True), 401: PROBLEMS[401], 404: PROBLEMS[404]})
+    def get(self, request, name):
+        domain = selectors.domain_get_for(request.auth, name)
+        return self.paginated(selectors.mailbox_usage_of(domain.mailboxes.all()), MailboxUsageOut)
+
+
+class MailboxUsage(ApiView):
+    serializer_class = MailboxUsageOut
+
+    @extend_schema(responses={200: MailboxUsageOut, 401: PROBLEMS[401], 404: PROBLEMS[404]})
+    def get(self, request, address):
+        mailbox = selectors.mailbox_get_for(request.auth, address)
+        return Response(MailboxUsageOut(selectors.mailbox_usage_of(Mailbox.objects.filter(pk=mailbox.pk)).get()).data)
