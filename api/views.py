@@ -46,6 +46,15 @@ def _valid(serializer_class, data, **kwargs) -> dict:
     return dict(serializer.validated_data)
 
 
+def _filtered_domains(domains, request):
+    query = _valid(ListFilter, request.query_params)
+    if query.get("active") is not None:
+        domains = domains.filter(active=query["active"])
+    if query.get("prefix"):
+        domains = domains.filter(name__istartswith=query["prefix"].lower())  # LIKE that uses the index
+    return domains
+
+
 class ApiView(GenericAPIView):
     permission_classes = [HasApiKey]
     actions: dict[str, str] = {}  # method -> the action it performs, checked against the key
@@ -84,13 +93,7 @@ class DomainList(ApiView):
 
     @extend_schema(parameters=LIST_FILTERS, responses={200: DomainOut(many=True), 401: PROBLEMS[401]})
     def get(self, request):
-        query = _valid(ListFilter, request.query_params)
-        domains = selectors.domains_for_key(request.auth)
-        if query.get("active") is not None:
-            domains = domains.filter(active=query["active"])
-        if query.get("prefix"):
-            domains = domains.filter(name__istartswith=query["prefix"].lower())  # LIKE that uses the index
-        return self.paginated(domains, DomainOut)
+        return self.paginated(_filtered_domains(selectors.domains_for_key(request.auth), request), DomainOut)
 
     @extend_schema(request=DomainCreateIn, responses={201: DomainOut, **PROBLEMS})
     def post(self, request):
@@ -310,13 +313,8 @@ class UsageList(ApiView):
 
     @extend_schema(parameters=LIST_FILTERS, responses={200: DomainUsageOut(many=True), 401: PROBLEMS[401]})
     def get(self, request):
-        query = _valid(ListFilter, request.query_params)
-        domains = selectors.domain_usage_for_key(request.auth)
-        if query.get("active") is not None:
-            domains = domains.filter(active=query["active"])
-        if query.get("prefix"):
-            domains = domains.filter(name__istartswith=query["prefix"].lower())
-        return self.paginated(domains, DomainUsageOut)
+        return self.paginated(_filtered_domains(selectors.domain_usage_for_key(request.auth), request),
+                              DomainUsageOut)
 
 
 class DomainUsage(ApiView):
