@@ -26,6 +26,7 @@ from api.serializers import (
     PasswordIn,
     Problem,
 )
+from api.throttling import ApiKeyRate
 from domains import services
 from domains.addresses import domain_of, split_address
 from domains.models import Alias, Mailbox
@@ -33,7 +34,7 @@ from domains.models import Alias, Mailbox
 PROBLEMS = {code: OpenApiResponse(Problem, description=text) for code, text in {
     400: "body of the wrong shape", 401: "no usable key", 403: "the key may not do this",
     404: "not found, or outside the key's domains", 409: "exists already", 422: "refused by a rule",
-    503: "database unavailable"}.items()}
+    429: "too many requests (see Retry-After)", 503: "database unavailable"}.items()}
 LIST_FILTERS = [
     OpenApiParameter("active", bool, description="only active (true) or suspended (false) ones"),
     OpenApiParameter("prefix", str, description="the name or address starts with this (matched literally)"),
@@ -57,6 +58,7 @@ def _filtered_domains(domains, request):
 
 class ApiView(GenericAPIView):
     permission_classes = [HasApiKey]
+    throttle_classes = [ApiKeyRate]
     actions: dict[str, str] = {}  # method -> the action it performs, checked against the key
     idempotency_claim = None
 
