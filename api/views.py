@@ -1,7 +1,7 @@
 """The REST API's views: parse the input, check the key's rights, call one service, serialize."""
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -10,6 +10,7 @@ from api import idempotency, selectors
 from api.authentication import actor_for
 from api.pagination import AliasSourceCursor, DomainCursor, MailboxCursor
 from api.permissions import HasApiKey, check_action
+from api.schema import ApiAutoSchema
 from api.serializers import (
     AliasCreateIn,
     AliasOut,
@@ -24,17 +25,12 @@ from api.serializers import (
     MailboxUpdateIn,
     MailboxUsageOut,
     PasswordIn,
-    Problem,
 )
 from api.throttling import ApiKeyRate
 from domains import services
 from domains.addresses import domain_of, split_address
 from domains.models import Alias, Mailbox
 
-PROBLEMS = {code: OpenApiResponse(Problem, description=text) for code, text in {
-    400: "body of the wrong shape", 401: "no usable key", 403: "the key may not do this",
-    404: "not found, or outside the key's domains", 409: "exists already", 422: "refused by a rule",
-    429: "too many requests (see Retry-After)", 503: "database unavailable"}.items()}
 LIST_FILTERS = [
     OpenApiParameter("active", bool, description="only active (true) or suspended (false) ones"),
     OpenApiParameter("prefix", str, description="the name or address starts with this (matched literally)"),
@@ -59,6 +55,7 @@ def _filtered_domains(domains, request):
 class ApiView(GenericAPIView):
     permission_classes = [HasApiKey]
     throttle_classes = [ApiKeyRate]
+    schema = ApiAutoSchema()
     actions: dict[str, str] = {}  # method -> the action it performs, checked against the key
     idempotency_claim = None
 
@@ -93,11 +90,11 @@ class DomainList(ApiView):
     serializer_class = DomainOut
     address_field = "name"
 
-    @extend_schema(parameters=LIST_FILTERS, responses={200: DomainOut(many=True), 401: PROBLEMS[401]})
+    @extend_schema(parameters=LIST_FILTERS, responses={200: DomainOut(many=True)})
     def get(self, request):
         return self.paginated(_filtered_domains(selectors.domains_for_key(request.auth), request), DomainOut)
 
-    @extend_schema(request=DomainCreateIn, responses={201: DomainOut, **PROBLEMS})
+    @extend_schema(request=DomainCreateIn, responses={201: DomainOut})
     def post(self, request):
         if not request.auth.all_domains:
             raise exceptions.PermissionDenied("Only a key for all domains may create domains.")
@@ -111,11 +108,11 @@ class DomainDetail(ApiView):
     actions = {"PATCH": "domain.update", "DELETE": "domain.delete"}
     serializer_class = DomainOut
 
-    @extend_schema(responses={200: DomainOut, 401: PROBLEMS[401], 404: PROBLEMS[404]})
+    @extend_schema(responses={200: DomainOut})
     def get(self, request, name):
         return Response(DomainOut(selectors.domain_get_for(request.auth, name)).data)
 
-    @extend_schema(request=DomainUpdateIn, responses={200: DomainOut, **PROBLEMS})
+    @extend_schema(request=DomainUpdateIn, responses={200: DomainOut})
     def patch(self, request, name):
         domain = selectors.domain_get_for(request.auth, name)
         data = _valid(DomainUpdateIn, request.data)
@@ -124,7 +121,7 @@ class DomainDetail(ApiView):
         domain = services.domain_update(actor=actor_for(request), domain=domain, **data)
         return Response(DomainOut(domain).data)
 
-    @extend_schema(responses={204: None, 401: PROBLEMS[401], 403: PROBLEMS[403], 404: PROBLEMS[404]})
+    @extend_schema(responses={204: None})
     def delete(self, request, name):
         domain = selectors.domain_get_for(request.auth, name)
         services.domain_delete(actor=actor_for(request), domain=domain)
@@ -138,7 +135,7 @@ class DomainSetActive(ApiView):
     serializer_class = DomainOut
     active = True
 
-    @extend_schema(request=None, responses={200: DomainOut, **PROBLEMS})
+    @extend_schema(request=None, responses={200: DomainOut})
     def post(self, request, name):
         domain = selectors.domain_get_for(request.auth, name)
         domain = services.domain_update(actor=actor_for(request), domain=domain, active=self.active)
@@ -153,7 +150,7 @@ class MailboxList(ApiView):
 
     @extend_schema(parameters=[OpenApiParameter("domain", str, description="only this domain's mailboxes"),
                                *LIST_FILTERS],
-                   responses={200: MailboxOut(many=True), 401: PROBLEMS[401]})
+                   responses={200: MailboxOut(many=True)})
     def get(self, request):
         query = _valid(ListFilter, request.query_params)
         mailboxes = selectors.mailboxes_for_key(request.auth)
@@ -168,7 +165,7 @@ class MailboxList(ApiView):
             mailboxes = mailboxes.filter(email__istartswith=query["prefix"].lower())  # LIKE that uses the index
         return self.paginated(mailboxes, MailboxOut)
 
-    @extend_schema(request=MailboxCreateIn, responses={201: MailboxOut, **PROBLEMS})
+    @extend_schema(request=MailboxCreateIn, responses={201: MailboxOut})
     def post(self, request):
         data = _valid(MailboxCreateIn, request.data)
         try:
@@ -185,11 +182,11 @@ class MailboxDetail(ApiView):
     actions = {"PATCH": "mailbox.update", "DELETE": "mailbox.delete"}
     serializer_class = MailboxOut
 
-    @extend_schema(responses={200: MailboxOut, 401: PROBLEMS[401], 404: PROBLEMS[404]})
+    @extend_schema(responses={200: MailboxOut})
     def get(self, request, address):
         return Response(MailboxOut(selectors.mailbox_get_for(request.auth, address)).data)
 
-    @extend_schema(request=MailboxUpdateIn, responses={200: MailboxOut, **PROBLEMS})
+    @extend_schema(request=MailboxUpdateIn, responses={200: MailboxOut})
     def patch(self, request, address):
         mailbox = selectors.mailbox_get_for(request.auth, address)
         data = _valid(MailboxUpdateIn, request.data)
@@ -198,7 +195,7 @@ class MailboxDetail(ApiView):
         mailbox = services.mailbox_update(actor=actor_for(request), mailbox=mailbox, **data)
         return Response(MailboxOut(mailbox).data)
 
-    @extend_schema(responses={204: None, 401: PROBLEMS[401], 403: PROBLEMS[403], 404: PROBLEMS[404]})
+    @extend_schema(responses={204: None})
     def delete(self, request, address):
         mailbox = selectors.mailbox_get_for(request.auth, address)
         services.mailbox_delete(actor=actor_for(request), mailbox=mailbox)
@@ -209,7 +206,7 @@ class MailboxPassword(ApiView):
     actions = {"POST": "mailbox.set_password"}
     serializer_class = PasswordIn
 
-    @extend_schema(request=PasswordIn, responses={204: None, **PROBLEMS})
+    @extend_schema(request=PasswordIn, responses={204: None})
     def post(self, request, address):
         mailbox = selectors.mailbox_get_for(request.auth, address)
         data = _valid(PasswordIn, request.data)
@@ -224,7 +221,7 @@ class MailboxSetActive(ApiView):
     serializer_class = MailboxOut
     active = True
 
-    @extend_schema(request=None, responses={200: MailboxOut, **PROBLEMS})
+    @extend_schema(request=None, responses={200: MailboxOut})
     def post(self, request, address):
         mailbox = selectors.mailbox_get_for(request.auth, address)
         mailbox = services.mailbox_update(actor=actor_for(request), mailbox=mailbox, active=self.active)
@@ -241,7 +238,7 @@ class AliasList(ApiView):
 
     @extend_schema(parameters=[OpenApiParameter("domain", str, description="only this domain's aliases"),
                                OpenApiParameter("prefix", str, description="the source starts with this")],
-                   responses={200: AliasOut(many=True), 401: PROBLEMS[401]})
+                   responses={200: AliasOut(many=True)})
     def get(self, request):
         query = _valid(ListFilter, request.query_params)
         sources = selectors.alias_sources_for_key(request.auth)
@@ -257,7 +254,7 @@ class AliasList(ApiView):
         return self.get_paginated_response(
             AliasOut([{"source": source, "destinations": grouped[source]} for source in grouped], many=True).data)
 
-    @extend_schema(request=AliasCreateIn, responses={201: AliasOut, **PROBLEMS})
+    @extend_schema(request=AliasCreateIn, responses={201: AliasOut})
     def post(self, request):
         data = _valid(AliasCreateIn, request.data)
         try:
@@ -280,12 +277,12 @@ class AliasDetail(ApiView):
     serializer_class = AliasOut
     address_field = "source"
 
-    @extend_schema(responses={200: AliasOut, 401: PROBLEMS[401], 404: PROBLEMS[404]})
+    @extend_schema(responses={200: AliasOut})
     def get(self, request, source):
         _, canonical, destinations = selectors.alias_get_for(request.auth, source)
         return Response(AliasOut({"source": canonical, "destinations": destinations}).data)
 
-    @extend_schema(request=AliasUpdateIn, responses={200: AliasOut, **PROBLEMS})
+    @extend_schema(request=AliasUpdateIn, responses={200: AliasOut})
     def put(self, request, source):
         domain, canonical, _ = selectors.alias_get_for(request.auth, source)
         data = _valid(AliasUpdateIn, request.data)
@@ -297,7 +294,7 @@ class AliasDetail(ApiView):
         body = {"source": canonical, "destinations": sorted(row.destination for row in rows)}
         return Response(AliasOut(body).data)
 
-    @extend_schema(responses={204: None, 401: PROBLEMS[401], 403: PROBLEMS[403], 404: PROBLEMS[404]})
+    @extend_schema(responses={204: None})
     def delete(self, request, source):
         domain, canonical, _ = selectors.alias_get_for(request.auth, source)
         try:
@@ -313,7 +310,7 @@ class UsageList(ApiView):
     pagination_class = DomainCursor
     serializer_class = DomainUsageOut
 
-    @extend_schema(parameters=LIST_FILTERS, responses={200: DomainUsageOut(many=True), 401: PROBLEMS[401]})
+    @extend_schema(parameters=LIST_FILTERS, responses={200: DomainUsageOut(many=True)})
     def get(self, request):
         return self.paginated(_filtered_domains(selectors.domain_usage_for_key(request.auth), request),
                               DomainUsageOut)
@@ -322,7 +319,7 @@ class UsageList(ApiView):
 class DomainUsage(ApiView):
     serializer_class = DomainUsageOut
 
-    @extend_schema(responses={200: DomainUsageOut, 401: PROBLEMS[401], 404: PROBLEMS[404]})
+    @extend_schema(responses={200: DomainUsageOut})
     def get(self, request, name):
         domain = selectors.domain_get_for(request.auth, name)
         return Response(DomainUsageOut(selectors.domain_usage_for_key(request.auth).get(pk=domain.pk)).data)
@@ -334,7 +331,7 @@ class DomainMailboxUsage(ApiView):
     pagination_class = MailboxCursor
     serializer_class = MailboxUsageOut
 
-    @extend_schema(responses={200: MailboxUsageOut(many=True), 401: PROBLEMS[401], 404: PROBLEMS[404]})
+    @extend_schema(responses={200: MailboxUsageOut(many=True)})
     def get(self, request, name):
         domain = selectors.domain_get_for(request.auth, name)
         return self.paginated(selectors.mailbox_usage_of(domain.mailboxes.all()), MailboxUsageOut)
@@ -343,7 +340,7 @@ class DomainMailboxUsage(ApiView):
 class MailboxUsage(ApiView):
     serializer_class = MailboxUsageOut
 
-    @extend_schema(responses={200: MailboxUsageOut, 401: PROBLEMS[401], 404: PROBLEMS[404]})
+    @extend_schema(responses={200: MailboxUsageOut})
     def get(self, request, address):
         mailbox = selectors.mailbox_get_for(request.auth, address)
         return Response(MailboxUsageOut(selectors.mailbox_usage_of(Mailbox.objects.filter(pk=mailbox.pk)).get()).data)
