@@ -84,3 +84,35 @@ def mailbox_usage_of(mailboxes):
     usage = MailboxUsage.objects.filter(username=OuterRef("email"))
     return mailboxes.annotate(bytes_used=Coalesce(Subquery(usage.values("bytes")[:1]), 0),
                               messages=Coalesce(Subquery(usage.values("messages")[:1]), 0))
+
+
+def _domain_names(addresses) -> set[str]:
+    """The canonical domains of the addresses (or @domain sources); malformed ones are left to the
+    services, which report them by item."""
+    names = set()
+    for address in addresses:
+        try:
+            names.add(normalize_domain(address.rpartition("@")[2]))
+        except ValidationError:
+            continue
+    return names
+
+
+def domains_of_items(key: ApiKey, addresses) -> dict[str, Domain]:
+    """The domains of a bulk request's items, by name; if any is outside the key's domains (or
+    does not exist) the whole request is 404, as for a single item."""
+    names = _domain_names(addresses)
+    domains = {domain.name: domain for domain in domains_for_key(key).filter(name__in=names)}
+    if len(domains) != len(names):
+        raise Http404
+    return domains
+
+
+def alias_sources_of_items(sources) -> list[str]:
+    canonical = []
+    for source in sources:
+        try:
+            canonical.append(normalize_alias_source(source))
+        except ValidationError:
+            continue
+    return canonical

@@ -103,6 +103,25 @@ class MailboxUsageOut(serializers.Serializer):
     messages = serializers.IntegerField()
 
 
+BULK_MAX = 10_000
+
+
+class MailboxBulkIn(serializers.Serializer):
+    mailboxes = serializers.ListField(child=MailboxCreateIn(), min_length=1, max_length=BULK_MAX)
+
+
+class AliasBulkIn(serializers.Serializer):
+    aliases = serializers.ListField(child=AliasCreateIn(), min_length=1, max_length=BULK_MAX)
+
+
+class MailboxBulkOut(serializers.Serializer):
+    mailboxes = MailboxOut(many=True)
+
+
+class AliasBulkOut(serializers.Serializer):
+    aliases = AliasOut(many=True)
+
+
 class ListFilter(serializers.Serializer):
     domain = serializers.CharField(required=False)
     active = serializers.BooleanField(required=False, allow_null=True, default=None)

@@ -12,6 +12,8 @@ from api.pagination import AliasSourceCursor, DomainCursor, MailboxCursor
 from api.permissions import HasApiKey, check_action
 from api.schema import ApiAutoSchema
 from api.serializers import (
+    AliasBulkIn,
+    AliasBulkOut,
     AliasCreateIn,
     AliasOut,
     AliasUpdateIn,
@@ -20,6 +22,8 @@ from api.serializers import (
     DomainUpdateIn,
     DomainUsageOut,
     ListFilter,
+    MailboxBulkIn,
+    MailboxBulkOut,
     MailboxCreateIn,
     MailboxOut,
     MailboxUpdateIn,
@@ -344,3 +348,40 @@ class MailboxUsage(ApiView):
     def get(self, request, address):
         mailbox = selectors.mailbox_get_for(request.auth, address)
         return Response(MailboxUsageOut(selectors.mailbox_usage_of(Mailbox.objects.filter(pk=mailbox.pk)).get()).data)
+
+
+class MailboxBulkCreate(ApiView):
+    """Many mailboxes in one request, all or nothing (mailboxes_create_many)."""
+
+    actions = {"POST": "mailbox.create"}
+    serializer_class = MailboxBulkIn
+    address_field = "address"
+    bulk_field = "mailboxes"
+
+    @extend_schema(request=MailboxBulkIn, responses={201: MailboxBulkOut})
+    def post(self, request):
+        items = _valid(MailboxBulkIn, request.data)["mailboxes"]
+        domains = selectors.domains_of_items(request.auth, [item["address"] for item in items])
+        created = services.mailboxes_create_many(actor=actor_for(request), domains=domains,
+                                                 mailboxes=[services.NewMailbox(**item) for item in items])
+        return Response({"mailboxes": MailboxOut(created, many=True).data}, status=status.HTTP_201_CREATED)
+
+
+class AliasBulkCreate(ApiView):
+    """Many aliases in one request, all or nothing (aliases_create_many)."""
+
+    actions = {"POST": "alias.create"}
+    serializer_class = AliasBulkIn
+    address_field = "source"
+    bulk_field = "aliases"
+
+    @extend_schema(request=AliasBulkIn, responses={201: AliasBulkOut})
+    def post(self, request):
+        items = _valid(AliasBulkIn, request.data)["aliases"]
+        domains = selectors.domains_of_items(request.auth, [item["source"] for item in items])
+        services.aliases_create_many(actor=actor_for(request), domains=domains,
+                                     aliases=[services.NewAlias(**item) for item in items])
+        grouped = selectors.alias_destinations(selectors.alias_sources_of_items([item["source"] for item in items]))
+        return Response({"aliases": AliasOut([{"source": source, "destinations": destinations}
+                                              for source, destinations in grouped.items()], many=True).data},
+                        status=status.HTTP_201_CREATED)

@@ -23,6 +23,8 @@ ENDPOINTS = [
     ("mailbox-password", "POST", "mailboxes/box@a.example/password/", {"password": PASSWORD}, 204),
     ("mailbox-suspend", "POST", "mailboxes/box@a.example/suspend/", None, 200),
     ("mailbox-resume", "POST", "mailboxes/box@a.example/resume/", None, 200),
+    ("mailbox-bulk", "POST", "mailboxes/bulk/", {"mailboxes": [{"address": "new@a.example",
+                                                                "password_hash": ARGON2ID_HASH}]}, 201),
     ("usage-list", "GET", "usage/", None, 200),
     ("domain-usage", "GET", "domains/a.example/usage/", None, 200),
     ("domain-mailbox-usage", "GET", "domains/a.example/usage/mailboxes/", None, 200),
