@@ -350,9 +350,17 @@ class MailboxUsage(ApiView):
         return Response(MailboxUsageOut(selectors.mailbox_usage_of(Mailbox.objects.filter(pk=mailbox.pk)).get()).data)
 
 
-class MailboxBulkCreate(ApiView):
-    """Many mailboxes in one request, all or nothing (mailboxes_create_many)."""
+class BulkCreate(ApiView):
+    """Many items in one request, all or nothing; every item's domain must be in the key's scope."""
 
+    bulk_field = ""
+
+    def items_and_domains(self, request) -> tuple[list[dict], dict]:
+        items = _valid(self.serializer_class, request.data)[self.bulk_field]
+        return items, selectors.domains_of_items(request.auth, [item[self.address_field] for item in items])
+
+
+class MailboxBulkCreate(BulkCreate):
     actions = {"POST": "mailbox.create"}
     serializer_class = MailboxBulkIn
     address_field = "address"
@@ -360,16 +368,13 @@ class MailboxBulkCreate(ApiView):
 
     @extend_schema(request=MailboxBulkIn, responses={201: MailboxBulkOut})
     def post(self, request):
-        items = _valid(MailboxBulkIn, request.data)["mailboxes"]
-        domains = selectors.domains_of_items(request.auth, [item["address"] for item in items])
+        items, domains = self.items_and_domains(request)
         created = services.mailboxes_create_many(actor=actor_for(request), domains=domains,
                                                  mailboxes=[services.NewMailbox(**item) for item in items])
         return Response({"mailboxes": MailboxOut(created, many=True).data}, status=status.HTTP_201_CREATED)
 
 
-class AliasBulkCreate(ApiView):
-    """Many aliases in one request, all or nothing (aliases_create_many)."""
-
+class AliasBulkCreate(BulkCreate):
     actions = {"POST": "alias.create"}
     serializer_class = AliasBulkIn
     address_field = "source"
@@ -377,8 +382,7 @@ class AliasBulkCreate(ApiView):
 
     @extend_schema(request=AliasBulkIn, responses={201: AliasBulkOut})
     def post(self, request):
-        items = _valid(AliasBulkIn, request.data)["aliases"]
-        domains = selectors.domains_of_items(request.auth, [item["source"] for item in items])
+        items, domains = self.items_and_domains(request)
         services.aliases_create_many(actor=actor_for(request), domains=domains,
                                      aliases=[services.NewAlias(**item) for item in items])
         grouped = selectors.alias_destinations(selectors.alias_sources_of_items([item["source"] for item in items]))
