@@ -98,8 +98,11 @@ def complete(claim: Claim, response) -> None:
     if hasattr(response, "render"):
         response.render()
     headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}
-    IdempotentRequest.objects.filter(pk=claim.row_id).update(status=response.status_code, headers=headers,
-                                                             body=response.content)
+    try:
+        IdempotentRequest.objects.filter(pk=claim.row_id).update(status=response.status_code, headers=headers,
+                                                                 body=response.content)
+    except DatabaseError:  # the answer still goes out; a retry meets the row in progress (409) for a while
+        pass
 
 
 def release(claim: Claim) -> None:
