@@ -11,6 +11,7 @@ from domains.errors import LimitReached
 from domains.models import Alias, Domain, Mailbox, MailboxUsage, MailStoreJob
 from domains.password_policy import validate_new_password
 from domains.services.common import clean_byte_count, clean_spam_threshold, unique_or_conflict
+from mailstack import doveadm
 
 AUDITED = ("email", "quota", "active", "display_name", "spam_threshold")
 EDITABLE = frozenset(AUDITED) - {"email"}
@@ -102,20 +103,40 @@ def mailbox_update(*, actor: Actor, mailbox: Mailbox, **changes) -> Mailbox:
         for name, value in changes.items():
             setattr(mailbox, name, value)
         mailbox.save()
+        if "spam_threshold" in changes or "active" in changes:
+            transaction.on_commit(doveadm.flush_auth_cache)
         record(actor, "mailbox.update", obj=mailbox, domain_name=domain.name, before=before,
                after=snapshot(mailbox, AUDITED))
     return mailbox
 
 
-def mailbox_set_password(*, actor: Actor, mailbox: Mailbox, password: str) -> Mailbox:
+class CurrentPasswordWrong(ValidationError):
+    """The mailbox owner's current password did not match; nothing was changed."""
+
+
+def mailbox_set_password(*, actor: Actor, mailbox: Mailbox, password: str,
+                         current_password: str | None = None) -> Mailbox:
+    """Sets a new password (checked by the policy).  With `current_password` (an owner changing
+    their own), that must match the stored hash first.  Counts at once in IMAP, POP3 and SMTP."""
     hashed = _password_hash(address=mailbox.email, password=password, password_hash=None)
     with transaction.atomic():
-        updated = Mailbox.objects.filter(pk=mailbox.pk).update(password=hashed)
-        if not updated:
+        locked = Mailbox.objects.select_for_update().filter(pk=mailbox.pk).first()
+        if locked is None:
             raise Mailbox.DoesNotExist
+        if current_password is not None and not _matches(current_password, locked.password):
+            raise CurrentPasswordWrong("The current password is not correct.", code="current_password")
+        Mailbox.objects.filter(pk=mailbox.pk).update(password=hashed)
         record(actor, "mailbox.set_password", obj=mailbox, domain_name=mailbox.domain.name)
+        transaction.on_commit(doveadm.flush_auth_cache)
     mailbox.password = hashed
     return mailbox
+
+
+def _matches(password: str, stored_hash: str) -> bool:
+    try:
+        return passwords.verify_password(password, stored_hash)
+    except passwords.UnknownSchemeError:
+        return False
 
 
 def mailbox_rename(*, actor: Actor, mailbox: Mailbox, local_part: str) -> Mailbox:
