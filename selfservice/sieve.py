@@ -40,7 +40,7 @@ def render(rules) -> str:
     if not lines:
         return HEADER + "# No auto-reply, no forwarding.\n"
     required = ", ".join(quoted(name) for name in dict.fromkeys(extensions))
-    return HEADER + f"require [{required}];\n" + "\n".join(lines) + "\n"
+    return HEADER + (f"require [{required}];\n" if required else "") + "\n".join(lines) + "\n"
 
 
 def put(address: str, script: str) -> None:

@@ -42,3 +42,10 @@ def doveadm(*arguments, stdin=None) -> str:
     result = subprocess.run(["doveadm", "-c", str(config_path()), *arguments], input=stdin, capture_output=True,
                             check=True)
     return result.stdout.decode()
+
+
+def sieve_script(address, name) -> str:
+    """The text of one of the user's Sieve scripts, as Dovecot holds it."""
+    output = doveadm("sieve", "get", "-u", address, name)
+    assert output.startswith("sieve script:\n"), output
+    return output.removeprefix("sieve script:\n")

@@ -1,6 +1,5 @@
 """Owners change their password on /me/password/ and through Roundcube's password plugin; the
 new one works at once in IMAP, POP3 and SMTP submission, the old one no longer."""
-import imaplib
 import poplib
 import smtplib
 
