@@ -4,12 +4,15 @@ doveadm runs with the Dovecot configuration the daemons use: MAILADMIN_DOVECOT_C
 default the bundled stack's.  It needs the rights Dovecot's own tools need (root, as the
 bundled stack and `./mailctl run` have).
 """
+import logging
 import subprocess
 from pathlib import Path
 
 from django.conf import settings
 
 from mailstack.config import paths
+
+logger = logging.getLogger(__name__)
 
 
 class DoveadmError(RuntimeError):
@@ -37,4 +40,8 @@ def flush_auth_cache() -> None:
     """With Dovecot's auth cache on (MAILADMIN_DOVECOT_AUTH_CACHE), a changed password or
     threshold counts only after a flush; the bundled stack runs without the cache."""
     if getattr(settings, "MAILADMIN_DOVECOT_AUTH_CACHE", False):
-        doveadm("auth", "cache", "flush")
+        try:
+            doveadm("auth", "cache", "flush")
+        except DoveadmError:
+            # The change itself is committed; Dovecot sees it when its cache entry expires.
+            logger.exception("could not flush Dovecot's auth cache")

@@ -6,6 +6,7 @@ from domains.audit import Actor, record, snapshot
 from domains.models import Domain, MailboxUsage, MailStoreJob
 from domains.services.aliases import ROLE_ADDRESSES, alias_create
 from domains.services.common import clean_byte_count, clean_spam_threshold, unique_or_conflict
+from mailstack import doveadm
 
 AUDITED = ("name", "description", "active", "max_mailboxes", "max_aliases", "default_quota", "max_quota",
            "quota_total", "spam_threshold", "user_spam_threshold_min", "user_spam_threshold_max")
@@ -65,6 +66,8 @@ def domain_update(*, actor: Actor, domain: Domain, **changes) -> Domain:
             setattr(domain, name, value)
         _check_user_threshold_bounds(domain)
         domain.save()
+        if {"active", "spam_threshold"} & set(cleaned):
+            transaction.on_commit(doveadm.flush_auth_cache)
         record(actor, "domain.update", obj=domain, domain_name=domain.name, before=before,
                after=snapshot(domain, AUDITED))
     return domain
