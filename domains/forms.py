@@ -47,10 +47,8 @@ class DomainForm(forms.Form):
     spam_threshold = SpamThresholdField(help_text="SpamAssassin score from which mail goes to Junk; empty = "
                                                   "the global default")
     user_spam_threshold_min = SpamThresholdField(
-        required=True, initial="1.0", label="Lowest threshold users may choose",
-        help_text="on their self-service page")
-    user_spam_threshold_max = SpamThresholdField(
-        required=True, initial="10.0", label="Highest threshold users may choose")
+        initial="1.0", label="Lowest threshold users may choose", help_text="on their self-service page")
+    user_spam_threshold_max = SpamThresholdField(initial="10.0", label="Highest threshold users may choose")
     active = forms.BooleanField(required=False, initial=True, help_text="A suspended domain receives no mail.")
     role_aliases_to = forms.EmailField(
         required=False, label="Send postmaster@ and abuse@ to",
@@ -60,6 +58,13 @@ class DomainForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name in set(self.fields) - set(fields):
             del self.fields[name]
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("user_spam_threshold_min", "user_spam_threshold_max"):
+            if cleaned.get(name) is None:
+                cleaned.pop(name, None)  # left empty: as it was (a new domain: the default)
+        return cleaned
 
 
 class DomainDeleteForm(forms.Form):

@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.client_ip import client_ip
+from domains.services import mailbox_set_password
 from selfservice import services, throttle
 
 SECRET_HEADER = "X-Mailadmin-Secret"
@@ -42,8 +43,8 @@ def password(request):
         return _answer(403, "unknown user or wrong current password")
     throttle.succeeded(user)
     try:
-        services.own_password_change(actor=services.owner_actor(mailbox, ip=client_ip(request)), mailbox=mailbox,
-                                     current_password=current, new_password=new)
+        mailbox_set_password(actor=services.owner_actor(mailbox, ip=client_ip(request)), mailbox=mailbox,
+                             password=new, current_password=current)
     except ValidationError as error:
         return _answer(422, " ".join(error.messages))
     return _answer(200, "ok")

@@ -1,8 +1,13 @@
 """Which mailbox a self-service request acts for: the one its session signed in, checked again
 on every request.  A suspended mailbox or domain, or a password changed elsewhere, signs out."""
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from domains.models import Mailbox
+from selfservice.models import MailboxRules
 
 SESSION_KEY = "selfservice_mailbox_id"
 HASH_SESSION_KEY = "selfservice_password_hmac"
@@ -34,3 +39,23 @@ def sign_out(request) -> None:
     request.session.pop(SESSION_KEY, None)
     request.session.pop(HASH_SESSION_KEY, None)
     request.session.cycle_key()
+
+
+def rules_of(mailbox: Mailbox) -> MailboxRules:
+    """The owner's auto-reply and forwarding (an unsaved blank set if they never saved any)."""
+    return MailboxRules.objects.filter(mailbox=mailbox).first() or MailboxRules(mailbox=mailbox)
+
+
+@dataclass(frozen=True)
+class EffectiveThreshold:
+    threshold: Decimal
+    source: str
+
+
+def effective_spam_threshold(mailbox: Mailbox) -> EffectiveThreshold:
+    """The threshold Dovecot's user_query passes to the spam step, and whose it is."""
+    if mailbox.spam_threshold is not None:
+        return EffectiveThreshold(mailbox.spam_threshold, "your own")
+    if mailbox.domain.spam_threshold is not None:
+        return EffectiveThreshold(mailbox.domain.spam_threshold, "your domain's")
+    return EffectiveThreshold(settings.MAILADMIN_SPAM_THRESHOLD_DEFAULT, "the server's default")

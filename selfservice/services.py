@@ -1,7 +1,7 @@
 """What mailbox owners change themselves: each one function, one transaction, an audit row
 naming the owner, side effects (Dovecot) after the commit.  The self-service pages and the
 Roundcube endpoint both call these."""
-from dataclasses import dataclass
+import functools
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -10,15 +10,15 @@ from domains import passwords
 from domains.addresses import normalize_address
 from domains.audit import Actor, record, snapshot
 from domains.models import Mailbox
-from domains.services import mailbox_set_password, mailbox_update
+from domains.services import mailbox_update
 from domains.services.common import clean_spam_threshold
 from selfservice import sieve
 from selfservice.models import MailboxRules
+from selfservice.selectors import rules_of
 
 MAX_FORWARDS = 5  # Dovecot's sieve_max_redirects in the rendered configuration
 RULE_FIELDS = ("vacation_active", "vacation_subject", "vacation_text", "vacation_start", "vacation_end",
                "vacation_days", "forward_to", "forward_keep_copy")
-_DUMMY_HASH = []
 
 
 def owner_actor(mailbox: Mailbox, ip: str | None = None) -> Actor:
@@ -32,9 +32,7 @@ def mailbox_authenticate(*, address: str, password: str) -> Mailbox | None:
     mailbox = (Mailbox.objects.select_related("domain")
                .filter(email=address.strip().lower(), active=True, domain__active=True).first())
     if mailbox is None:
-        if not _DUMMY_HASH:
-            _DUMMY_HASH.append(passwords.hash_password("not a password of anyone"))
-        passwords.verify_password(password, _DUMMY_HASH[0])
+        passwords.verify_password(password, _dummy_hash())
         return None
     try:
         if not passwords.verify_password(password, mailbox.password):
@@ -45,6 +43,11 @@ def mailbox_authenticate(*, address: str, password: str) -> Mailbox | None:
     if outdated:
         _rehash(mailbox, password)
     return mailbox
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return passwords.hash_password("not the password of anyone")
 
 
 def _rehash(mailbox: Mailbox, password: str) -> None:
@@ -61,11 +64,6 @@ def _rehash(mailbox: Mailbox, password: str) -> None:
             mailbox.password = new_hash
 
 
-def own_password_change(*, actor: Actor, mailbox: Mailbox, current_password: str, new_password: str) -> Mailbox:
-    return mailbox_set_password(actor=actor, mailbox=mailbox, password=new_password,
-                                current_password=current_password)
-
-
 def own_spam_threshold_set(*, actor: Actor, mailbox: Mailbox, threshold) -> Mailbox:
     """None = the domain's threshold; otherwise within the bounds the domain admin set."""
     threshold = clean_spam_threshold(threshold)
@@ -75,26 +73,6 @@ def own_spam_threshold_set(*, actor: Actor, mailbox: Mailbox, threshold) -> Mail
         raise ValidationError("Choose a threshold from %(low)s to %(high)s.", code="spam_threshold_bounds",
                               params={"low": low, "high": high})
     return mailbox_update(actor=actor, mailbox=mailbox, spam_threshold=threshold)
-
-
-@dataclass
-class Effective:
-    threshold: object
-    source: str
-
-
-def effective_spam_threshold(mailbox: Mailbox) -> Effective:
-    from django.conf import settings
-
-    if mailbox.spam_threshold is not None:
-        return Effective(mailbox.spam_threshold, "your own")
-    if mailbox.domain.spam_threshold is not None:
-        return Effective(mailbox.domain.spam_threshold, "your domain's")
-    return Effective(settings.MAILADMIN_SPAM_THRESHOLD_DEFAULT, "the server's default")
-
-
-def rules_of(mailbox: Mailbox) -> MailboxRules:
-    return MailboxRules.objects.filter(mailbox=mailbox).first() or MailboxRules(mailbox=mailbox)
 
 
 def _clean_rules(mailbox: Mailbox, changes: dict) -> dict:

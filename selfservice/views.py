@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.client_ip import client_ip
 from domains.models import MailboxUsage
+from domains.services import mailbox_set_password
 from domains.views.common import call_service, posted
 from mailstack.doveadm import DoveadmError
 from selfservice import forms, selectors, services, throttle
@@ -71,8 +72,8 @@ def home(request):
         "usage": usage,
         "used": used,
         "percent": min(100, used * 100 // mailbox.quota) if mailbox.quota else None,
-        "threshold": services.effective_spam_threshold(mailbox),
-        "rules": services.rules_of(mailbox),
+        "threshold": selectors.effective_spam_threshold(mailbox),
+        "rules": selectors.rules_of(mailbox),
     })
 
 
@@ -81,9 +82,9 @@ def home(request):
 def password_change(request):
     form = forms.PasswordChangeForm(posted(request))
     if request.method == "POST" and form.is_valid():
-        mailbox = call_service(form, services.own_password_change, actor=_actor(request), mailbox=request.mailbox,
-                               current_password=form.cleaned_data["current_password"],
-                               new_password=form.cleaned_data["new_password1"])
+        mailbox = call_service(form, mailbox_set_password, actor=_actor(request), mailbox=request.mailbox,
+                               password=form.cleaned_data["new_password1"],
+                               current_password=form.cleaned_data["current_password"])
         if mailbox:
             selectors.sign_in(request, mailbox)  # this session stays signed in with the new password
             messages.success(request, "Your password was changed. Use the new one in your mail programs.")
@@ -120,7 +121,7 @@ def forwarding(request):
 
 
 def _rules_page(request, form_class, title):
-    rules = services.rules_of(request.mailbox)
+    rules = selectors.rules_of(request.mailbox)
     initial = {name: getattr(rules, name) for name in form_class.base_fields}
     if "forward_to" in initial:
         initial["forward_to"] = "\n".join(rules.forward_to)
