@@ -13,9 +13,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.client_ip import client_ip
 from domains.models import MailboxUsage
 from domains.services import mailbox_set_password
+from domains.services.mailboxes import CurrentPasswordWrong
 from domains.views.common import call_service, posted
 from mailstack.doveadm import DoveadmError
 from selfservice import forms, selectors, services, throttle
+
+LOCKED = "Too many failed attempts. Wait 15 minutes, then try again."
 
 
 def mailbox_required(view):
@@ -50,7 +53,7 @@ def sign_in(request):
                 return redirect("selfservice_home")
             status = 429 if throttle.failed(request, address) else 200
         if status == 429:
-            form.add_error(None, "Too many failed sign-ins. Wait 15 minutes, then try again.")
+            form.add_error(None, LOCKED)
         else:
             form.add_error(None, "That address and password do not match an account.")
     return render(request, "selfservice/login.html", {"form": form}, status=status)
@@ -80,12 +83,24 @@ def home(request):
 @mailbox_required
 @require_http_methods(["GET", "POST"])
 def password_change(request):
+    """Wrong current passwords count like failed sign-ins: a session left open is no way to
+    find out the password."""
     form = forms.PasswordChangeForm(posted(request))
+    address = request.mailbox.email
     if request.method == "POST" and form.is_valid():
-        mailbox = call_service(form, mailbox_set_password, actor=_actor(request), mailbox=request.mailbox,
-                               password=form.cleaned_data["new_password1"],
-                               current_password=form.cleaned_data["current_password"])
-        if mailbox:
+        if throttle.locked(request, address):
+            form.add_error(None, LOCKED)
+            return _form_page(request, form, "Change your password", "Change password", status=429)
+        try:
+            mailbox = mailbox_set_password(actor=_actor(request), mailbox=request.mailbox,
+                                           password=form.cleaned_data["new_password1"],
+                                           current_password=form.cleaned_data["current_password"])
+        except CurrentPasswordWrong as wrong:
+            throttle.failed(request, address)
+            form.add_error("current_password", wrong)
+        except ValidationError as refused:
+            form.add_error(None, refused)
+        else:
             selectors.sign_in(request, mailbox)  # this session stays signed in with the new password
             messages.success(request, "Your password was changed. Use the new one in your mail programs.")
             return redirect("selfservice_home")
@@ -140,7 +155,7 @@ def _rules_page(request, form_class, title):
     return _form_page(request, form, title, "Save")
 
 
-def _form_page(request, form, title, submit, note=""):
+def _form_page(request, form, title, submit, note="", status=200):
     return render(request, "form.html", {"form": form, "title": title, "submit": submit, "note": note,
                                          "mailbox": request.mailbox, "base": "selfservice/base.html",
-                                         "cancel": "selfservice_home"})
+                                         "cancel": "selfservice_home"}, status=status)

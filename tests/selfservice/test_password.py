@@ -63,6 +63,16 @@ def test_refused_changes_leave_the_hash_alone(client, owner, current, new, again
     assert mail.imap_login_works(owner.email, PASSWORD)
 
 
+def test_guessing_the_current_password_is_throttled(client, owner):
+    signed_in(client, owner)
+    before = stored_hash(owner)
+    for _ in range(5):
+        assert change(client, current="a wrong guess").status_code == 200
+    response = change(client)
+    assert response.status_code == 429 and "Too many failed attempts" in response.content.decode()
+    assert stored_hash(owner) == before
+
+
 def test_the_address_itself_is_refused(client, owner):
     signed_in(client, owner)
     before = stored_hash(owner)

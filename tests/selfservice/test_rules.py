@@ -10,7 +10,7 @@ from selfservice import sieve
 from selfservice.models import MailboxRules
 from tests import mail
 from tests.conftest import PASSWORD
-from tests.selfservice.conftest import doveadm, sieve_script, signed_in
+from tests.selfservice.conftest import doveadm, managesieve_put_active, sieve_script, signed_in
 
 pytestmark = pytest.mark.stack
 AUTO_REPLY = {"vacation_active": "on", "vacation_text": "I am away until Monday.\nRegards", "vacation_days": 1,
@@ -137,7 +137,7 @@ def test_forwarding_to_itself_is_refused(client, owner):
 
 
 def test_the_users_own_script_stays_active_and_keeps_working(client, owner, relay_sink):
-    doveadm("sieve", "put", "-a", "-u", owner.email, "roundcube", stdin=USER_SCRIPT)
+    managesieve_put_active(owner.email, PASSWORD, "roundcube", USER_SCRIPT)
     subject = reply_subject()
     signed_in(client, owner)
     client.post("/me/auto-reply/", AUTO_REPLY | {"vacation_subject": subject})

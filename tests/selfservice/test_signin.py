@@ -62,7 +62,7 @@ def test_five_failures_lock_the_address_even_for_the_right_password(client, owne
     for _ in range(5):
         sign_in(client, owner.email.upper(), "wrong password here")
     locked = sign_in(client, owner.email)
-    assert locked.status_code == 429 and b"Too many failed sign-ins" in locked.content
+    assert locked.status_code == 429 and b"Too many failed attempts" in locked.content
     assert client.get("/me/").status_code == 302
 
 
