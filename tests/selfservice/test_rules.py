@@ -203,3 +203,14 @@ def test_each_owner_changes_only_their_own_rules(client, owners):
     assert not MailboxRules.objects.filter(mailbox=theirs).exists()
     entry = AuditEntry.objects.get(action="mailbox.rules")
     assert entry.object_repr == mine.email and entry.actor_label == f"mailbox:{mine.email}"
+
+
+def test_rules_go_with_their_mailbox(client, owners):
+    from domains import services
+    from domains.audit import Actor
+
+    owner = owners()
+    signed_in(client, owner)
+    client.post("/me/forwarding/", {"forward_to": "x@remote.test"})
+    services.mailbox_delete(actor=Actor.command("tests"), mailbox=owner)
+    assert not MailboxRules.objects.filter(mailbox_id=owner.pk).exists()
