@@ -163,6 +163,7 @@ MAILSTACK = {
         "spamd": PORT_BASE + 783,
         "milter": PORT_BASE + 1783,
         "auth": PORT_BASE + 3000,
+        "dovecot_submission": PORT_BASE + 10026,  # Sieve auto-replies and forwards (selfservice)
     },
     "db_users": {"postfix": "mailpostfix", "dovecot": "maildovecot"},
 }
@@ -260,3 +261,19 @@ CACHES = {
             "OPTIONS": {"MAX_ENTRIES": 100_000}},
 }
 # --- end api ---
+
+# --- selfservice ---
+# Mailbox owners' own pages under /me/ and the endpoint of Roundcube's password plugin (app
+# `selfservice`, see the README, "Self-service").
+INSTALLED_APPS += ["selfservice"]
+# Roundcube's password plugin sends this secret in the X-Mailadmin-Secret header; empty = the
+# endpoint is off (404).
+MAILADMIN_ROUNDCUBE_SECRET = env("ROUNDCUBE_SECRET", "")
+# The Dovecot configuration doveadm runs with (Sieve scripts, auth cache); empty = the bundled
+# stack's.  Set AUTH_CACHE=1 when Dovecot's auth_cache_size is not 0: changes then flush it.
+MAILADMIN_DOVECOT_CONFIG = env("DOVECOT_CONFIG", "")
+MAILADMIN_DOVECOT_AUTH_CACHE = env_bool("DOVECOT_AUTH_CACHE", False)
+# Never store typed passwords in django-axes' records of failed attempts.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "curpass", "newpass", "current_password",
+                             "new_password1", "new_password2"]
+# --- end selfservice ---
