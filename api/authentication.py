@@ -8,11 +8,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from accounts.client_ip import client_ip
 from api.models import ApiKey
 from api.services import KEY_PREFIX, hash_key
 from api.throttling import FailedAuthentications
 from domains.audit import Actor
+from mailadmin.client_ip import client_ip
 
 LAST_USED_EVERY = timedelta(minutes=1)
 INVALID = "The API key is not valid."

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.core.cache import caches
 from rest_framework.throttling import SimpleRateThrottle
 
-from accounts.client_ip import client_ip
 from api.models import ApiKey
+from mailadmin.client_ip import client_ip
 
 
 class SharedRateThrottle(SimpleRateThrottle):

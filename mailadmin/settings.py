@@ -203,7 +203,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 # Reverse proxies in front of the panel that append to X-Forwarded-For.  With 0 (the default)
-# the client address is REMOTE_ADDR only and forwarded headers are ignored (accounts/client_ip.py).
+# the client address is REMOTE_ADDR only and forwarded headers are ignored (mailadmin/client_ip.py).
 MAILADMIN_TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", 0))
 
 AXES_FAILURE_LIMIT = 5
@@ -212,7 +212,7 @@ AXES_COOLOFF_TIME = 0.25  # hours: 15 minutes
 # trying a few passwords on many usernames): behind a proxy, set MAILADMIN_TRUSTED_PROXY_COUNT.
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
-AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "mailadmin.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429

@@ -12,8 +12,8 @@ from django.http import Http404, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from accounts.client_ip import client_ip
 from domains.services import mailbox_set_password
+from mailadmin.client_ip import client_ip
 from selfservice import services, throttle
 
 SECRET_HEADER = "X-Mailadmin-Secret"

@@ -10,11 +10,11 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.client_ip import client_ip
 from domains.errors import CurrentPasswordWrong
 from domains.models import MailboxUsage
 from domains.services import mailbox_set_password
 from domains.views.common import call_service, posted
+from mailadmin.client_ip import client_ip
 from mailstack.doveadm import DoveadmError
 from selfservice import forms, selectors, services, throttle
 

@@ -12,8 +12,8 @@ import pytest
 from django.core.management import call_command
 from django_otp.oath import totp
 
-from accounts.client_ip import client_ip
 from accounts.testing import sign_in_with_second_factor
+from mailadmin.client_ip import client_ip
 
 pytestmark = pytest.mark.django_db
 

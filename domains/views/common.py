@@ -3,9 +3,9 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.utils.functional import cached_property
 
-from accounts.client_ip import client_ip
 from domains.audit import Actor
 from domains.models import Mailbox
+from mailadmin.client_ip import client_ip
 
 PAGE_SIZE = 50
 # Lists that grow to a million rows are paged by their unique, indexed key (keyset pagination):
