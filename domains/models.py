@@ -77,7 +77,11 @@ class Mailbox(Timestamped):
         ordering = ["email"]
         verbose_name_plural = "mailboxes"
         # A domain's mailboxes in address order, read page by page straight from the index.
-        indexes = [models.Index(fields=["domain", "email"], name="virtual_users_domain_email")]
+        indexes = [
+            models.Index(fields=["domain", "email"], name="virtual_users_domain_email"),
+            # A new mailbox checks that its folder is not still another's (after a rename).
+            models.Index(fields=["maildir"], name="virtual_users_maildir"),
+        ]
 
     def __str__(self):
         return self.email
