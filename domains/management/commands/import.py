@@ -67,7 +67,7 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: {error}") from error
         except FileError as error:
             raise CommandError(f"{path}, line {error.line}: {error}") from error
-        progress = Progress(self.stderr._out, enabled=not no_progress and sys.stderr.isatty())
+        progress = Progress(sys.stderr, enabled=not no_progress and sys.stderr.isatty())
         try:
             summary = import_records(actor=Actor.command("import"), records=records, dry_run=dry_run,
                                      problems=problems, progress=progress)
