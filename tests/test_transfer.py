@@ -53,6 +53,7 @@ def test_export_then_import_into_an_empty_database_gives_the_same_database(mail_
     exported = tmp_path / f"mail.{file_format}"
     call_command("export", "--format", file_format, "--output", str(exported))
     assert Mailbox.objects.get(email="benjamin@example.org").maildir == "example.org/ben"
+    assert exported.stat().st_mode & 0o777 == 0o600  # it holds password hashes
     Domain.objects.all().delete()
     assert snapshot() == ([], [], [])
 

@@ -1,6 +1,7 @@
 """The panel adopts an existing ISPmail database of every edition in place: the pre-flight
 finds what would stop it, `migrate` converts the tables without losing or changing a row, and
 the edition's own Postfix and Dovecot queries work during and after, then the bundled ones."""
+import subprocess
 import threading
 import uuid
 
@@ -9,6 +10,7 @@ import pytest
 from passlib.hash import sha512_crypt
 
 from domains import passwords
+from mailstack.config import paths
 from mailstack.render import render
 from tests.adoption import editions
 from tests.adoption.conftest import EDITION_PASSWORD, EDITION_USER, manage, root_sql, table_rows
@@ -78,6 +80,18 @@ def test_every_edition_is_adopted_in_place_without_a_row_lost_or_changed(edition
     assert root_sql("SELECT COUNT(*) FROM virtual_aliases WHERE domain_id=2", database) == [["0"]]
     again = manage(database, "adopt_check")
     assert again.returncode == 0 and "manages these tables already" in again.stdout
+
+
+def test_restoring_the_backup_taken_before_gives_the_editions_tables_back(edition_database):
+    """The README's roll back: the dump taken before `migrate`, loaded into the emptied database."""
+    database = edition_database("buster")
+    before = (table_rows(database, "buster"), root_sql("SHOW CREATE TABLE virtual_users", database))
+    backup = subprocess.run(["mariadb-dump", f"--socket={paths().mariadb_socket}", "-uroot", "--single-transaction",
+                             database], capture_output=True, text=True, check=True).stdout
+    adopt(database)
+    root_sql(f"DROP DATABASE {database}; CREATE DATABASE {database} CHARACTER SET utf8;")
+    root_sql(backup, database)
+    assert (table_rows(database, "buster"), root_sql("SHOW CREATE TABLE virtual_users", database)) == before
 
 
 def test_duplicates_only_by_the_old_accent_blind_collation_are_adopted_as_two_addresses(edition_database):

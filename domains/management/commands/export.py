@@ -3,6 +3,7 @@
     manage.py export --format csv > mail.csv
     manage.py export --format json --output mail.json
 """
+import os
 import sys
 
 from django.core.management.base import BaseCommand
@@ -21,7 +22,10 @@ class Command(BaseCommand):
     def handle(self, *args, format, output, **options):
         write = write_csv if format == "csv" else write_json
         if output:
-            with open(output, "w", encoding="utf-8", newline="") as stream:
+            # The file holds password hashes: readable by its owner only.
+            descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(descriptor, 0o600)
+            with open(descriptor, "w", encoding="utf-8", newline="") as stream:
                 write(stream, export_records())
         else:
             write(sys.stdout, export_records())
