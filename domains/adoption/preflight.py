@@ -45,15 +45,11 @@ class Report:
     counts: dict[str, int] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     adopted: bool = False
+    empty: bool = False
 
     @property
     def blocking(self) -> list[Finding]:
         return [finding for finding in self.findings if finding.severity == BLOCKING]
-
-
-def _quote(value) -> str:
-    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
-    return f"'{text}'"
 
 
 def _ids(values) -> str:
@@ -89,10 +85,14 @@ class Preflight:
             report.adopted = True
             return report
         missing = [table for table in TABLES if table not in present]
+        if len(missing) == len(TABLES):
+            report.empty = True
+            return report
         if missing:
-            report.findings.append(Finding(BLOCKING, "ISPmail tables missing", rows=missing, count=len(missing),
-                                           fix=["Point MAILADMIN_DB_NAME at the database your Postfix and Dovecot "
-                                                "read (their mysql-*.cf and dovecot-sql.conf.ext say which)."]))
+            report.findings.append(Finding(BLOCKING, "ISPmail tables missing (some are here, not all)",
+                                           rows=missing, count=len(missing),
+                                           fix=["Create them as your edition of the tutorial does, then run "
+                                                "adopt_check again."]))
             return report
         for table in TABLES:
             report.counts[table] = self.rows(f"SELECT COUNT(*) FROM {table}")[0][0]

@@ -49,6 +49,8 @@ def fresh_schema(test_mariadb):
     """The schema `migrate` creates in an empty database: what adoption must arrive at."""
     database = "ispmail_fresh"
     root_sql(f"DROP DATABASE IF EXISTS {database}; CREATE DATABASE {database}")
+    check = manage(database, "adopt_check")
+    assert check.returncode == 0 and "no ISPmail tables" in check.stdout
     result = manage(database, "migrate")
     assert result.returncode == 0, result.stderr
     yield schema_of(database)

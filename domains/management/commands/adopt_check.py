@@ -17,6 +17,10 @@ class Command(BaseCommand):
         if report.adopted:
             write(f"Database {report.database}: the panel manages these tables already; nothing to adopt.")
             return
+        if report.empty:
+            write(f"Database {report.database} has no ISPmail tables: `manage.py migrate` creates them. If your "
+                  "Postfix and Dovecot read another database, point MAILADMIN_DB_NAME at that one.")
+            return
         counts = ", ".join(f"{table} {count}" for table, count in report.counts.items())
         write(f"Pre-flight of database {report.database}" + (f" (rows: {counts})" if counts else ""))
         for finding in report.findings:
