@@ -124,6 +124,18 @@ def test_a_bad_file_is_refused_whole_with_every_problem_and_its_line(mail_domain
     assert not AuditEntry.objects.filter(actor_label="command:import").exists()
 
 
+def test_a_partial_import_keeps_the_valid_records_and_reports_the_others(mail_domain, tmp_path, capsys):
+    mail_domain("example.org").mailbox("taken")
+    path = tmp_path / "bad.csv"
+    path.write_text(BAD_CSV)
+    with pytest.raises(CommandError, match="imported the rest: 1 domains, 1 mailboxes, 0 aliases"):
+        call_command("import", str(path), "--partial")
+    assert "bad.csv, line 12: The alias loop@new.example would forward to itself" in capsys.readouterr().err
+    assert list(Mailbox.objects.filter(domain__name="new.example").values_list("email", flat=True)) == [
+        "ok@new.example"]
+    assert not Alias.objects.filter(domain__name="new.example").exists()
+
+
 def test_json_problems_name_the_line_each_entry_starts_on(mail_domain, tmp_path, capsys):
     mail_domain("example.org")
     document = {"domains": [], "mailboxes": [

@@ -23,12 +23,13 @@ _FOLDER = re.compile(r"[a-z0-9._~+-]+")
 
 
 class ImportRejected(ValidationError):
-    """Some records cannot be imported, so none was: `problems` lists (line, message), by line."""
+    """Some records cannot be imported: `problems` lists (line, message), by line; `summary`
+    what was imported all the same (nothing, unless the import was partial)."""
 
     def __init__(self, problems: list[tuple[int, str]]):
-        super().__init__("%(count)d problems; nothing was imported.", code="import_rejected",
-                         params={"count": len(problems)})
+        super().__init__("%(count)d problems.", code="import_rejected", params={"count": len(problems)})
         self.problems = sorted(problems)
+        self.summary = None
 
 
 @dataclass
@@ -137,20 +138,23 @@ class _Import:
         self._in_chunks("aliases", records, items, create)
 
 
-def import_records(*, actor: Actor, records: Sequence[Record], dry_run: bool = False,
+def import_records(*, actor: Actor, records: Sequence[Record], dry_run: bool = False, partial: bool = False,
                    problems: Sequence[tuple[int, str]] = (),
                    progress: Callable[[str, int, int], None] | None = None) -> ImportSummary:
     """Imports every record or none.  `problems` are those found while reading the file (their
     records left out); they are reported with the rest.  Raises ImportRejected listing every
-    problem by line; on a dry run, validates everything and keeps nothing."""
+    problem by line; on a dry run, validates everything and keeps nothing.  With `partial`,
+    keeps what is valid and still raises ImportRejected for the rest (`summary` says what was kept)."""
     with transaction.atomic():
         work = _Import(actor, progress)
         work.problems.extend(problems)
         for kind, step in (("domain", work.create_domains), ("mailbox", work.create_mailboxes),
                            ("alias", work.create_aliases)):
             step([record for record in records if record.kind == kind])
-        if work.problems or dry_run:
+        if dry_run or (work.problems and not partial):
             transaction.set_rollback(True)
     if work.problems:
-        raise ImportRejected(work.problems)
+        rejected = ImportRejected(work.problems)
+        rejected.summary = work.summary if partial and not dry_run else ImportSummary()
+        raise rejected
     return work.summary

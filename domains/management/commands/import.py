@@ -2,6 +2,7 @@
 
     manage.py import mail.csv --dry-run      # check everything, report every problem by line
     manage.py import mail.json               # all or nothing
+    manage.py import mail.json --partial     # the valid records; the others reported
 
 The file layout is described in domains/transfer/formats.py and the README ("Import and export").
 """
@@ -38,10 +39,16 @@ class Progress:
 class Command(BaseCommand):
     help = "Imports domains, mailboxes and aliases from a CSV or JSON file, all or nothing."
 
+    @staticmethod
+    def counts(summary) -> str:
+        return f"{summary.domains} domains, {summary.mailboxes} mailboxes, {summary.aliases} aliases"
+
     def add_arguments(self, parser):
         parser.add_argument("file")
         parser.add_argument("--format", choices=("csv", "json"), help="default: from the file name's extension")
         parser.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
+        parser.add_argument("--partial", action="store_true",
+                            help="import the valid records and report the others (default: all or nothing)")
         parser.add_argument("--no-progress", action="store_true")
 
     def read(self, path: Path, file_format: str):
@@ -56,7 +63,7 @@ class Command(BaseCommand):
                     problems.extend((line, message) for message in error.messages)
         return records, problems
 
-    def handle(self, *args, file, format, dry_run, no_progress, **options):
+    def handle(self, *args, file, format, dry_run, partial, no_progress, **options):
         path = Path(file)
         file_format = format or path.suffix.lstrip(".").lower()
         if file_format not in ("csv", "json"):
@@ -70,12 +77,14 @@ class Command(BaseCommand):
         progress = Progress(sys.stderr, enabled=not no_progress and sys.stderr.isatty())
         try:
             summary = import_records(actor=Actor.command("import"), records=records, dry_run=dry_run,
-                                     problems=problems, progress=progress)
+                                     partial=partial, problems=problems, progress=progress)
         except ImportRejected as rejected:
             for line, message in rejected.problems:
                 self.stderr.write(f"{path}, line {line}: {message}")
-            raise CommandError(f"{len(rejected.problems)} problem(s); nothing was imported.") from rejected
-        counts = f"{summary.domains} domains, {summary.mailboxes} mailboxes, {summary.aliases} aliases"
+            kept = partial and not dry_run
+            outcome = f"imported the rest: {self.counts(rejected.summary)}" if kept else "nothing was imported"
+            raise CommandError(f"{len(rejected.problems)} problem(s); {outcome}.") from rejected
+        counts = self.counts(summary)
         if dry_run:
             self.stdout.write(f"Dry run: {counts} would be imported; nothing was written.")
         else:
