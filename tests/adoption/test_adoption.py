@@ -1,6 +1,7 @@
 """The panel adopts an existing ISPmail database of every edition in place: the pre-flight
 finds what would stop it, `migrate` converts the tables without losing or changing a row, and
 the edition's own Postfix and Dovecot queries work during and after, then the bundled ones."""
+import json
 import subprocess
 import threading
 import uuid
@@ -82,6 +83,13 @@ def test_every_edition_is_adopted_in_place_without_a_row_lost_or_changed(edition
     assert root_sql("SELECT COUNT(*) FROM virtual_aliases WHERE domain_id=2", database) == [["0"]]
     again = manage(database, "adopt_check")
     assert again.returncode == 0 and "manages these tables already" in again.stdout
+    # The panel reads the adopted rows as its own.
+    exported = json.loads(manage(database, "export", "--format", "json").stdout)
+    assert [(box["address"], box["password_hash"]) for box in exported["mailboxes"]] == [
+        ("jane@example.org", editions.HASHES[edition]), ("john@example.org", editions.HASHES[edition])]
+    assert exported["aliases"] == [
+        {"address": "info@example.org", "destinations": ["jane@example.org", "john@example.org"]},
+        {"address": "postmaster@example.org", "destinations": ["john@example.org"]}]
 
 
 def test_restoring_the_backup_taken_before_gives_the_editions_tables_back(edition_database):
