@@ -9,8 +9,15 @@ adopted columns will.
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
 from domains import passwords
+from domains.addresses import (
+    normalize_address,
+    normalize_alias_source,
+    normalize_domain,
+    normalize_mailbox_address,
+)
 
 BLOCKING, WARNING = "blocking", "warning"
 TABLES = ("virtual_domains", "virtual_users", "virtual_aliases")
@@ -243,17 +250,26 @@ class Preflight:
         ]
 
     def non_canonical(self):
+        """Values the panel's address rules would refuse or write differently: they keep working
+        (the columns compare case-insensitively), but editing them in the panel asks for a fix."""
         findings = []
-        for table, column in (("virtual_domains", "name"), ("virtual_users", "email"),
-                              ("virtual_aliases", "source"), ("virtual_aliases", "destination")):
-            found = self.rows(f"SELECT id, {column} FROM {table} WHERE BINARY {column} <> BINARY LOWER({column})"
-                              f" OR {column} LIKE '%% %%' OR {column} LIKE '%%.'")
+        for table, column, rule in (("virtual_domains", "name", normalize_domain),
+                                    ("virtual_users", "email", normalize_mailbox_address),
+                                    ("virtual_aliases", "source", normalize_alias_source),
+                                    ("virtual_aliases", "destination", normalize_address)):
+            found = []
+            for row_id, value in self.rows(f"SELECT id, {column} FROM {table} ORDER BY id"):
+                try:
+                    canonical = rule(value)
+                except ValidationError as error:
+                    found.append(f"row {row_id}: {value!r}: {' '.join(error.messages)}")
+                    continue
+                if canonical != value:
+                    found.append(f"row {row_id}: {value!r} (the panel writes {canonical!r})")
             findings.append(Finding(
-                WARNING, f"{table}.{column} values not in the panel's canonical form (lower case, no spaces, no"
-                         f" trailing dot); they keep working (the columns compare case-insensitively)",
-                count=len(found), rows=[f"row {row_id}: {value}" for row_id, value in found][:LISTED],
-                fix=["-- optional; for mailboxes only if their mail folders are named in lower case:",
-                     f"-- UPDATE {table} SET {column}=LOWER({column}) WHERE id IN ({_ids(row[0] for row in found)});"]))
+                WARNING, f"{table}.{column} values outside the panel's address rules (kept as they are)",
+                count=len(found), rows=found[:LISTED],
+                fix=["-- optional: correct them with UPDATE; for mailboxes, only together with their mail folders"]))
         return findings
 
 

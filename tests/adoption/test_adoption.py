@@ -126,7 +126,8 @@ def dirty(database: str):
           (3, '{editions.HASHES["stretch"]}', 'dup@example.org'),
           (1, '{BARE_SHA512}', 'carl@example.net'),
           (2, '{{PLAIN}}secret', 'plain@example.net'),
-          (2, '{editions.HASHES["stretch"]}', 'minus@example.net');
+          (2, '{editions.HASHES["stretch"]}', 'minus@example.net'),
+          (1, '{editions.HASHES["stretch"]}', 'Mixed+Case@example.org');
         UPDATE virtual_users SET quota=-1 WHERE email='minus@example.net';
         INSERT INTO virtual_aliases (domain_id, source, destination) VALUES
           (1, 'INFO@example.org', 'john@example.org'), (1, 'webmaster@example.net', 'john@example.org');
@@ -149,7 +150,9 @@ def test_preflight_lists_every_problem_with_fixes_and_migrate_changes_nothing_un
                      "row 7: webmaster@example.net is in domain example.org",
                      "whose domain_id has no domain", "lost@gone.example",
                      "without a {SCHEME} prefix", "CONCAT('{SHA512-CRYPT}', password) WHERE id IN (5)",
-                     "schemes the panel cannot read", "plain@example.net", "negative quotas", "minus@example.net"):
+                     "schemes the panel cannot read", "plain@example.net", "negative quotas", "minus@example.net",
+                     "WARNING: virtual_users.email values outside the panel's address rules",
+                     "row 8: 'Mixed+Case@example.org'"):
         assert expected in report, expected
     assert "adoption is blocked" in check.stderr
 
