@@ -7,7 +7,8 @@ BYTES = {"min_value": 0, "max_value": 2**63 - 1}
 
 
 def _threshold(**kwargs):
-    return serializers.DecimalField(max_digits=4, decimal_places=1, allow_null=True, coerce_to_string=True, **kwargs)
+    kwargs.setdefault("allow_null", True)
+    return serializers.DecimalField(max_digits=4, decimal_places=1, coerce_to_string=True, **kwargs)
 
 
 class DomainOut(serializers.Serializer):
@@ -21,6 +22,8 @@ class DomainOut(serializers.Serializer):
     max_quota = serializers.IntegerField(help_text="bytes; 0 = no limit")
     quota_total = serializers.IntegerField(help_text="bytes; 0 = no limit")
     spam_threshold = _threshold(help_text="null = the global default")
+    user_spam_threshold_min = _threshold(help_text="lowest threshold mailbox owners may choose themselves")
+    user_spam_threshold_max = _threshold(help_text="highest threshold mailbox owners may choose themselves")
     created = serializers.DateTimeField()
     updated = serializers.DateTimeField()
 
@@ -37,6 +40,8 @@ class DomainUpdateIn(serializers.Serializer):
     max_quota = serializers.IntegerField(required=False, **BYTES)
     quota_total = serializers.IntegerField(required=False, **BYTES)
     spam_threshold = _threshold(required=False)
+    user_spam_threshold_min = _threshold(required=False, allow_null=False)
+    user_spam_threshold_max = _threshold(required=False, allow_null=False)
 
 
 class DomainCreateIn(DomainUpdateIn):

@@ -11,6 +11,10 @@ class LimitReached(ValidationError):
     """A domain's limit (mailboxes, aliases, quota) does not allow the change."""
 
 
+class CurrentPasswordWrong(ValidationError):
+    """The mailbox owner's current password did not match; nothing was changed."""
+
+
 class BulkRejected(ValidationError):
     """Some items of a batch cannot be created, so none was: `item_errors` maps each such item's
     index in the input to its errors."""

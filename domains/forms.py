@@ -29,7 +29,8 @@ class QuotaField(forms.IntegerField):
 
 class SpamThresholdField(forms.DecimalField):
     def __init__(self, **kwargs):
-        super().__init__(required=False, min_value=0, max_value=999.9, max_digits=4, decimal_places=1, **kwargs)
+        kwargs.setdefault("required", False)
+        super().__init__(min_value=0, max_value=999.9, max_digits=4, decimal_places=1, **kwargs)
 
 
 class DomainForm(forms.Form):
@@ -45,6 +46,9 @@ class DomainForm(forms.Form):
                              help_text="all its mailboxes' quotas together; 0 = no limit")
     spam_threshold = SpamThresholdField(help_text="SpamAssassin score from which mail goes to Junk; empty = "
                                                   "the global default")
+    user_spam_threshold_min = SpamThresholdField(
+        initial="1.0", label="Lowest threshold users may choose", help_text="on their self-service page")
+    user_spam_threshold_max = SpamThresholdField(initial="10.0", label="Highest threshold users may choose")
     active = forms.BooleanField(required=False, initial=True, help_text="A suspended domain receives no mail.")
     role_aliases_to = forms.EmailField(
         required=False, label="Send postmaster@ and abuse@ to",
@@ -54,6 +58,13 @@ class DomainForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name in set(self.fields) - set(fields):
             del self.fields[name]
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("user_spam_threshold_min", "user_spam_threshold_max"):
+            if cleaned.get(name) is None:
+                cleaned.pop(name, None)  # left empty: as it was (a new domain: the default)
+        return cleaned
 
 
 class DomainDeleteForm(forms.Form):

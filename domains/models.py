@@ -6,6 +6,8 @@ hand-written INSERTs still succeed.  Foreign keys cascade in the database itself
 (see the initial migration): deleting a domain row in SQL removes its users and aliases.
 Addresses are stored in the canonical form of domains/addresses.py.
 """
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
@@ -50,6 +52,11 @@ class Domain(Timestamped):
         default=0, db_default=0, help_text="all mailbox quotas together, bytes; 0 = no limit"
     )
     spam_threshold = SpamThresholdField(help_text="empty = the global default")
+    # The range within which mailbox owners set their own threshold on the self-service pages.
+    user_spam_threshold_min = models.DecimalField(max_digits=4, decimal_places=1, default=Decimal("1.0"),
+                                                  db_default=Decimal("1.0"))
+    user_spam_threshold_max = models.DecimalField(max_digits=4, decimal_places=1, default=Decimal("10.0"),
+                                                  db_default=Decimal("10.0"))
 
     class Meta:
         db_table = "virtual_domains"

@@ -39,9 +39,18 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "domains",
     "accounts",
     "mailstack",
+    "api",
+    "selfservice",
 ]
 
 MIDDLEWARE = [
@@ -51,8 +60,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # must be last
 ]
 
 ROOT_URLCONF = "mailadmin.urls"
@@ -163,6 +175,7 @@ MAILSTACK = {
         "spamd": PORT_BASE + 783,
         "milter": PORT_BASE + 1783,
         "auth": PORT_BASE + 3000,
+        "dovecot_submission": PORT_BASE + 10026,  # Sieve auto-replies and forwards (selfservice)
     },
     "db_users": {"postfix": "mailpostfix", "dovecot": "maildovecot", "replication": "mailreplica"},
     # MariaDB replicas (host names or addresses, on the primary's port) that Postfix and Dovecot
@@ -175,19 +188,20 @@ MAILSTACK = {
 # Shortest mailbox password the policy accepts (domains/password_policy.py).
 MAILADMIN_PASSWORD_MIN_LENGTH = int(env("PASSWORD_MIN_LENGTH", 10))
 
-# --- sign-in security (accounts) ---
-# Lockout of repeated failed sign-ins (django-axes), a TOTP second factor (django-otp), and the
-# HTTPS settings `check --deploy` asks for.  See accounts/ and the README, "Sign-in".
-INSTALLED_APPS += [
-    "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
-    "axes",
-]
-_AUTHENTICATION = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
-MIDDLEWARE.insert(_AUTHENTICATION + 1, "django_otp.middleware.OTPMiddleware")
-MIDDLEWARE.insert(_AUTHENTICATION + 2, "accounts.middleware.SecondFactorRequiredMiddleware")
-MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # must be last
+# Deleted mail is kept this many days by the mail-store worker before it is removed.
+MAILADMIN_MAILSTORE_RETENTION_DAYS = int(env("MAILSTORE_RETENTION_DAYS", 30))
+
+# Caches: Django's per-process memory cache by default; the "api" cache is a database table
+# (made by the api app's migrations) that every worker process shares, for the API's rate limits.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "mailadmin_api_cache",
+            "OPTIONS": {"MAX_ENTRIES": 100_000}},
+}
+
+# ---------------------------------------------------------------------------------------------
+# Sign-in security (accounts/, README "Sign-in"): lockout of repeated failed sign-ins
+# (django-axes), a TOTP second factor (django-otp), and the HTTPS settings `check --deploy` asks for.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses locked-out sign-ins before any password check
     "django.contrib.auth.backends.ModelBackend",
@@ -207,6 +221,9 @@ AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
+# Never store typed passwords (admins', owners', Roundcube's fields) in axes' records of failures.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "curpass", "newpass", "current_password",
+                             "new_password1", "new_password2"]
 
 OTP_TOTP_ISSUER = "mailadmin"
 OTP_TOTP_THROTTLE_FACTOR = 1  # seconds; doubles after each wrong code in a row
@@ -226,15 +243,10 @@ if env_bool("HTTPS", False):
     if MAILADMIN_TRUSTED_PROXY_COUNT > 0:
         # Only a trusted proxy may say the original request was HTTPS.
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# --- end sign-in security ---
 
-# Deleted mail is kept this many days by the mail-store worker before it is removed.
-MAILADMIN_MAILSTORE_RETENTION_DAYS = int(env("MAILSTORE_RETENTION_DAYS", 30))
-
-# --- api ---
-# The REST API for billing systems under /api/v1/ (app `api`): API keys only, no session sign-in,
+# ---------------------------------------------------------------------------------------------
+# The REST API for billing systems under /api/v1/ (api/): API keys only, no session sign-in,
 # errors as RFC 9457 problem+json; the OpenAPI schema and its docs page are served by the panel.
-INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar", "api"]
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasApiKey"],
@@ -255,13 +267,17 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 # Rate limits (api/throttling.py): requests per API key, and failed key checks per client address.
-# Counted in the "api" cache, a database table (made by the api app's migrations) that every
-# worker process shares; the default cache stays Django's per-process memory cache.
+# Counted in the shared "api" cache (see CACHES).
 MAILADMIN_API_RATE = env("API_RATE", "600/min")
 MAILADMIN_API_AUTH_FAILURE_RATE = env("API_AUTH_FAILURE_RATE", "60/hour")
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "api": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "mailadmin_api_cache",
-            "OPTIONS": {"MAX_ENTRIES": 100_000}},
-}
-# --- end api ---
+
+# ---------------------------------------------------------------------------------------------
+# Mailbox owners' own pages under /me/ and the endpoint of Roundcube's password plugin
+# (selfservice/, README "Self-service for mailbox owners").
+# Roundcube's password plugin sends this secret in the X-Mailadmin-Secret header; empty = the
+# endpoint is off (404).
+MAILADMIN_ROUNDCUBE_SECRET = env("ROUNDCUBE_SECRET", "")
+# The Dovecot configuration doveadm runs with (Sieve scripts, auth cache); empty = the bundled
+# stack's.  Set AUTH_CACHE=1 when Dovecot's auth_cache_size is not 0: changes then flush it.
+MAILADMIN_DOVECOT_CONFIG = env("DOVECOT_CONFIG", "")
+MAILADMIN_DOVECOT_AUTH_CACHE = env_bool("DOVECOT_AUTH_CACHE", False)

@@ -5,6 +5,7 @@ urlpatterns = [
     path("", include("domains.urls")),
     path("api/v1/", include("api.urls")),
     path("api-keys/", include("api.panel_urls")),
+    path("", include("selfservice.urls")),
 ]
 
 handler500 = "mailadmin.errors.server_error"

@@ -103,6 +103,7 @@ def context(profile: str = "private") -> dict:
         "password_scheme": settings.MAILADMIN_PASSWORD_SCHEME,
         "spam_threshold_default": settings.MAILADMIN_SPAM_THRESHOLD_DEFAULT,
         "spam_test_rules": stack.get("spam_test_rules", False),
+        "auth_cache": getattr(settings, "MAILADMIN_DOVECOT_AUTH_CACHE", False),
     }
     if profile == "production":
         return common | {

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from domains.addresses import normalize_domain
@@ -5,9 +6,10 @@ from domains.audit import Actor, record, snapshot
 from domains.models import Domain, MailboxUsage, MailStoreJob
 from domains.services.aliases import ROLE_ADDRESSES, alias_create
 from domains.services.common import clean_byte_count, clean_spam_threshold, unique_or_conflict
+from mailstack import doveadm
 
 AUDITED = ("name", "description", "active", "max_mailboxes", "max_aliases", "default_quota", "max_quota",
-           "quota_total", "spam_threshold")
+           "quota_total", "spam_threshold", "user_spam_threshold_min", "user_spam_threshold_max")
 EDITABLE = frozenset(AUDITED) - {"name"}
 
 
@@ -16,11 +18,21 @@ def _clean(changes: dict) -> dict:
     for name in ("max_mailboxes", "max_aliases", "default_quota", "max_quota", "quota_total"):
         if name in cleaned:
             cleaned[name] = clean_byte_count(cleaned[name], name.replace("_", " ").capitalize())
-    if "spam_threshold" in cleaned:
-        cleaned["spam_threshold"] = clean_spam_threshold(cleaned["spam_threshold"])
+    for name in ("spam_threshold", "user_spam_threshold_min", "user_spam_threshold_max"):
+        if name in cleaned:
+            cleaned[name] = clean_spam_threshold(cleaned[name])
+    for name in ("user_spam_threshold_min", "user_spam_threshold_max"):
+        if name in cleaned and cleaned[name] is None:
+            raise ValidationError("Give both bounds of the users' spam threshold.", code="spam_threshold_bounds")
     if "active" in cleaned:
         cleaned["active"] = bool(cleaned["active"])
     return cleaned
+
+
+def _check_user_threshold_bounds(domain: Domain):
+    if domain.user_spam_threshold_min > domain.user_spam_threshold_max:
+        raise ValidationError("The lowest spam threshold users may choose is above the highest.",
+                              code="spam_threshold_bounds")
 
 
 def domain_create(*, actor: Actor, name: str, role_aliases_to: str = "", **settings) -> Domain:
@@ -32,6 +44,7 @@ def domain_create(*, actor: Actor, name: str, role_aliases_to: str = "", **setti
     canonical = normalize_domain(name)
     with transaction.atomic():
         domain = Domain(name=canonical, **_clean(settings))
+        _check_user_threshold_bounds(domain)
         with unique_or_conflict("The domain %(name)s exists already.", name=canonical):
             domain.save(force_insert=True)
         record(actor, "domain.create", obj=domain, domain_name=canonical, after=snapshot(domain, AUDITED))
@@ -51,7 +64,10 @@ def domain_update(*, actor: Actor, domain: Domain, **changes) -> Domain:
         before = snapshot(domain, AUDITED)
         for name, value in cleaned.items():
             setattr(domain, name, value)
+        _check_user_threshold_bounds(domain)
         domain.save()
+        if {"active", "spam_threshold"} & set(cleaned):
+            transaction.on_commit(doveadm.flush_auth_cache)
         record(actor, "domain.update", obj=domain, domain_name=domain.name, before=before,
                after=snapshot(domain, AUDITED))
     return domain

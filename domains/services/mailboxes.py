@@ -2,13 +2,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 
+from domains import passwords
 from domains.addresses import normalize_local_part, normalize_mailbox_address
 from domains.audit import Actor, record, snapshot
-from domains.errors import BulkRejected
+from domains.errors import BulkRejected, CurrentPasswordWrong
 from domains.models import Alias, Domain, Mailbox, MailboxUsage, MailStoreJob
 from domains.services.bulk import NewMailbox, mailboxes_create_many
 from domains.services.common import clean_byte_count, clean_spam_threshold, unique_or_conflict
 from domains.services.mailbox_fields import AUDITED, EDITABLE, mailbox_password_hash, quota_errors
+from mailstack import doveadm
 
 
 def _locked_domain(domain: Domain) -> Domain:
@@ -59,20 +61,36 @@ def mailbox_update(*, actor: Actor, mailbox: Mailbox, **changes) -> Mailbox:
         for name, value in changes.items():
             setattr(mailbox, name, value)
         mailbox.save()
+        if "spam_threshold" in changes or "active" in changes:
+            transaction.on_commit(doveadm.flush_auth_cache)
         record(actor, "mailbox.update", obj=mailbox, domain_name=domain.name, before=before,
                after=snapshot(mailbox, AUDITED))
     return mailbox
 
 
-def mailbox_set_password(*, actor: Actor, mailbox: Mailbox, password: str) -> Mailbox:
+def mailbox_set_password(*, actor: Actor, mailbox: Mailbox, password: str,
+                         current_password: str | None = None) -> Mailbox:
+    """Sets a new password (checked by the policy).  With `current_password` (an owner changing
+    their own), that must match the stored hash first.  Counts at once in IMAP, POP3 and SMTP."""
     hashed = mailbox_password_hash(address=mailbox.email, password=password, password_hash=None)
     with transaction.atomic():
-        updated = Mailbox.objects.filter(pk=mailbox.pk).update(password=hashed)
-        if not updated:
+        locked = Mailbox.objects.select_for_update().filter(pk=mailbox.pk).first()
+        if locked is None:
             raise Mailbox.DoesNotExist
+        if current_password is not None and not _matches(current_password, locked.password):
+            raise CurrentPasswordWrong("The current password is not correct.", code="current_password")
+        Mailbox.objects.filter(pk=mailbox.pk).update(password=hashed)
         record(actor, "mailbox.set_password", obj=mailbox, domain_name=mailbox.domain.name)
+        transaction.on_commit(doveadm.flush_auth_cache)
     mailbox.password = hashed
     return mailbox
+
+
+def _matches(password: str, stored_hash: str) -> bool:
+    try:
+        return passwords.verify_password(password, stored_hash)
+    except passwords.UnknownSchemeError:
+        return False
 
 
 def mailbox_rename(*, actor: Actor, mailbox: Mailbox, local_part: str) -> Mailbox:

@@ -9,8 +9,9 @@ from domains.forms import DomainDeleteForm, DomainForm
 from domains.views.common import actor_of, call_service, page_of, posted, require_superadmin
 
 SUPERADMIN_FIELDS = ("description", "max_mailboxes", "max_aliases", "default_quota", "max_quota", "quota_total",
-                     "spam_threshold", "active")
-DOMAIN_ADMIN_FIELDS = ("description", "default_quota", "spam_threshold")
+                     "spam_threshold", "user_spam_threshold_min", "user_spam_threshold_max", "active")
+DOMAIN_ADMIN_FIELDS = ("description", "default_quota", "spam_threshold", "user_spam_threshold_min",
+                       "user_spam_threshold_max")
 
 
 @login_required

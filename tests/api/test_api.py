@@ -240,3 +240,16 @@ def test_domains_are_not_deleted_outside_scope_even_by_unicode_name(api, world):
     Domain.objects.filter(pk=world["other"].pk).update(name="xn--bcher-kva.example")
     assert_problem(api("DELETE", "domains/bücher.example/", key=world["keys"]["allowed"]), 404)
     assert Domain.objects.filter(name="xn--bcher-kva.example").exists()
+
+
+def test_the_range_of_owners_spam_thresholds_is_read_and_set(api, world):
+    key = world["keys"]["allowed"]
+    assert api("GET", "domains/a.example/", key=key).body["user_spam_threshold_max"] == "10.0"
+    response = api("PATCH", "domains/a.example/", {"user_spam_threshold_min": "2.5", "user_spam_threshold_max": "7"},
+                   key=key)
+    assert response.status_code == 200, response.body
+    assert (response.body["user_spam_threshold_min"], response.body["user_spam_threshold_max"]) == ("2.5", "7.0")
+    before = table_snapshot()
+    assert_problem(api("PATCH", "domains/a.example/", {"user_spam_threshold_min": "8"}, key=key), 422)
+    assert_problem(api("PATCH", "domains/a.example/", {"user_spam_threshold_max": None}, key=key), 400)
+    assert table_snapshot() == before

@@ -1,0 +1,47 @@
+"""The panel's calls to Dovecot's doveadm: Sieve scripts of the self-service pages, auth cache flushes.
+
+doveadm runs with the Dovecot configuration the daemons use: MAILADMIN_DOVECOT_CONFIG, by
+default the bundled stack's.  It needs the rights Dovecot's own tools need (root, as the
+bundled stack and `./mailctl run` have).
+"""
+import logging
+import subprocess
+from pathlib import Path
+
+from django.conf import settings
+
+from mailstack.config import paths
+
+logger = logging.getLogger(__name__)
+
+
+class DoveadmError(RuntimeError):
+    """doveadm refused or failed; str() is its message."""
+
+
+def config_path() -> Path:
+    configured = getattr(settings, "MAILADMIN_DOVECOT_CONFIG", "")
+    return Path(configured) if configured else paths().dovecot_config / "dovecot.conf"
+
+
+def doveadm(*arguments: str, stdin: bytes | None = None) -> str:
+    command = ["doveadm", "-c", str(config_path()), *arguments]
+    try:
+        result = subprocess.run(command, input=stdin, capture_output=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise DoveadmError(f"doveadm could not run: {error}") from error
+    if result.returncode != 0:
+        message = (result.stderr or result.stdout).decode(errors="replace").strip()
+        raise DoveadmError(message or f"doveadm {arguments[0]} failed (exit {result.returncode})")
+    return result.stdout.decode(errors="replace")
+
+
+def flush_auth_cache() -> None:
+    """With Dovecot's auth cache on (MAILADMIN_DOVECOT_AUTH_CACHE), a changed password or
+    threshold counts only after a flush; the bundled stack runs without the cache."""
+    if getattr(settings, "MAILADMIN_DOVECOT_AUTH_CACHE", False):
+        try:
+            doveadm("auth", "cache", "flush")
+        except DoveadmError:
+            # The change itself is committed; Dovecot sees it when its cache entry expires.
+            logger.exception("could not flush Dovecot's auth cache")

@@ -1,0 +1,50 @@
+"""The endpoint of Roundcube's password plugin (its `httpapi` driver), see the README.
+
+POST form fields user, curpass, newpass and the shared secret in the X-Mailadmin-Secret header.
+200 with the body `ok` only when the password was changed; otherwise a 4xx with the reason
+(Roundcube logs it).  No session, so no CSRF token; throttled like the sign-in page.
+"""
+import hmac
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from accounts.client_ip import client_ip
+from domains.services import mailbox_set_password
+from selfservice import services, throttle
+
+SECRET_HEADER = "X-Mailadmin-Secret"
+
+
+def _answer(status: int, text: str) -> HttpResponse:
+    return HttpResponse(text + "\n" if status != 200 else text, status=status, content_type="text/plain; charset=utf-8")
+
+
+@csrf_exempt
+@require_POST
+def password(request):
+    secret = settings.MAILADMIN_ROUNDCUBE_SECRET
+    if not secret:
+        raise Http404
+    if not hmac.compare_digest(request.headers.get(SECRET_HEADER, "").encode(), secret.encode()):
+        throttle.failed(request, "roundcube secret")
+        return _answer(403, "wrong or missing shared secret")
+    user, current, new = (request.POST.get(name, "") for name in ("user", "curpass", "newpass"))
+    if not (user and current and new):
+        return _answer(400, "user, curpass and newpass are required")
+    if throttle.locked(request, user):
+        return _answer(429, "too many failed attempts; try again later")
+    mailbox = services.mailbox_authenticate(address=user, password=current)
+    if mailbox is None:
+        throttle.failed(request, user)
+        return _answer(403, "unknown user or wrong current password")
+    throttle.succeeded(user)
+    try:
+        mailbox_set_password(actor=services.owner_actor(mailbox, ip=client_ip(request)), mailbox=mailbox,
+                             password=new, current_password=current)
+    except ValidationError as error:
+        return _answer(422, " ".join(error.messages))
+    return _answer(200, "ok")

@@ -1,0 +1,15 @@
+from django.urls import path, re_path
+
+from selfservice import roundcube, views
+
+urlpatterns = [
+    path("me/", views.home, name="selfservice_home"),
+    path("me/login/", views.sign_in, name="selfservice_login"),
+    path("me/logout/", views.sign_out, name="selfservice_logout"),
+    path("me/password/", views.password_change, name="selfservice_password"),
+    path("me/spam/", views.spam_threshold, name="selfservice_spam"),
+    path("me/auto-reply/", views.auto_reply, name="selfservice_auto_reply"),
+    path("me/forwarding/", views.forwarding, name="selfservice_forwarding"),
+    # With or without the trailing slash: a redirect would turn Roundcube's POST into an empty GET.
+    re_path(r"^roundcube/password/?$", roundcube.password, name="selfservice_roundcube_password"),
+]

@@ -1,0 +1,161 @@
+"""Mailbox owners' pages under /me/: thin views over selfservice.services.
+
+Owners are not panel users: their session holds the mailbox's id (selectors.py), never a
+Django user, so an owner's session reaches no admin page and an admin's reaches no owner page.
+"""
+from functools import wraps
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.client_ip import client_ip
+from domains.errors import CurrentPasswordWrong
+from domains.models import MailboxUsage
+from domains.services import mailbox_set_password
+from domains.views.common import call_service, posted
+from mailstack.doveadm import DoveadmError
+from selfservice import forms, selectors, services, throttle
+
+LOCKED = "Too many failed attempts. Wait 15 minutes, then try again."
+
+
+def mailbox_required(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        request.mailbox = selectors.signed_in_mailbox(request)
+        if request.mailbox is None:
+            return redirect("selfservice_login")
+        return view(request, *args, **kwargs)
+    return wrapper
+
+
+def _actor(request):
+    return services.owner_actor(request.mailbox, ip=client_ip(request))
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in(request):
+    if selectors.signed_in_mailbox(request):
+        return redirect("selfservice_home")
+    form = forms.SignInForm(posted(request))
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        address = form.cleaned_data["address"]
+        if throttle.locked(request, address):
+            status = 429
+        else:
+            mailbox = services.mailbox_authenticate(address=address, password=form.cleaned_data["password"])
+            if mailbox is not None:
+                throttle.succeeded(address)
+                selectors.sign_in(request, mailbox)
+                return redirect("selfservice_home")
+            status = 429 if throttle.failed(request, address) else 200
+        if status == 429:
+            form.add_error(None, LOCKED)
+        else:
+            form.add_error(None, "That address and password do not match an account.")
+    return render(request, "selfservice/login.html", {"form": form}, status=status)
+
+
+@require_POST
+def sign_out(request):
+    selectors.sign_out(request)
+    return redirect("selfservice_login")
+
+
+@mailbox_required
+def home(request):
+    mailbox = request.mailbox
+    usage = MailboxUsage.objects.filter(username=mailbox.email).first()
+    used = usage.bytes if usage else 0
+    return render(request, "selfservice/home.html", {
+        "mailbox": mailbox,
+        "usage": usage,
+        "used": used,
+        "percent": min(100, used * 100 // mailbox.quota) if mailbox.quota else None,
+        "threshold": selectors.effective_spam_threshold(mailbox),
+        "rules": selectors.rules_of(mailbox),
+    })
+
+
+@mailbox_required
+@require_http_methods(["GET", "POST"])
+def password_change(request):
+    """Wrong current passwords count like failed sign-ins: a session left open is no way to
+    find out the password."""
+    form = forms.PasswordChangeForm(posted(request))
+    address = request.mailbox.email
+    if request.method == "POST" and form.is_valid():
+        if throttle.locked(request, address):
+            form.add_error(None, LOCKED)
+            return _form_page(request, form, "Change your password", "Change password", status=429)
+        try:
+            mailbox = mailbox_set_password(actor=_actor(request), mailbox=request.mailbox,
+                                           password=form.cleaned_data["new_password1"],
+                                           current_password=form.cleaned_data["current_password"])
+        except CurrentPasswordWrong as wrong:
+            throttle.failed(request, address)
+            form.add_error("current_password", wrong)
+        except ValidationError as refused:
+            form.add_error(None, refused)
+        else:
+            selectors.sign_in(request, mailbox)  # this session stays signed in with the new password
+            messages.success(request, "Your password was changed. Use the new one in your mail programs.")
+            return redirect("selfservice_home")
+    return _form_page(request, form, "Change your password", "Change password")
+
+
+@mailbox_required
+@require_http_methods(["GET", "POST"])
+def spam_threshold(request):
+    mailbox = request.mailbox
+    form = forms.SpamThresholdForm(posted(request), initial={"spam_threshold": mailbox.spam_threshold})
+    if request.method == "POST" and form.is_valid():
+        if call_service(form, services.own_spam_threshold_set, actor=_actor(request), mailbox=mailbox,
+                        threshold=form.cleaned_data["spam_threshold"]):
+            messages.success(request, "Your spam threshold was saved.")
+            return redirect("selfservice_home")
+    domain = mailbox.domain
+    note = (f"Mail scoring at least this much goes to Junk. Choose from {domain.user_spam_threshold_min} "
+            f"to {domain.user_spam_threshold_max}; lower catches more.")
+    return _form_page(request, form, "Spam threshold", "Save", note=note)
+
+
+@mailbox_required
+@require_http_methods(["GET", "POST"])
+def auto_reply(request):
+    return _rules_page(request, forms.AutoReplyForm, "Auto-reply")
+
+
+@mailbox_required
+@require_http_methods(["GET", "POST"])
+def forwarding(request):
+    return _rules_page(request, forms.ForwardingForm, "Forwarding")
+
+
+def _rules_page(request, form_class, title):
+    rules = selectors.rules_of(request.mailbox)
+    initial = {name: getattr(rules, name) for name in form_class.base_fields}
+    if "forward_to" in initial:
+        initial["forward_to"] = "\n".join(rules.forward_to)
+    form = form_class(posted(request), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.own_rules_set(actor=_actor(request), mailbox=request.mailbox, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        except DoveadmError as error:
+            form.add_error(None, f"Saved, but the mail server did not take the rules yet ({error}). "
+                                 "Save again in a moment.")
+        else:
+            messages.success(request, f"{title}: saved. It applies to mail arriving from now on.")
+            return redirect("selfservice_home")
+    return _form_page(request, form, title, "Save")
+
+
+def _form_page(request, form, title, submit, note="", status=200):
+    return render(request, "form.html", {"form": form, "title": title, "submit": submit, "note": note,
+                                         "mailbox": request.mailbox, "base": "selfservice/base.html",
+                                         "cancel": "selfservice_home"}, status=status)

@@ -1,0 +1,128 @@
+"""Owners' sign-in at /me/login/: the mail password, the same answer for unknown and wrong, the
+lockout, the session checked on every request, and no crossing with the admins' sessions."""
+import re
+import uuid
+
+import pytest
+from django.test import Client
+
+from domains import passwords, services
+from domains.audit import Actor
+from domains.models import AuditEntry, Mailbox
+from tests import mail
+from tests.conftest import PASSWORD
+from tests.selfservice.conftest import sign_in, signed_in
+
+pytestmark = pytest.mark.stack
+REFUSED = b"That address and password do not match an account."
+
+
+def test_owner_signs_in_with_the_mail_password_and_sees_their_mailbox(client, owner):
+    signed_in(client, owner)
+    page = client.get("/me/")
+    assert page.status_code == 200
+    assert owner.email in page.content.decode()
+
+
+def test_unknown_address_and_wrong_password_get_the_same_answer(client, owner):
+    wrong = sign_in(client, owner.email, "not the password at all")
+    unknown = sign_in(client, "nobody@self.example", PASSWORD)
+    assert wrong.status_code == unknown.status_code == 200
+    assert REFUSED in wrong.content and REFUSED in unknown.content
+    without_token = [re.sub(rb'value="[^"]*"', b"", page.content) for page in (wrong, unknown)]
+    assert without_token[0].replace(owner.email.encode(), b"X") == without_token[1].replace(
+        b"nobody@self.example", b"X")
+    assert client.get("/me/").status_code == 302
+
+
+def test_suspended_mailbox_or_domain_cannot_sign_in(client, owners):
+    suspended = owners(active=False)
+    assert REFUSED in sign_in(client, suspended.email).content
+
+
+def test_a_weaker_hash_is_replaced_by_the_default_scheme_at_sign_in(client, owners):
+    old_hash = passwords.hash_password(PASSWORD, "SHA512-CRYPT")
+    mailbox = owners.factory.mailbox(f"legacy{uuid.uuid4().hex[:8]}", password=None, password_hash=old_hash)
+    signed_in(client, mailbox)
+    new_hash = Mailbox.objects.get(pk=mailbox.pk).password
+    assert new_hash.startswith("{ARGON2ID}") and not passwords.needs_rehash(new_hash)
+    assert passwords.verify_password(PASSWORD, new_hash)
+    assert mail.imap_login_works(mailbox.email, PASSWORD)  # Dovecot checks the new hash
+    entry = AuditEntry.objects.get(action="mailbox.rehash_password")
+    assert entry.actor_label == f"mailbox:{mailbox.email}" and entry.after == {"scheme": "ARGON2ID"}
+
+
+def test_a_current_hash_is_left_alone(client, owner):
+    before = Mailbox.objects.get(pk=owner.pk).password
+    signed_in(client, owner)
+    assert Mailbox.objects.get(pk=owner.pk).password == before
+
+
+def test_five_failures_lock_the_address_even_for_the_right_password(client, owner):
+    for _ in range(5):
+        sign_in(client, owner.email.upper(), "wrong password here")
+    locked = sign_in(client, owner.email)
+    assert locked.status_code == 429 and b"Too many failed attempts" in locked.content
+    assert client.get("/me/").status_code == 302
+
+
+def test_five_failures_from_one_client_lock_it_for_other_addresses_too(owners):
+    first, second = owners(), owners()
+    client = Client()
+    for number in range(5):
+        sign_in(client, f"guess{number}@self.example", "wrong password here",
+                HTTP_X_FORWARDED_FOR=f"10.0.0.{number}")  # not trusted: changes nothing
+    assert sign_in(client, first.email).status_code == 429
+    assert sign_in(Client(REMOTE_ADDR="192.0.2.7"), second.email).status_code == 302
+
+
+def test_owner_lockout_does_not_lock_an_admin_of_the_same_name(client, owner, django_user_model):
+    admin = django_user_model.objects.create_user(username=owner.email, password="a long enough password")
+    for _ in range(5):
+        sign_in(Client(REMOTE_ADDR="192.0.2.10"), owner.email, "wrong password here")
+    response = Client(REMOTE_ADDR="192.0.2.11").post("/login/", {"username": admin.username,
+                                                                "password": "a long enough password"})
+    assert response.status_code == 302
+
+
+def test_suspending_the_mailbox_or_its_domain_signs_the_owner_out(client, owners):
+    mailbox = owners()
+    signed_in(client, mailbox)
+    services.mailbox_update(actor=Actor.command("tests"), mailbox=mailbox, active=False)
+    assert client.get("/me/").status_code == 302
+    services.mailbox_update(actor=Actor.command("tests"), mailbox=mailbox, active=True)
+    assert client.get("/me/").status_code == 302  # signed out for good, not just while suspended
+    signed_in(client, mailbox)
+    services.domain_update(actor=Actor.command("tests"), domain=owners.domain, active=False)
+    assert client.get("/me/").status_code == 302
+
+
+def test_a_password_set_by_an_admin_signs_the_owner_out(client, owner):
+    signed_in(client, owner)
+    services.mailbox_set_password(actor=Actor.command("tests"), mailbox=owner, password="a new one from the admin")
+    assert client.get("/me/").status_code == 302
+
+
+def test_sign_out_is_a_post(client, owner):
+    signed_in(client, owner)
+    assert client.get("/me/logout/").status_code == 405
+    assert client.get("/me/").status_code == 200
+    client.post("/me/logout/")
+    assert client.get("/me/").status_code == 302
+
+
+def test_an_admin_session_reaches_no_owner_page(admin_client, owner):
+    for page in ("/me/", "/me/password/", "/me/auto-reply/", "/me/forwarding/", "/me/spam/"):
+        response = admin_client.get(page)
+        assert response.status_code == 302 and response.url == "/me/login/", page
+    admin_client.post("/me/password/", {"current_password": PASSWORD, "new_password1": "x" * 20,
+                                        "new_password2": "x" * 20})
+    assert mail.imap_login_works(owner.email, PASSWORD)
+
+
+def test_an_owner_session_reaches_no_admin_page_or_api(client, owner):
+    signed_in(client, owner)
+    for page in ("/", "/mailboxes/", f"/domains/{owner.domain_id}/", "/admins/", "/audit/"):
+        response = client.get(page)
+        assert response.status_code == 302 and response.url.startswith("/login/"), page
+    assert client.get("/api/v1/mailboxes/").status_code == 401
