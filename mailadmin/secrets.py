@@ -8,7 +8,7 @@ import os
 import secrets
 from pathlib import Path
 
-NAMES = ("django_secret_key", "db_root", "db_panel", "db_postfix", "db_dovecot", "roundcube_secret")
+NAMES = ("django_secret_key", "db_root", "db_panel", "db_postfix", "db_dovecot", "roundcube_secret", "db_replication")
 
 
 def load_or_create(var_dir: Path) -> dict:

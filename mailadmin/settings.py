@@ -177,7 +177,12 @@ MAILSTACK = {
         "auth": PORT_BASE + 3000,
         "dovecot_submission": PORT_BASE + 10026,  # Sieve auto-replies and forwards (selfservice)
     },
-    "db_users": {"postfix": "mailpostfix", "dovecot": "maildovecot"},
+    "db_users": {"postfix": "mailpostfix", "dovecot": "maildovecot", "replication": "mailreplica"},
+    # MariaDB replicas (host names or addresses, on the primary's port) that Postfix and Dovecot
+    # also read from, so that mail keeps flowing while the primary is down; the panel writes to
+    # the primary only.  The private stack runs a replica itself for each loopback address here
+    # (e.g. 127.0.0.2).  See README, "Database replicas".
+    "db_replicas": [host.strip() for host in env("DB_REPLICAS", "").split(",") if host.strip()],
 }
 
 # Shortest mailbox password the policy accepts (domains/password_policy.py).

@@ -82,6 +82,9 @@ def _database(stack: dict) -> dict:
         "postfix_password": settings.SECRETS["db_postfix"],
         "dovecot_user": stack["db_users"]["dovecot"],
         "dovecot_password": settings.SECRETS["db_dovecot"],
+        "replicas": stack["db_replicas"],
+        "replication_user": stack["db_users"]["replication"],
+        "replication_password": settings.SECRETS["db_replication"],
     }
 
 

@@ -99,57 +99,117 @@ def _owned_dir(path: Path, user: str, mode: int = 0o750) -> Path:
 
 
 class MariaDB:
+    """The primary: the panel writes here.  With replicas configured it keeps a binary log
+    (GTID, row format) for them to follow."""
+
     name = "mariadb"
+    server_id = 1
 
     def __init__(self):
         self.where = paths()
         self.pidfile = self.where.run / "mariadb.pid"
         self.log = self.where.log / "mariadb.log"
+        self.socket = self.where.mariadb_socket
+        self.data = self.where.mariadb_data
+        self.address = "127.0.0.1"
         self.port = settings.MAILSTACK["ports"]["mariadb"]
 
     def ping(self) -> bool:
-        result = subprocess.run(
-            ["mariadb-admin", f"--socket={self.where.mariadb_socket}", "-uroot", "ping"],
-            capture_output=True, text=True,
-        )
+        result = subprocess.run(["mariadb-admin", f"--socket={self.socket}", "-uroot", "ping"],
+                                capture_output=True, text=True)
         return result.returncode == 0
 
     def running(self) -> bool:
         return _pid_from(self.pidfile) is not None and self.ping()
 
+    def replication_options(self) -> list[str]:
+        if not settings.MAILSTACK["db_replicas"]:
+            return []
+        return [f"--server-id={self.server_id}", f"--log-bin={self.data / 'mariadb-bin'}", "--binlog-format=ROW"]
+
+    def _logging_as_configured(self) -> bool:
+        result = subprocess.run(["mariadb", f"--socket={self.socket}", "-uroot", "-N", "-e", "SELECT @@log_bin"],
+                                capture_output=True, text=True)
+        return result.stdout.strip() == ("1" if self.replication_options() else "0")
+
     def start(self):
         if self.running():
-            return
+            if self._logging_as_configured():
+                return
+            self.stop()  # replicas were turned on or off: restart with or without the binary log
         _terminate(self.pidfile)
-        data = self.where.mariadb_data
-        if not (data / "mysql").exists():
-            if data.exists():
-                shutil.rmtree(data)
-            _owned_dir(data, "mysql")
-            _run(["mariadb-install-db", "--user=mysql", f"--datadir={data}",
+        if not (self.data / "mysql").exists():
+            if self.data.exists():
+                shutil.rmtree(self.data)
+            _owned_dir(self.data, "mysql")
+            _run(["mariadb-install-db", "--user=mysql", f"--datadir={self.data}",
                   "--auth-root-authentication-method=socket", "--skip-test-db"])
         _owned_dir(self.where.run, "mysql", 0o755)
-        self.where.mariadb_socket.unlink(missing_ok=True)
+        self.socket.unlink(missing_ok=True)
         with open(self.log, "ab") as log:
             subprocess.Popen(
-                ["mariadbd", "--no-defaults", "--user=mysql", f"--datadir={data}",
-                 f"--socket={self.where.mariadb_socket}", f"--port={self.port}", "--bind-address=127.0.0.1",
+                ["mariadbd", "--no-defaults", "--user=mysql", f"--datadir={self.data}",
+                 f"--socket={self.socket}", f"--port={self.port}", f"--bind-address={self.address}",
                  f"--pid-file={self.pidfile}", "--skip-name-resolve", "--character-set-server=utf8mb4",
                  f"--collation-server={settings.ADDRESS_COLLATION}", "--innodb-buffer-pool-size=1G",
-                 "--innodb-flush-log-at-trx-commit=2", "--max-connections=500"],
+                 "--innodb-flush-log-at-trx-commit=2", "--max-connections=500", *self.replication_options()],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         _wait_for(self.running, "MariaDB", log=self.log)
 
     def stop(self):
         if self.ping():
-            subprocess.run(["mariadb-admin", f"--socket={self.where.mariadb_socket}", "-uroot", "shutdown"],
-                           capture_output=True)
+            subprocess.run(["mariadb-admin", f"--socket={self.socket}", "-uroot", "shutdown"], capture_output=True)
         _terminate(self.pidfile)
 
     def execute(self, sql: str):
         """Runs SQL as the database's root account (over the socket, as the system's root)."""
-        _run(["mariadb", f"--socket={self.where.mariadb_socket}", "-uroot"], input=sql)
+        _run(["mariadb", f"--socket={self.socket}", "-uroot"], input=sql)
+
+
+class MariaDBReplica(MariaDB):
+    """A read-only replica on another loopback address and the primary's port, following the
+    primary with MariaDB's own replication (GTID).  Seeded once from a dump of the panel's
+    database; the daemons' accounts are made on it as on the primary."""
+
+    def __init__(self, address: str, number: int = 1):
+        super().__init__()
+        self.name = f"mariadb-replica-{address}"
+        self.server_id = 1 + number
+        self.address = address
+        self.pidfile = self.where.run / f"mariadb-replica-{number}.pid"
+        self.log = self.where.log / f"mariadb-replica-{number}.log"
+        self.socket = self.where.run / f"mariadb-replica-{number}.sock"
+        self.data = self.where.var / f"mariadb-replica-{number}"
+
+    def replication_options(self) -> list[str]:
+        return [f"--server-id={self.server_id}", "--read-only", f"--relay-log={self.data / 'relay-bin'}"]
+
+    def _logging_as_configured(self) -> bool:
+        return True
+
+    def following(self) -> bool:
+        result = subprocess.run(["mariadb", f"--socket={self.socket}", "-uroot", "-e", "SHOW SLAVE STATUS"],
+                                capture_output=True, text=True)
+        return bool(result.stdout.strip())
+
+    def follow(self, primary: MariaDB, *, accounts_sql: str, grants_sql: str, user: str, password: str):
+        """Loads the primary's data at a known GTID position and replicates from there on."""
+        if self.following():
+            return
+        dump = _run(["mariadb-dump", f"--socket={primary.socket}", "-uroot", "--single-transaction", "--gtid",
+                     "--master-data=1", "--databases", settings.DATABASES["default"]["NAME"]]).stdout
+        self.execute(dump)
+        self.execute(accounts_sql + grants_sql)
+        self.execute(f"CHANGE MASTER TO MASTER_HOST='{primary.address}', MASTER_PORT={primary.port},"
+                     f" MASTER_USER='{user}', MASTER_PASSWORD='{password}', MASTER_USE_GTID=slave_pos;"
+                     " START SLAVE;")
+
+
+def local_replicas() -> list[MariaDBReplica]:
+    """The configured replicas on loopback addresses, which the private stack runs itself."""
+    hosts = [host for host in settings.MAILSTACK["db_replicas"] if host.startswith("127.")]
+    return [MariaDBReplica(host, number) for number, host in enumerate(hosts, 1)]
 
 
 class Spamd:

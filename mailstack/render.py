@@ -32,8 +32,12 @@ SECRET_FILES = {
 _engine = Engine(dirs=[str(Path(settings.BASE_DIR) / "deploy")], autoescape=False)
 
 
-def render(template_name: str, profile: str = "private") -> str:
-    return _engine.get_template(template_name).render(Context(context(profile)))
+def render(template_name: str, profile: str = "private", database: str | None = None) -> str:
+    """The rendered template; `database` renders it for another database than the panel's."""
+    values = context(profile)
+    if database:
+        values["db"] = values["db"] | {"name": database}
+    return _engine.get_template(template_name).render(Context(values))
 
 
 def write_all(target: Path, profile: str = "private") -> list[Path]:

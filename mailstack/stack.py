@@ -5,8 +5,19 @@ import subprocess
 from django.core.management import call_command
 from django.db import connections
 
+from mailstack.config import context as config_context
 from mailstack.config import paths
-from mailstack.daemons import Dovecot, MailStoreWorker, MariaDB, Postfix, Spamd, SpamMilter, StackError, _owned_dir
+from mailstack.daemons import (
+    Dovecot,
+    MailStoreWorker,
+    MariaDB,
+    Postfix,
+    Spamd,
+    SpamMilter,
+    StackError,
+    _owned_dir,
+    local_replicas,
+)
 from mailstack.render import mariadb_sql, write_all
 
 MAIL_DAEMONS = (Spamd, SpamMilter, Dovecot, Postfix, MailStoreWorker)
@@ -54,6 +65,15 @@ def prepare_database(mariadb: MariaDB):
     mariadb.execute(mariadb_sql("daemon-grants.sql"))
 
 
+def start_replicas(primary: MariaDB, log):
+    context_db = config_context()["db"]
+    for replica in local_replicas():
+        log(f"{replica.name}: starting")
+        replica.start()
+        replica.follow(primary, accounts_sql=mariadb_sql("accounts.sql"), grants_sql=mariadb_sql("daemon-grants.sql"),
+                       user=context_db["replication_user"], password=context_db["replication_password"])
+
+
 def render_configs():
     write_all(paths().etc)
 
@@ -67,6 +87,7 @@ def up(log=print):
     log("mariadb: starting")
     mariadb.start()
     prepare_database(mariadb)
+    start_replicas(mariadb, log)
     render_configs()
     for daemon_class in MAIL_DAEMONS:
         daemon = daemon_class()
@@ -76,12 +97,12 @@ def up(log=print):
 
 
 def down(log=print):
-    for daemon_class in reversed((MariaDB, *MAIL_DAEMONS)):
-        daemon = daemon_class()
+    for daemon in reversed((MariaDB(), *local_replicas(), *(daemon_class() for daemon_class in MAIL_DAEMONS))):
         log(f"{daemon.name}: stopping")
         daemon.stop()
     log("mail stack is down")
 
 
 def status() -> dict[str, bool]:
-    return {daemon_class.name: daemon_class().running() for daemon_class in (MariaDB, *MAIL_DAEMONS)}
+    daemons = (MariaDB(), *local_replicas(), *(daemon_class() for daemon_class in MAIL_DAEMONS))
+    return {daemon.name: daemon.running() for daemon in daemons}

@@ -10,3 +10,8 @@ CREATE USER IF NOT EXISTS '{{ db.postfix_user }}'@'{{ db.client_host }}' IDENTIF
 ALTER USER '{{ db.postfix_user }}'@'{{ db.client_host }}' IDENTIFIED BY '{{ db.postfix_password }}';
 CREATE USER IF NOT EXISTS '{{ db.dovecot_user }}'@'{{ db.client_host }}' IDENTIFIED BY '{{ db.dovecot_password }}';
 ALTER USER '{{ db.dovecot_user }}'@'{{ db.client_host }}' IDENTIFIED BY '{{ db.dovecot_password }}';
+{% if db.replicas %}-- Replicas follow the primary with this account (MariaDB replication); it can read the binary log only.
+CREATE USER IF NOT EXISTS '{{ db.replication_user }}'@'%' IDENTIFIED BY '{{ db.replication_password }}';
+ALTER USER '{{ db.replication_user }}'@'%' IDENTIFIED BY '{{ db.replication_password }}';
+GRANT REPLICATION SLAVE ON *.* TO '{{ db.replication_user }}'@'%';
+{% endif %}

@@ -4,6 +4,7 @@ import django.db.models.deletion
 import django.db.models.functions.datetime
 import django.utils.timezone
 import domains.models
+from domains.adoption.operations import AdoptOrCreateModel, drop_foreign_keys, ensure_cascading_foreign_keys
 from django.conf import settings
 from django.db import migrations, models
 
@@ -17,7 +18,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.CreateModel(
+        AdoptOrCreateModel(
             name='Domain',
             fields=[
                 ('created', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
@@ -56,7 +57,7 @@ class Migration(migrations.Migration):
                 'ordering': ['-at', '-id'],
             },
         ),
-        migrations.CreateModel(
+        AdoptOrCreateModel(
             name='Mailbox',
             fields=[
                 ('created', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
@@ -76,7 +77,7 @@ class Migration(migrations.Migration):
                 'ordering': ['email'],
             },
         ),
-        migrations.CreateModel(
+        AdoptOrCreateModel(
             name='Alias',
             fields=[
                 ('created', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), default=django.utils.timezone.now, editable=False)),
@@ -94,17 +95,6 @@ class Migration(migrations.Migration):
             },
         ),
         # Cascade in the database itself, as the tutorial's schema does: deleting a domain row
-        # in plain SQL removes its mailboxes and aliases.
-        migrations.RunSQL(
-            sql=[
-                "ALTER TABLE virtual_users ADD CONSTRAINT virtual_users_domain_id_fk FOREIGN KEY (domain_id)"
-                " REFERENCES virtual_domains (id) ON DELETE CASCADE",
-                "ALTER TABLE virtual_aliases ADD CONSTRAINT virtual_aliases_domain_id_fk FOREIGN KEY (domain_id)"
-                " REFERENCES virtual_domains (id) ON DELETE CASCADE",
-            ],
-            reverse_sql=[
-                "ALTER TABLE virtual_users DROP FOREIGN KEY virtual_users_domain_id_fk",
-                "ALTER TABLE virtual_aliases DROP FOREIGN KEY virtual_aliases_domain_id_fk",
-            ],
-        ),
+        # in plain SQL removes its mailboxes and aliases (an adopted table keeps its own key).
+        migrations.RunPython(ensure_cascading_foreign_keys, drop_foreign_keys, atomic=False),
     ]
