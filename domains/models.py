@@ -76,8 +76,12 @@ class Mailbox(Timestamped):
         db_table = "virtual_users"
         ordering = ["email"]
         verbose_name_plural = "mailboxes"
-        # A domain's mailboxes in address order, read page by page straight from the index.
-        indexes = [models.Index(fields=["domain", "email"], name="virtual_users_domain_email")]
+        indexes = [
+            # A domain's mailboxes in address order, read page by page straight from the index.
+            models.Index(fields=["domain", "email"], name="virtual_users_domain_email"),
+            # Is a folder still a renamed mailbox's? Asked at every mailbox creation.
+            models.Index(fields=["maildir"], name="virtual_users_maildir"),
+        ]
 
     def __str__(self):
         return self.email

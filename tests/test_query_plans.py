@@ -10,8 +10,13 @@ import re
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from domains import passwords, services
+from domains.audit import Actor
+from domains.models import Domain
 from mailstack.render import TEMPLATES, render
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -111,3 +116,18 @@ def test_the_whole_table_query_is_only_the_listing_of_every_mailbox():
     """The exemption above stays one query, and a lookup query cannot hide behind it."""
     for name in WHOLE_TABLE_BY_DESIGN:
         assert "'%u'" not in dovecot_queries()[name]
+
+
+def test_creating_a_mailbox_reads_no_whole_table(many_rows):
+    """The panel, the API and imports create mailboxes through this service: each of its reads
+    (limits, quotas, whether the new folder is still a renamed mailbox's) uses an index."""
+    domain = Domain.objects.get(name=many_rows["domain"])
+    with CaptureQueriesContext(connection) as captured:
+        services.mailbox_create(actor=Actor.command("test"), domain=domain, local_part="new",
+                                password_hash=passwords.hash_password(PASSWORD))
+    reads = [query["sql"] for query in captured.captured_queries if query["sql"].startswith("SELECT")]
+    assert any("maildir" in sql for sql in reads)
+    for sql in reads:
+        for row in explain(sql):
+            if row["table"] is not None:
+                assert row["type"] in INDEXED_ACCESS and row["key"], f"full scan in {sql}: {row}"
