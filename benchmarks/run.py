@@ -78,11 +78,14 @@ def run_all(*, sizes: list[int], plan: Plan, output: Path, log) -> Path:
 def _guarded(name: str, measure, log) -> dict:
     """One measure's figures, or the reason it could not be taken (the others still run)."""
     log(f"{name}:")
+    started = time.monotonic()
     try:
-        return measure()
+        figures = measure()
     except (StackError, OSError) as error:
         log(f"  {name} failed: {error}")
-        return {"error": str(error)}
+        figures = {"error": str(error)}
+    log(f"  ({time.monotonic() - started:.0f} s)")
+    return figures
 
 
 def measure_here(*, plan: Plan, log) -> dict:
