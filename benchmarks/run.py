@@ -29,7 +29,7 @@ class Plan:
     repeat: int = 3          # runs of each throughput measure (RCPT, delivery, logins, imports)
     recipients: int = 10_000  # RCPTs per run and map variant
     messages: int = 200      # messages per delivery run without the filter (a quarter with it)
-    logins: int = 100        # IMAP logins per run and cache variant
+    logins: int = 60         # IMAP logins per run and cache variant
 
     @classmethod
     def quick(cls, repeat: int | None = None) -> "Plan":
@@ -72,6 +72,7 @@ def run_all(*, sizes: list[int], plan: Plan, output: Path, log) -> Path:
     results = []
     for index, size in enumerate(sizes):
         results.append(run_size(size=size, index=index, plan=plan, log=log))
+    machine["load_average_end"] = [round(value, 2) for value in os.getloadavg()]
     return write_report(results=results, machine=machine, plan=plan, output=output)
 
 
