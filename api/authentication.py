@@ -1,5 +1,6 @@
 """`Authorization: Bearer mak_<prefix>_<secret>`: the key is looked up by its prefix and its hash
-compared in constant time.  Unknown, revoked and expired keys get the same 401."""
+compared in constant time.  Unknown, revoked and expired keys get the same 401; too many of
+those from one address, and that address gets 429 for a while (api/throttling.py)."""
 import hmac
 from datetime import timedelta
 
@@ -10,6 +11,7 @@ from rest_framework import authentication, exceptions
 from accounts.client_ip import client_ip
 from api.models import ApiKey
 from api.services import KEY_PREFIX, hash_key
+from api.throttling import FailedAuthentications
 from domains.audit import Actor
 
 LAST_USED_EVERY = timedelta(minutes=1)
@@ -23,10 +25,13 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).decode("latin-1").split()
         if not header or header[0].lower() != self.keyword.lower():
             return None
-        if len(header) != 2:
-            raise exceptions.AuthenticationFailed(INVALID)
-        key = self._usable_key(header[1])
+        failures = FailedAuthentications(request)
+        wait = failures.wait_needed()
+        if wait is not None:
+            raise exceptions.Throttled(wait, detail="Too many failed authentications from this address.")
+        key = self._usable_key(header[1]) if len(header) == 2 else None
         if key is None:
+            failures.record()
             raise exceptions.AuthenticationFailed(INVALID)
         now = timezone.now()
         if key.last_used is None or now - key.last_used >= LAST_USED_EVERY:

@@ -16,7 +16,8 @@ from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from domains.errors import Conflict, LimitReached
+from api.idempotency import Replay
+from domains.errors import BulkRejected, Conflict, LimitReached
 
 PROBLEM_JSON = "application/problem+json"
 NON_FIELD = "non_field_errors"
@@ -25,8 +26,9 @@ NON_FIELD = "non_field_errors"
 CODE_FIELDS = {
     "hash_scheme": "password_hash", "password_required": "password", "spam_threshold": "spam_threshold",
     "quota_limit": "quota", "quota_total": "quota", "mailbox_limit": NON_FIELD, "alias_limit": NON_FIELD,
+    "alias_destinations": "destinations",
 }
-ADDRESS_CODE_PREFIXES = ("domain_", "mailbox_", "address_", "local_", "conflict")
+ADDRESS_CODE_PREFIXES = ("domain_", "mailbox_", "address_", "local_", "conflict", "duplicate", "no_domain", "alias_")
 
 
 def problem(status: int, detail: str = "", *, code: str = "", errors: dict | None = None, headers=None) -> Response:
@@ -62,19 +64,46 @@ def _service_errors(error: DjangoValidationError, view) -> tuple[dict, str]:
     return errors, items[0][1].code or ""
 
 
-def _flatten(detail) -> dict:
+def _flatten(detail, name: str = "", errors: dict | None = None) -> dict:
+    """DRF's nested errors as {"field": [...], "mailboxes[3].address": [...]}."""
+    errors = {} if errors is None else errors
     if isinstance(detail, dict):
-        return {field: [str(m) for m in (messages if isinstance(messages, list) else [messages])]
-                for field, messages in detail.items()}
-    return {NON_FIELD: [str(m) for m in (detail if isinstance(detail, list) else [detail])]}
+        for key, value in detail.items():
+            _flatten(value, f"{name}[{key}]" if isinstance(key, int) else f"{name}.{key}" if name else key, errors)
+    elif isinstance(detail, list) and any(isinstance(item, (dict, list)) for item in detail):
+        for index, item in enumerate(detail):
+            _flatten(item, f"{name}[{index}]", errors)
+    else:
+        errors.setdefault(name or NON_FIELD, []).extend(
+            str(message) for message in (detail if isinstance(detail, list) else [detail]))
+    return errors
+
+
+def _bulk_errors(error: BulkRejected, view) -> tuple[dict, bool]:
+    """Each item's errors under `<list>[<index>].<field>`; and whether any is a conflict."""
+    errors: dict[str, list[str]] = {}
+    for index, item_errors in sorted(error.item_errors.items()):
+        for item in item_errors:
+            field = _field_for(item.code or "", view)
+            name = f"{view.bulk_field}[{index}]" + ("" if field == NON_FIELD else f".{field}")
+            errors.setdefault(name, []).append(str(item.message % item.params if item.params else item.message))
+    return errors, any(item.code == "conflict" for items in error.item_errors.values() for item in items)
 
 
 def exception_handler(exc, context):
     view = context.get("view")
+    if isinstance(exc, Replay):
+        return exc.response
     if isinstance(exc, (Http404, exceptions.NotFound)):
         return problem(404, "Not found.")
     if isinstance(exc, DjangoPermissionDenied):
         return problem(403, str(exc) or "Not allowed.")
+    if isinstance(exc, BulkRejected):
+        errors, conflict = _bulk_errors(exc, view)
+        detail = "Some of the items exist already; nothing was created." if conflict else \
+            "Some of the items were refused; nothing was created. See errors."
+        return problem(409 if conflict else 422, detail, code="conflict" if conflict else "bulk_rejected",
+                       errors=errors)
     if isinstance(exc, Conflict):
         errors, code = _service_errors(exc, view)
         return problem(409, next(iter(errors.values()))[0], code=code, errors=errors)

@@ -39,3 +39,24 @@ class ApiKey(models.Model):
 
     def allows(self, action: str) -> bool:
         return not self.allowed_actions or action in self.allowed_actions
+
+
+class IdempotentRequest(models.Model):
+    """A POST made with an `Idempotency-Key` header: claimed (status null) when it starts, then
+    completed with the response that a retry with the same key and body gets back."""
+
+    key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    idempotency_key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path, body and API key")
+    created = models.DateTimeField(default=timezone.now)
+    status = models.PositiveSmallIntegerField(null=True, blank=True, help_text="null while in progress")
+    headers = models.JSONField(default=dict)
+    body = models.BinaryField(default=b"")
+
+    class Meta:
+        db_table = "mailadmin_api_idempotency"
+        constraints = [models.UniqueConstraint(fields=["key", "idempotency_key"], name="api_idempotency_unique")]
+        indexes = [models.Index(fields=["key", "created"], name="api_idempotency_key_created")]
+
+    def __str__(self):
+        return f"{self.key_id}:{self.idempotency_key}"

@@ -1,11 +1,14 @@
 """What an API key may see: the one place that decides it.  Anything outside answers 404."""
 from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from api.models import ApiKey
 from domains.addresses import normalize_alias_source, normalize_domain, normalize_mailbox_address
-from domains.models import Alias, Domain, Mailbox
+from domains.models import Alias, Domain, Mailbox, MailboxUsage
+from domains.selectors import with_domain_figures
 
 
 def domains_for_key(key: ApiKey):
@@ -69,3 +72,47 @@ def alias_get_for(key: ApiKey, source: str) -> tuple[Domain, str, list[str]]:
     if not destinations:
         raise Http404
     return domain, canonical, destinations
+
+
+def domain_usage_for_key(key: ApiKey):
+    """The key's domains with their counts and quota figures, computed as the panel computes them."""
+    return with_domain_figures(domains_for_key(key))
+
+
+def mailbox_usage_of(mailboxes):
+    """Bytes and messages in use, as Dovecot's quota_clone last wrote them (0 before any mail)."""
+    usage = MailboxUsage.objects.filter(username=OuterRef("email"))
+    return mailboxes.annotate(bytes_used=Coalesce(Subquery(usage.values("bytes")[:1]), 0),
+                              messages=Coalesce(Subquery(usage.values("messages")[:1]), 0))
+
+
+def _domain_names(addresses) -> set[str]:
+    """The canonical domains of the addresses (or @domain sources); malformed ones are left to the
+    services, which report them by item."""
+    names = set()
+    for address in addresses:
+        try:
+            names.add(normalize_domain(address.rpartition("@")[2]))
+        except ValidationError:
+            continue
+    return names
+
+
+def domains_of_items(key: ApiKey, addresses) -> dict[str, Domain]:
+    """The domains of a bulk request's items, by name; if any is outside the key's domains (or
+    does not exist) the whole request is 404, as for a single item."""
+    names = _domain_names(addresses)
+    domains = {domain.name: domain for domain in domains_for_key(key).filter(name__in=names)}
+    if len(domains) != len(names):
+        raise Http404
+    return domains
+
+
+def alias_sources_of_items(sources) -> list[str]:
+    canonical = []
+    for source in sources:
+        try:
+            canonical.append(normalize_alias_source(source))
+        except ValidationError:
+            continue
+    return canonical

@@ -88,6 +88,40 @@ class AliasCreateIn(AliasUpdateIn):
     source = serializers.CharField(max_length=300, help_text="an address, or @domain for the domain's catch-all")
 
 
+class DomainUsageOut(serializers.Serializer):
+    domain = serializers.CharField(source="name")
+    mailboxes = serializers.IntegerField(source="mailbox_count")
+    aliases = serializers.IntegerField(source="alias_count", help_text="alias rows (one per source → destination)")
+    quota_allocated = serializers.IntegerField(help_text="bytes: the sum of the mailboxes' quotas (0 = unlimited)")
+    storage_used = serializers.IntegerField(source="quota_used", help_text="bytes of mail stored, as Dovecot counts")
+
+
+class MailboxUsageOut(serializers.Serializer):
+    address = serializers.CharField(source="email")
+    quota = serializers.IntegerField(help_text="bytes; 0 = unlimited")
+    bytes_used = serializers.IntegerField(help_text="bytes of mail stored, as Dovecot counts")
+    messages = serializers.IntegerField()
+
+
+BULK_MAX = 10_000
+
+
+class MailboxBulkIn(serializers.Serializer):
+    mailboxes = serializers.ListField(child=MailboxCreateIn(), min_length=1, max_length=BULK_MAX)
+
+
+class AliasBulkIn(serializers.Serializer):
+    aliases = serializers.ListField(child=AliasCreateIn(), min_length=1, max_length=BULK_MAX)
+
+
+class MailboxBulkOut(serializers.Serializer):
+    mailboxes = MailboxOut(many=True)
+
+
+class AliasBulkOut(serializers.Serializer):
+    aliases = AliasOut(many=True)
+
+
 class ListFilter(serializers.Serializer):
     domain = serializers.CharField(required=False)
     active = serializers.BooleanField(required=False, allow_null=True, default=None)

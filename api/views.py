@@ -1,37 +1,40 @@
 """The REST API's views: parse the input, check the key's rights, call one service, serialize."""
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from api import selectors
+from api import idempotency, selectors
 from api.authentication import actor_for
 from api.pagination import AliasSourceCursor, DomainCursor, MailboxCursor
 from api.permissions import HasApiKey, check_action
+from api.schema import ApiAutoSchema
 from api.serializers import (
+    AliasBulkIn,
+    AliasBulkOut,
     AliasCreateIn,
     AliasOut,
     AliasUpdateIn,
     DomainCreateIn,
     DomainOut,
     DomainUpdateIn,
+    DomainUsageOut,
     ListFilter,
+    MailboxBulkIn,
+    MailboxBulkOut,
     MailboxCreateIn,
     MailboxOut,
     MailboxUpdateIn,
+    MailboxUsageOut,
     PasswordIn,
-    Problem,
 )
+from api.throttling import ApiKeyRate
 from domains import services
 from domains.addresses import domain_of, split_address
-from domains.models import Alias
+from domains.models import Alias, Mailbox
 
-PROBLEMS = {code: OpenApiResponse(Problem, description=text) for code, text in {
-    400: "body of the wrong shape", 401: "no usable key", 403: "the key may not do this",
-    404: "not found, or outside the key's domains", 409: "exists already", 422: "refused by a rule",
-    503: "database unavailable"}.items()}
 LIST_FILTERS = [
     OpenApiParameter("active", bool, description="only active (true) or suspended (false) ones"),
     OpenApiParameter("prefix", str, description="the name or address starts with this (matched literally)"),
@@ -44,9 +47,41 @@ def _valid(serializer_class, data, **kwargs) -> dict:
     return dict(serializer.validated_data)
 
 
+def _filtered_domains(domains, request):
+    query = _valid(ListFilter, request.query_params)
+    if query.get("active") is not None:
+        domains = domains.filter(active=query["active"])
+    if query.get("prefix"):
+        domains = domains.filter(name__istartswith=query["prefix"].lower())  # LIKE that uses the index
+    return domains
+
+
 class ApiView(GenericAPIView):
     permission_classes = [HasApiKey]
+    throttle_classes = [ApiKeyRate]
+    schema = ApiAutoSchema()
     actions: dict[str, str] = {}  # method -> the action it performs, checked against the key
+    idempotency_claim = None
+
+    def initial(self, request, *args, **kwargs):
+        """After the key, its rights and its rate are checked: a POST's Idempotency-Key is claimed."""
+        super().initial(request, *args, **kwargs)
+        if request.method == "POST":
+            self.idempotency_claim = idempotency.begin(request, request.auth)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.idempotency_claim is not None:
+            claim, self.idempotency_claim = self.idempotency_claim, None
+            idempotency.complete(claim, response)
+        return response
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            if self.idempotency_claim is not None:  # an unhandled error: let a retry do the work
+                idempotency.release(self.idempotency_claim)
 
     def paginated(self, queryset, serializer_class):
         page = self.paginate_queryset(queryset)
@@ -59,17 +94,11 @@ class DomainList(ApiView):
     serializer_class = DomainOut
     address_field = "name"
 
-    @extend_schema(parameters=LIST_FILTERS, responses={200: DomainOut(many=True), 401: PROBLEMS[401]})
+    @extend_schema(parameters=LIST_FILTERS, responses={200: DomainOut(many=True)})
     def get(self, request):
-        query = _valid(ListFilter, request.query_params)
-        domains = selectors.domains_for_key(request.auth)
-        if query.get("active") is not None:
-            domains = domains.filter(active=query["active"])
-        if query.get("prefix"):
-            domains = domains.filter(name__istartswith=query["prefix"].lower())  # LIKE that uses the index
-        return self.paginated(domains, DomainOut)
+        return self.paginated(_filtered_domains(selectors.domains_for_key(request.auth), request), DomainOut)
 
-    @extend_schema(request=DomainCreateIn, responses={201: DomainOut, **PROBLEMS})
+    @extend_schema(request=DomainCreateIn, responses={201: DomainOut})
     def post(self, request):
         if not request.auth.all_domains:
             raise exceptions.PermissionDenied("Only a key for all domains may create domains.")
@@ -83,11 +112,11 @@ class DomainDetail(ApiView):
     actions = {"PATCH": "domain.update", "DELETE": "domain.delete"}
     serializer_class = DomainOut
 
-    @extend_schema(responses={200: DomainOut, 401: PROBLEMS[401], 404: PROBLEMS[404]})
+    @extend_schema(responses={200: DomainOut})
     def get(self, request, name):
         return Response(DomainOut(selectors.domain_get_for(request.auth, name)).data)
 
-    @extend_schema(request=DomainUpdateIn, responses={200: DomainOut, **PROBLEMS})
+    @extend_schema(request=DomainUpdateIn, responses={200: DomainOut})
     def patch(self, request, name):
         domain = selectors.domain_get_for(request.auth, name)
         data = _valid(DomainUpdateIn, request.data)
@@ -96,7 +125,7 @@ class DomainDetail(ApiView):
         domain = services.domain_update(actor=actor_for(request), domain=domain, **data)
         return Response(DomainOut(domain).data)
 
-    @extend_schema(responses={204: None, 401: PROBLEMS[401], 403: PROBLEMS[403], 404: PROBLEMS[404]})
+    @extend_schema(responses={204: None})
     def delete(self, request, name):
         domain = selectors.domain_get_for(request.auth, name)
         services.domain_delete(actor=actor_for(request), domain=domain)
@@ -110,7 +139,7 @@ class DomainSetActive(ApiView):
     serializer_class = DomainOut
     active = True
 
-    @extend_schema(request=None, responses={200: DomainOut, **PROBLEMS})
+    @extend_schema(request=None, responses={200: DomainOut})
     def post(self, request, name):
         domain = selectors.domain_get_for(request.auth, name)
         domain = services.domain_update(actor=actor_for(request), domain=domain, active=self.active)
@@ -125,7 +154,7 @@ class MailboxList(ApiView):
 
     @extend_schema(parameters=[OpenApiParameter("domain", str, description="only this domain's mailboxes"),
                                *LIST_FILTERS],
-                   responses={200: MailboxOut(many=True), 401: PROBLEMS[401]})
+                   responses={200: MailboxOut(many=True)})
     def get(self, request):
         query = _valid(ListFilter, request.query_params)
         mailboxes = selectors.mailboxes_for_key(request.auth)
@@ -140,7 +169,7 @@ class MailboxList(ApiView):
             mailboxes = mailboxes.filter(email__istartswith=query["prefix"].lower())  # LIKE that uses the index
         return self.paginated(mailboxes, MailboxOut)
 
-    @extend_schema(request=MailboxCreateIn, responses={201: MailboxOut, **PROBLEMS})
+    @extend_schema(request=MailboxCreateIn, responses={201: MailboxOut})
     def post(self, request):
         data = _valid(MailboxCreateIn, request.data)
         try:
@@ -157,11 +186,11 @@ class MailboxDetail(ApiView):
     actions = {"PATCH": "mailbox.update", "DELETE": "mailbox.delete"}
     serializer_class = MailboxOut
 
-    @extend_schema(responses={200: MailboxOut, 401: PROBLEMS[401], 404: PROBLEMS[404]})
+    @extend_schema(responses={200: MailboxOut})
     def get(self, request, address):
         return Response(MailboxOut(selectors.mailbox_get_for(request.auth, address)).data)
 
-    @extend_schema(request=MailboxUpdateIn, responses={200: MailboxOut, **PROBLEMS})
+    @extend_schema(request=MailboxUpdateIn, responses={200: MailboxOut})
     def patch(self, request, address):
         mailbox = selectors.mailbox_get_for(request.auth, address)
         data = _valid(MailboxUpdateIn, request.data)
@@ -170,7 +199,7 @@ class MailboxDetail(ApiView):
         mailbox = services.mailbox_update(actor=actor_for(request), mailbox=mailbox, **data)
         return Response(MailboxOut(mailbox).data)
 
-    @extend_schema(responses={204: None, 401: PROBLEMS[401], 403: PROBLEMS[403], 404: PROBLEMS[404]})
+    @extend_schema(responses={204: None})
     def delete(self, request, address):
         mailbox = selectors.mailbox_get_for(request.auth, address)
         services.mailbox_delete(actor=actor_for(request), mailbox=mailbox)
@@ -181,7 +210,7 @@ class MailboxPassword(ApiView):
     actions = {"POST": "mailbox.set_password"}
     serializer_class = PasswordIn
 
-    @extend_schema(request=PasswordIn, responses={204: None, **PROBLEMS})
+    @extend_schema(request=PasswordIn, responses={204: None})
     def post(self, request, address):
         mailbox = selectors.mailbox_get_for(request.auth, address)
         data = _valid(PasswordIn, request.data)
@@ -196,7 +225,7 @@ class MailboxSetActive(ApiView):
     serializer_class = MailboxOut
     active = True
 
-    @extend_schema(request=None, responses={200: MailboxOut, **PROBLEMS})
+    @extend_schema(request=None, responses={200: MailboxOut})
     def post(self, request, address):
         mailbox = selectors.mailbox_get_for(request.auth, address)
         mailbox = services.mailbox_update(actor=actor_for(request), mailbox=mailbox, active=self.active)
@@ -213,7 +242,7 @@ class AliasList(ApiView):
 
     @extend_schema(parameters=[OpenApiParameter("domain", str, description="only this domain's aliases"),
                                OpenApiParameter("prefix", str, description="the source starts with this")],
-                   responses={200: AliasOut(many=True), 401: PROBLEMS[401]})
+                   responses={200: AliasOut(many=True)})
     def get(self, request):
         query = _valid(ListFilter, request.query_params)
         sources = selectors.alias_sources_for_key(request.auth)
@@ -229,7 +258,7 @@ class AliasList(ApiView):
         return self.get_paginated_response(
             AliasOut([{"source": source, "destinations": grouped[source]} for source in grouped], many=True).data)
 
-    @extend_schema(request=AliasCreateIn, responses={201: AliasOut, **PROBLEMS})
+    @extend_schema(request=AliasCreateIn, responses={201: AliasOut})
     def post(self, request):
         data = _valid(AliasCreateIn, request.data)
         try:
@@ -252,12 +281,12 @@ class AliasDetail(ApiView):
     serializer_class = AliasOut
     address_field = "source"
 
-    @extend_schema(responses={200: AliasOut, 401: PROBLEMS[401], 404: PROBLEMS[404]})
+    @extend_schema(responses={200: AliasOut})
     def get(self, request, source):
         _, canonical, destinations = selectors.alias_get_for(request.auth, source)
         return Response(AliasOut({"source": canonical, "destinations": destinations}).data)
 
-    @extend_schema(request=AliasUpdateIn, responses={200: AliasOut, **PROBLEMS})
+    @extend_schema(request=AliasUpdateIn, responses={200: AliasOut})
     def put(self, request, source):
         domain, canonical, _ = selectors.alias_get_for(request.auth, source)
         data = _valid(AliasUpdateIn, request.data)
@@ -269,7 +298,7 @@ class AliasDetail(ApiView):
         body = {"source": canonical, "destinations": sorted(row.destination for row in rows)}
         return Response(AliasOut(body).data)
 
-    @extend_schema(responses={204: None, 401: PROBLEMS[401], 403: PROBLEMS[403], 404: PROBLEMS[404]})
+    @extend_schema(responses={204: None})
     def delete(self, request, source):
         domain, canonical, _ = selectors.alias_get_for(request.auth, source)
         try:
@@ -277,3 +306,86 @@ class AliasDetail(ApiView):
         except Alias.DoesNotExist as error:
             raise Http404 from error
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UsageList(ApiView):
+    """For billing: per domain in the key's scope, its counts, the quota allocated and the storage used."""
+
+    pagination_class = DomainCursor
+    serializer_class = DomainUsageOut
+
+    @extend_schema(parameters=LIST_FILTERS, responses={200: DomainUsageOut(many=True)})
+    def get(self, request):
+        return self.paginated(_filtered_domains(selectors.domain_usage_for_key(request.auth), request),
+                              DomainUsageOut)
+
+
+class DomainUsage(ApiView):
+    serializer_class = DomainUsageOut
+
+    @extend_schema(responses={200: DomainUsageOut})
+    def get(self, request, name):
+        domain = selectors.domain_get_for(request.auth, name)
+        return Response(DomainUsageOut(selectors.domain_usage_for_key(request.auth).get(pk=domain.pk)).data)
+
+
+class DomainMailboxUsage(ApiView):
+    """Bytes used by each mailbox of one domain, by address."""
+
+    pagination_class = MailboxCursor
+    serializer_class = MailboxUsageOut
+
+    @extend_schema(responses={200: MailboxUsageOut(many=True)})
+    def get(self, request, name):
+        domain = selectors.domain_get_for(request.auth, name)
+        return self.paginated(selectors.mailbox_usage_of(domain.mailboxes.all()), MailboxUsageOut)
+
+
+class MailboxUsage(ApiView):
+    serializer_class = MailboxUsageOut
+
+    @extend_schema(responses={200: MailboxUsageOut})
+    def get(self, request, address):
+        mailbox = selectors.mailbox_get_for(request.auth, address)
+        return Response(MailboxUsageOut(selectors.mailbox_usage_of(Mailbox.objects.filter(pk=mailbox.pk)).get()).data)
+
+
+class BulkCreate(ApiView):
+    """Many items in one request, all or nothing; every item's domain must be in the key's scope."""
+
+    bulk_field = ""
+
+    def items_and_domains(self, request) -> tuple[list[dict], dict]:
+        items = _valid(self.serializer_class, request.data)[self.bulk_field]
+        return items, selectors.domains_of_items(request.auth, [item[self.address_field] for item in items])
+
+
+class MailboxBulkCreate(BulkCreate):
+    actions = {"POST": "mailbox.create"}
+    serializer_class = MailboxBulkIn
+    address_field = "address"
+    bulk_field = "mailboxes"
+
+    @extend_schema(request=MailboxBulkIn, responses={201: MailboxBulkOut})
+    def post(self, request):
+        items, domains = self.items_and_domains(request)
+        created = services.mailboxes_create_many(actor=actor_for(request), domains=domains,
+                                                 mailboxes=[services.NewMailbox(**item) for item in items])
+        return Response({"mailboxes": MailboxOut(created, many=True).data}, status=status.HTTP_201_CREATED)
+
+
+class AliasBulkCreate(BulkCreate):
+    actions = {"POST": "alias.create"}
+    serializer_class = AliasBulkIn
+    address_field = "source"
+    bulk_field = "aliases"
+
+    @extend_schema(request=AliasBulkIn, responses={201: AliasBulkOut})
+    def post(self, request):
+        items, domains = self.items_and_domains(request)
+        services.aliases_create_many(actor=actor_for(request), domains=domains,
+                                     aliases=[services.NewAlias(**item) for item in items])
+        grouped = selectors.alias_destinations(selectors.alias_sources_of_items([item["source"] for item in items]))
+        return Response({"aliases": AliasOut([{"source": source, "destinations": destinations}
+                                              for source, destinations in grouped.items()], many=True).data},
+                        status=status.HTTP_201_CREATED)

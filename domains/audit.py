@@ -28,6 +28,16 @@ def record(actor: Actor, action: str, *, obj, domain_name: str, before=None, aft
     )
 
 
+def record_many(actor: Actor, action: str, changes) -> None:
+    """One audit row per change of a batch, written with one INSERT per thousand rows;
+    `changes` yields (object, domain name, {"before": ..., "after": ...})."""
+    AuditEntry.objects.bulk_create([
+        AuditEntry(actor=actor.user, actor_label=actor.label[:255], source_ip=actor.ip, action=action,
+                   domain_name=domain_name, object_repr=str(obj)[:255], before=values.get("before"),
+                   after=values.get("after"))
+        for obj, domain_name, values in changes], batch_size=1000)
+
+
 def snapshot(instance, fields) -> dict:
     """The audited fields of a row, as JSON-ready values (never a password hash)."""
     values = {}

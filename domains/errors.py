@@ -9,3 +9,13 @@ class Conflict(ValidationError):
 
 class LimitReached(ValidationError):
     """A domain's limit (mailboxes, aliases, quota) does not allow the change."""
+
+
+class BulkRejected(ValidationError):
+    """Some items of a batch cannot be created, so none was: `item_errors` maps each such item's
+    index in the input to its errors."""
+
+    def __init__(self, item_errors: dict[int, list[ValidationError]]):
+        super().__init__("%(count)d of the items cannot be created, so none was.", code="bulk_rejected",
+                         params={"count": len(item_errors)})
+        self.item_errors = item_errors

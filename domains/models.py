@@ -76,10 +76,10 @@ class Mailbox(Timestamped):
         db_table = "virtual_users"
         ordering = ["email"]
         verbose_name_plural = "mailboxes"
+        # A domain's mailboxes in address order, read page by page straight from the index.
         indexes = [
-            # A domain's mailboxes in address order, read page by page straight from the index.
             models.Index(fields=["domain", "email"], name="virtual_users_domain_email"),
-            # Is a folder still a renamed mailbox's? Asked at every mailbox creation.
+            # A new mailbox checks that its folder is not still another's (after a rename).
             models.Index(fields=["maildir"], name="virtual_users_maildir"),
         ]
 

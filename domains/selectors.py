@@ -36,8 +36,13 @@ def domain_list_for(user, *, search: str = "") -> QuerySet[Domain]:
         # `istartswith` is LIKE in the column's own collation, which can use the index; Django's
         # `startswith` (LIKE BINARY) reads every row.  Names are stored lower-case either way.
         domains = domains.filter(name__istartswith=search.strip().lower())
+    return with_domain_figures(domains).order_by("name")
+
+
+def with_domain_figures(domains: QuerySet[Domain]) -> QuerySet[Domain]:
+    """mailbox_count, alias_count (rows: source → destination), quota_allocated and quota_used (bytes)."""
     figures = {name: RawSQL(sql, (), output_field=IntegerField()) for name, sql in _DOMAIN_FIGURES.items()}
-    return domains.annotate(**figures).order_by("name")
+    return domains.annotate(**figures)
 
 
 def domain_get_for(user, pk) -> Domain:

@@ -249,4 +249,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+# Rate limits (api/throttling.py): requests per API key, and failed key checks per client address.
+# Counted in the "api" cache, a database table (made by the api app's migrations) that every
+# worker process shares; the default cache stays Django's per-process memory cache.
+MAILADMIN_API_RATE = env("API_RATE", "600/min")
+MAILADMIN_API_AUTH_FAILURE_RATE = env("API_AUTH_FAILURE_RATE", "60/hour")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "mailadmin_api_cache",
+            "OPTIONS": {"MAX_ENTRIES": 100_000}},
+}
 # --- end api ---

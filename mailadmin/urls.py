@@ -4,6 +4,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("domains.urls")),
     path("api/v1/", include("api.urls")),
+    path("api-keys/", include("api.panel_urls")),
 ]
 
 handler500 = "mailadmin.errors.server_error"

@@ -10,7 +10,7 @@ from domains.services.common import unique_or_conflict
 ROLE_ADDRESSES = ("postmaster", "abuse")  # RFC 2142
 
 
-def _expansions(new_destinations: list[str], *, ignoring: str) -> set[str]:
+def reachable_from(new_destinations: list[str], *, ignoring: str) -> set[str]:
     """Every address reachable through aliases from the new destinations (ignoring the rows of
     `ignoring`, whose destinations are being replaced)."""
     reached, pending = set(), list(new_destinations)
@@ -24,7 +24,7 @@ def _expansions(new_destinations: list[str], *, ignoring: str) -> set[str]:
     return reached
 
 
-def _clean(domain: Domain, source: str, destinations: list[str]) -> tuple[str, list[str]]:
+def clean_alias(domain: Domain, source: str, destinations: list[str]) -> tuple[str, list[str]]:
     source = normalize_alias_source(source)
     if domain_of(source) != domain.name:
         raise ValidationError("The alias %(source)s is not an address of %(domain)s.", code="alias_domain",
@@ -37,7 +37,7 @@ def _clean(domain: Domain, source: str, destinations: list[str]) -> tuple[str, l
 
 def _write(actor: Actor, domain: Domain, source: str, destinations: list[str], *, replace: bool) -> list[Alias]:
     """Inside the caller's transaction, with the domain row locked."""
-    if source in _expansions(destinations, ignoring=source if replace else ""):
+    if source in reachable_from(destinations, ignoring=source if replace else ""):
         raise ValidationError("The alias %(source)s would forward to itself (a loop).", code="alias_loop",
                               params={"source": source})
     existing = list(domain.aliases.filter(source=source).values_list("destination", flat=True))
@@ -61,7 +61,7 @@ def _write(actor: Actor, domain: Domain, source: str, destinations: list[str], *
 def alias_create(*, actor: Actor, domain: Domain, source: str, destinations: list[str]) -> list[Alias]:
     """Adds one row per destination for `source` (an address of `domain`, or its catch-all
     `@domain`).  Refuses a destination that would lead back to the source."""
-    source, cleaned = _clean(domain, source, destinations)
+    source, cleaned = clean_alias(domain, source, destinations)
     with transaction.atomic():
         domain = Domain.objects.select_for_update().get(pk=domain.pk)
         return _write(actor, domain, source, cleaned, replace=False)
@@ -70,7 +70,7 @@ def alias_create(*, actor: Actor, domain: Domain, source: str, destinations: lis
 def alias_set_destinations(*, actor: Actor, domain: Domain, source: str, destinations: list[str]) -> list[Alias]:
     """Makes `destinations` the alias's whole list, in one transaction: the address is never
     briefly without a destination."""
-    source, cleaned = _clean(domain, source, destinations)
+    source, cleaned = clean_alias(domain, source, destinations)
     with transaction.atomic():
         domain = Domain.objects.select_for_update().get(pk=domain.pk)
         if not domain.aliases.filter(source=source).exists():

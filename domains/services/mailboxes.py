@@ -1,19 +1,14 @@
-import secrets
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 
-from domains import passwords
 from domains.addresses import normalize_local_part, normalize_mailbox_address
 from domains.audit import Actor, record, snapshot
-from domains.errors import LimitReached
+from domains.errors import BulkRejected
 from domains.models import Alias, Domain, Mailbox, MailboxUsage, MailStoreJob
-from domains.password_policy import validate_new_password
+from domains.services.bulk import NewMailbox, mailboxes_create_many
 from domains.services.common import clean_byte_count, clean_spam_threshold, unique_or_conflict
-
-AUDITED = ("email", "quota", "active", "display_name", "spam_threshold")
-EDITABLE = frozenset(AUDITED) - {"email"}
+from domains.services.mailbox_fields import AUDITED, EDITABLE, mailbox_password_hash, quota_errors
 
 
 def _locked_domain(domain: Domain) -> Domain:
@@ -21,67 +16,29 @@ def _locked_domain(domain: Domain) -> Domain:
     return Domain.objects.select_for_update().get(pk=domain.pk)
 
 
-def _check_quota(domain: Domain, quota: int, *, replacing: Mailbox | None = None):
-    """Within the domain's largest quota per mailbox and its total of all mailbox quotas."""
-    if domain.max_quota and (quota == 0 or quota > domain.max_quota):
-        raise LimitReached("The quota must be set and at most %(max)d bytes in %(domain)s.",
-                           code="quota_limit", params={"max": domain.max_quota, "domain": domain.name})
+def _check_quota(domain: Domain, quota: int, *, replacing: Mailbox):
+    others = 0
     if domain.quota_total:
-        others = domain.mailboxes.exclude(pk=getattr(replacing, "pk", None))
-        allocated = others.aggregate(total=Sum("quota"))["total"] or 0
-        if quota == 0 or allocated + quota > domain.quota_total:
-            raise LimitReached(
-                "%(domain)s has %(free)d of its %(total)d bytes of quota left; give the mailbox a quota within that.",
-                code="quota_total", params={"domain": domain.name, "free": max(0, domain.quota_total - allocated),
-                                            "total": domain.quota_total})
-
-
-def _password_hash(*, address: str, password: str | None, password_hash: str | None) -> str:
-    if (password is None) == (password_hash is None):
-        raise ValidationError("Give either a password or a password hash.", code="password_required")
-    if password_hash is not None:
-        try:
-            passwords.scheme_of(password_hash)
-        except passwords.UnknownSchemeError as error:
-            raise ValidationError("The password hash has no known {SCHEME} prefix.", code="hash_scheme") from error
-        return password_hash
-    validate_new_password(password, address=address)
-    try:
-        return passwords.hash_password(password)
-    except passwords.PasswordTooLongError as error:
-        raise ValidationError(str(error), code="password_too_long") from error
-
-
-def _free_maildir(domain: Domain, local_part: str) -> str:
-    """'' (the tutorial's <domain>/<local part>) unless that folder still belongs to a renamed
-    mailbox or awaits archiving; then a folder of its own, so no mail is ever mixed."""
-    default = f"{domain.name}/{local_part}"
-    taken = (Mailbox.objects.filter(maildir=default).exists()
-             or MailStoreJob.objects.filter(path=default, state=MailStoreJob.PENDING).exists())
-    return f"{default}~{secrets.token_hex(4)}" if taken else ""
+        others = domain.mailboxes.exclude(pk=replacing.pk).aggregate(total=Sum("quota"))["total"] or 0
+    errors = quota_errors(domain, quota, allocated_to_others=others)
+    if errors:
+        raise errors[0]
 
 
 def mailbox_create(*, actor: Actor, domain: Domain, local_part: str, password: str | None = None,
                    password_hash: str | None = None, quota: int | None = None, display_name: str = "",
                    spam_threshold=None, active: bool = True) -> Mailbox:
     """Creates a mailbox; give a plain `password` (checked by the policy) or a `password_hash`
-    in a {SCHEME} Dovecot verifies (from a migration)."""
-    address = normalize_mailbox_address(f"{normalize_local_part(local_part, mailbox=True)}@{domain.name}")
-    hashed = _password_hash(address=address, password=password, password_hash=password_hash)
-    threshold = clean_spam_threshold(spam_threshold)
-    with transaction.atomic():
-        domain = _locked_domain(domain)
-        quota = domain.default_quota if quota is None else clean_byte_count(quota, "The quota")
-        _check_quota(domain, quota)
-        if domain.max_mailboxes and domain.mailboxes.count() >= domain.max_mailboxes:
-            raise LimitReached("%(domain)s has reached its limit of %(max)d mailboxes.", code="mailbox_limit",
-                               params={"domain": domain.name, "max": domain.max_mailboxes})
-        mailbox = Mailbox(domain=domain, email=address, password=hashed, quota=quota, active=bool(active),
-                          display_name=display_name, spam_threshold=threshold,
-                          maildir=_free_maildir(domain, address.split("@")[0]))
-        with unique_or_conflict("The mailbox %(address)s exists already.", address=address):
-            mailbox.save(force_insert=True)
-        record(actor, "mailbox.create", obj=mailbox, domain_name=domain.name, after=snapshot(mailbox, AUDITED))
+    in a {SCHEME} Dovecot verifies (from a migration).  The rules are those of a batch of one."""
+    address = f"{normalize_local_part(local_part, mailbox=True)}@{domain.name}"
+    new = NewMailbox(address, password=password, password_hash=password_hash, quota=quota,
+                     display_name=display_name, spam_threshold=spam_threshold, active=active)
+    try:
+        [mailbox] = mailboxes_create_many(actor=actor, domains={domain.name: domain}, mailboxes=[new])
+    except BulkRejected as rejected:
+        [errors] = rejected.item_errors.values()
+        kinds = {type(error) for error in errors}  # Conflict, LimitReached: the caller's status code
+        raise (kinds.pop() if len(kinds) == 1 else ValidationError)(errors) from None
     return mailbox
 
 
@@ -108,7 +65,7 @@ def mailbox_update(*, actor: Actor, mailbox: Mailbox, **changes) -> Mailbox:
 
 
 def mailbox_set_password(*, actor: Actor, mailbox: Mailbox, password: str) -> Mailbox:
-    hashed = _password_hash(address=mailbox.email, password=password, password_hash=None)
+    hashed = mailbox_password_hash(address=mailbox.email, password=password, password_hash=None)
     with transaction.atomic():
         updated = Mailbox.objects.filter(pk=mailbox.pk).update(password=hashed)
         if not updated:

@@ -1,10 +1,13 @@
 """Fixtures for the REST API tests: domains in and out of a key's scope, and one key per case."""
 import json
+import threading
 from datetime import timedelta
 
 import argon2
 import bcrypt
 import pytest
+from django.db import connection
+from django.test import Client
 from django.utils import timezone
 
 from api.services import api_key_create, api_key_revoke
@@ -75,3 +78,27 @@ def table_snapshot():
         list(Mailbox.objects.order_by("pk").values()),
         list(Alias.objects.order_by("pk").values()),
     )
+
+
+def at_once(count, request):
+    """Runs request(client) in `count` threads released together; returns their answers."""
+    barrier = threading.Barrier(count)
+    answers, errors = [], []
+
+    def send():
+        try:
+            client = Client()
+            barrier.wait(timeout=10)
+            answers.append(request(client))
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors
+    return answers

@@ -14,6 +14,8 @@ ENDPOINTS = [
     ("alias-get", "GET", "aliases/info@a.example/", None, 200),
     ("alias-replace", "PUT", "aliases/info@a.example/", {"destinations": ["x@remote.test", "box@a.example"]}, 200),
     ("alias-delete", "DELETE", "aliases/info@a.example/", None, 204),
+    ("alias-bulk", "POST", "aliases/bulk/", {"aliases": [{"source": "sales@a.example",
+                                                          "destinations": ["box@a.example"]}]}, 201),
 ]
 CALLERS = ["none", "revoked", "expired", "read_only", "other_domain", "allowed"]
 

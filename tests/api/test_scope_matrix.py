@@ -23,9 +23,15 @@ ENDPOINTS = [
     ("mailbox-password", "POST", "mailboxes/box@a.example/password/", {"password": PASSWORD}, 204),
     ("mailbox-suspend", "POST", "mailboxes/box@a.example/suspend/", None, 200),
     ("mailbox-resume", "POST", "mailboxes/box@a.example/resume/", None, 200),
+    ("mailbox-bulk", "POST", "mailboxes/bulk/", {"mailboxes": [{"address": "new@a.example",
+                                                                "password_hash": ARGON2ID_HASH}]}, 201),
+    ("usage-list", "GET", "usage/", None, 200),
+    ("domain-usage", "GET", "domains/a.example/usage/", None, 200),
+    ("domain-mailbox-usage", "GET", "domains/a.example/usage/mailboxes/", None, 200),
+    ("mailbox-usage", "GET", "mailboxes/box@a.example/usage/", None, 200),
 ]
 CALLERS = ["none", "revoked", "expired", "read_only", "other_domain", "allowed"]
-LISTS = {"domain-list", "mailbox-list"}
+LISTS = {"domain-list", "mailbox-list", "usage-list"}
 
 
 def expected_status(endpoint, caller, method, allowed_status):
@@ -60,9 +66,9 @@ def test_scope_matrix(api, world, endpoint, method, path, body, allowed_status, 
         assert table_snapshot() != before
         assert AuditEntry.objects.count() > audit_rows
     if endpoint in LISTS and status == 200:
-        names = [row.get("name") or row.get("address") for row in response.body["results"]]
+        names = [row.get("name") or row.get("address") or row.get("domain") for row in response.body["results"]]
         domain = "c.example" if caller == "other_domain" else "a.example"
-        assert names == ([domain] if endpoint == "domain-list" else [f"box@{domain}"])
+        assert names == ([f"box@{domain}"] if endpoint == "mailbox-list" else [domain])
 
 
 @pytest.mark.django_db

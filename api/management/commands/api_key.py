@@ -1,10 +1,11 @@
-"""`manage.py api_key create|revoke|list`: superadmins' tool for the REST API's keys."""
+"""`manage.py api_key create|revoke|list|cleanup`: superadmins' tool for the REST API's keys."""
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from api.idempotency import purge_expired
 from api.models import ACTIONS, ApiKey
 from api.services import api_key_create, api_key_revoke
 from domains.addresses import normalize_domain
@@ -29,6 +30,7 @@ class Command(BaseCommand):
         revoke = commands.add_parser("revoke", help="revoke a key at once")
         revoke.add_argument("prefix")
         commands.add_parser("list", help="list the keys (never their secrets)")
+        commands.add_parser("cleanup", help="remove stored Idempotency-Key answers older than 24 hours")
 
     def handle(self, *args, command, **options):
         actor = Actor.command("api_key")
@@ -55,6 +57,9 @@ class Command(BaseCommand):
             raise CommandError(f"No API key with prefix {prefix}")
         api_key_revoke(actor=actor, key=key)
         self.stdout.write(f"Revoked API key {key.prefix} ({key.name}).")
+
+    def _cleanup(self, actor, **_):
+        self.stdout.write(f"Removed {purge_expired()} expired Idempotency-Key answers.")
 
     def _list(self, actor, **_):
         for key in ApiKey.objects.prefetch_related("domains"):

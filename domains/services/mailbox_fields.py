@@ -1,0 +1,47 @@
+"""What every mailbox change shares: the audited fields, the password rule, the folder rule."""
+import secrets
+
+from django.core.exceptions import ValidationError
+
+from domains import passwords
+from domains.errors import LimitReached
+from domains.password_policy import validate_new_password
+
+AUDITED = ("email", "quota", "active", "display_name", "spam_threshold")
+EDITABLE = frozenset(AUDITED) - {"email"}
+
+
+def mailbox_password_hash(*, address: str, password: str | None, password_hash: str | None) -> str:
+    if (password is None) == (password_hash is None):
+        raise ValidationError("Give either a password or a password hash.", code="password_required")
+    if password_hash is not None:
+        try:
+            passwords.scheme_of(password_hash)
+        except passwords.UnknownSchemeError as error:
+            raise ValidationError("The password hash has no known {SCHEME} prefix.", code="hash_scheme") from error
+        return password_hash
+    validate_new_password(password, address=address)
+    try:
+        return passwords.hash_password(password)
+    except passwords.PasswordTooLongError as error:
+        raise ValidationError(str(error), code="password_too_long") from error
+
+
+def maildir_of_its_own(default: str) -> str:
+    """A folder beside the tutorial's <domain>/<local part>, for when that one is still in use."""
+    return f"{default}~{secrets.token_hex(4)}"
+
+
+def quota_errors(domain, quota: int, *, allocated_to_others: int) -> list[LimitReached]:
+    """Within the domain's largest quota per mailbox and its total of all mailbox quotas
+    (`allocated_to_others`: the quotas of the domain's other mailboxes, new ones included)."""
+    errors = []
+    if domain.max_quota and (quota == 0 or quota > domain.max_quota):
+        errors.append(LimitReached("The quota must be set and at most %(max)d bytes in %(domain)s.",
+                                   code="quota_limit", params={"max": domain.max_quota, "domain": domain.name}))
+    if domain.quota_total and (quota == 0 or allocated_to_others + quota > domain.quota_total):
+        errors.append(LimitReached(
+            "%(domain)s has %(free)d of its %(total)d bytes of quota left; give the mailbox a quota within that.",
+            code="quota_total", params={"domain": domain.name, "total": domain.quota_total,
+                                        "free": max(0, domain.quota_total - allocated_to_others)}))
+    return errors
