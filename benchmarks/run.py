@@ -2,6 +2,7 @@
 is started, seeded, measured and stopped; then the report is written from every size's figures."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -51,6 +52,9 @@ def run_size(*, size: int, index: int, plan: Plan, log) -> dict:
                         "DJANGO_SETTINGS_MODULE": "benchmarks.settings"}
     figures_path = var / "figures.json"
     log(f"\n== {size:,} mailboxes: stack under {var}, port base {env['MAILADMIN_PORT_BASE']}")
+    # A fresh stack: whatever an earlier run (or an earlier schema) left there goes first.
+    _manage(["mailstack", "down"], env, log)
+    shutil.rmtree(var, ignore_errors=True)
     try:
         _manage(["mailstack", "up"], env, log)
         _manage(["collectstatic", "--noinput", "-v0"], env, log)
