@@ -145,3 +145,30 @@ def test_the_tutorials_own_queries_work_on_the_panels_tables(rows):
         cursor.execute("SELECT email AS user, concat('*:bytes=', quota) AS quota_rule, '/var/vmail/%d/%n' AS home,"
                        " 5000 AS uid, 5000 AS gid FROM virtual_users WHERE email='live@example.org'")
         assert cursor.fetchone()[:2] == ("live@example.org", "*:bytes=0")
+
+
+def database_selects() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW GLOBAL STATUS LIKE 'Com_select'")
+        return int(cursor.fetchone()[1])
+
+
+def selects_during(lookups) -> int:
+    """The fewest SELECTs the database ran during the lookups, over three tries (another
+    client, such as the mail-store worker, may query at the same moment)."""
+    counts = []
+    for _ in range(3):
+        before = database_selects()
+        lookups()
+        counts.append(database_selects() - before)
+    return min(counts)
+
+
+@pytest.mark.parametrize("map_name", ["mysql-recipient-access.cf", "mysql-email2email.cf",
+                                      "mysql-virtual-mailbox-maps.cf"])
+def test_postfix_queries_the_database_only_for_full_addresses(rows, map_name):
+    """Access and alias lookups also try the domain, its parents, user@ and @domain: keys no
+    mailbox address matches, which cost a database round trip each at every RCPT."""
+    assert selects_during(lambda: [postmap(map_name, key) for key in
+                                   ("example.org", "org", "live@", "live", "@example.org")]) == 0
+    assert selects_during(lambda: postmap(map_name, "live@example.org")) >= 1

@@ -22,6 +22,7 @@ from domains.models import Alias, Domain, Mailbox, MailboxUsage
 from domains.passwords import hash_password
 
 CHUNK = 100_000
+BAR = 30
 MIB = 2**20
 QUOTA = 1024 * MIB
 SUPERADMIN, DOMAIN_ADMIN = "bench", "bench-admin"
@@ -149,9 +150,15 @@ class Command(BaseCommand):
                 sql, params = sql_for_range(first, last)
                 with transaction.atomic():
                     cursor.execute(sql, params)
-                elapsed = time.monotonic() - started
-                self.stdout.write(f"  {what}: {last + 1:>10,} / {total:,}  {elapsed:6.1f} s  "
-                                  f"{(last + 1) / max(elapsed, 1e-9):>9,.0f} rows/s")
+                self.progress(what, last + 1, total, time.monotonic() - started)
+
+    def progress(self, what: str, done: int, total: int, elapsed: float):
+        """A progress bar, redrawn in place on a terminal (one line per step in a log)."""
+        filled = round(BAR * done / total)
+        line = (f"  {what:<21} [{'#' * filled}{'.' * (BAR - filled)}] {done:>10,} / {total:,}  {elapsed:6.1f} s  "
+                f"{done / max(elapsed, 1e-9):>9,.0f} rows/s")
+        self.stdout.write(line, ending="\n" if done == total or not self.stdout.isatty() else "\r")
+        self.stdout.flush()
 
     def insert_domains(self, layout: Layout):
         def sql(first, last):

@@ -1,0 +1,232 @@
+"""The report: artifacts/benchmark/report.md (markdown tables), PNG charts beside it, and the raw
+figures in results.json."""
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+PAGE_TARGET_MS, API_GET_TARGET_MS, RCPT_RATIO_TARGET = 50.0, 10.0, 0.8
+LIMITS = """\
+## What limits each figure
+
+- **Panel and API server time** is Django's whole handling of one request (the `Server-Timing`
+  header of `benchmarks.timing`, the outermost middleware): session, sign-in and second-factor
+  checks, the view, its SQL and the template. Requests go one at a time to gunicorn (2 sync
+  workers); the client's own wait is in results.json. List and search pages read one index range
+  (keyset pages), so their cost barely grows with the table; the domain list sums storage and
+  quota over the domains on the page, so it grows with the size of the largest domains shown.
+- **Creating a mailbox** is dominated by hashing its password (ARGON2ID, 64 MiB, t=3): the
+  "password hash alone" row is that part, the "pre-hashed" row the rest (validation, insert,
+  audit row).
+- **RCPT rate**: with the SQL maps each accepted recipient costs six round trips to MariaDB,
+  each through an index (`tests/test_query_plans.py`): the domain (trivial-rewrite), the
+  recipient access check, and the alias map plus the mailbox-to-itself map, in smtpd and again
+  in cleanup; `hash:` maps are in-memory Berkeley DB reads. Measured over 4 pipelined SMTP
+  sessions with the milter off in both variants, so the figure is that of the lookups, with the
+  client, Postfix and MariaDB on the same cores. Fewer round trips would need one query for the
+  alias and mailbox-to-itself maps, or a lookup cache in front of MariaDB.
+- **Delivery** with SpamAssassin is bound by `spamd` (2 children in the bundled stack, a few
+  hundred milliseconds of CPU per message); without it, by Postfix's queue manager, LMTP and
+  Dovecot's Sieve step and fsync of each Maildir file.
+- **IMAP logins** are bound by the TLS handshake and the ARGON2ID verification of the password
+  (64 MiB, t=3: about 120 ms of CPU). The "auth cache on" variant sets `auth_cache_size = 10M`
+  and `auth_cache_verify_password_with_worker = yes`: it saves the SQL lookups, but Dovecot 2.3
+  still verifies the password against the cached hash at every login, so the cache changes
+  little while ARGON2ID dominates.
+- **Import** through `mailboxes_create_many` is bound by validation in Python and batched
+  inserts with an audit row each; the passwords are pre-hashed.
+- The machine was shared with other work while measuring unless said otherwise: the spreads
+  (p95, min–max) show how noisy each figure was.
+"""
+
+
+def _ms(summary: dict) -> str:
+    return f"{summary['median']:.1f}"
+
+
+def _rate(summary: dict, digits: int = 0) -> str:
+    return f"{summary['median']:,.{digits}f} ({summary['min']:,.{digits}f}–{summary['max']:,.{digits}f})"
+
+
+def _percent(summary: dict) -> str:
+    return f"{summary['median']:.0%} ({summary['min']:.0%}–{summary['max']:.0%})"
+
+
+def _failed(figures: dict) -> str | None:
+    return figures.get("error") if isinstance(figures, dict) else "missing"
+
+
+def machine_table(machine: dict) -> str:
+    rows = [("measured", machine["when"]), ("CPU", f"{machine['cpu']}, {machine['cores']} cores"),
+            ("memory", f"{machine['memory_gib']} GiB"),
+            ("load average at start (1, 5, 15 min)", ", ".join(map(str, machine["load_average"]))),
+            ("load average at the end", ", ".join(map(str, machine.get("load_average_end", [])))),
+            ("Debian", machine["debian"]), ("kernel", machine["kernel"]), ("MariaDB", machine["mariadb"]),
+            ("Postfix", machine["postfix"]), ("Dovecot", machine["dovecot"]),
+            ("SpamAssassin", machine["spamassassin"]), ("Python", machine["python"]), ("Django", machine["django"]),
+            ("gunicorn", machine["gunicorn"])]
+    return "| | |\n|---|---|\n" + "\n".join(f"| {name} | {value} |" for name, value in rows) + "\n"
+
+
+def requests_table(results: list[dict]) -> str:
+    sizes = [result["size"] for result in results]
+    names = []
+    for result in results:
+        for row in result["web"].get("requests", []):
+            if (row["area"], row["name"]) not in names:
+                names.append((row["area"], row["name"]))
+    growth = f"median at {sizes[-1]:,} / at {sizes[0]:,}" if len(sizes) > 1 else ""
+    header = ("| | request | " + " | ".join(f"{size:,}: median / p95 (min–max) ms" for size in sizes)
+              + (f" | {growth}" if growth else "") + " |")
+    lines = [header, "|---|---|" + "---:|" * (len(sizes) + bool(growth))]
+    for area, name in names:
+        cells = []
+        medians = []
+        for result in results:
+            row = next((row for row in result["web"].get("requests", []) if (row["area"], row["name"]) == (area, name)),
+                       None)
+            server = row["server_ms"] if row else None
+            medians.append(server["median"] if server else None)
+            cells.append(f"{server['median']:.1f} / {server['p95']:.1f} ({server['min']:.1f}–{server['max']:.1f})"
+                         if server else "–")
+        if growth:
+            cells.append(f"× {medians[-1] / medians[0]:.2f}" if medians[0] and medians[-1] else "–")
+        lines.append(f"| {area} | {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def throughput_table(results: list[dict]) -> str:
+    lines = ["| measure | " + " | ".join(f"{result['size']:,} mailboxes" for result in results) + " |",
+             "|---|" + "---:|" * len(results)]
+
+    def row(label, part, pick):
+        cells = []
+        for result in results:
+            figures = result if part is None else result.get(part, {"error": "not measured"})
+            cells.append(f"failed: {figures['error']}"[:100] if "error" in figures else pick(figures))
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+
+    row("seeding (s)", None, lambda r: f"{r['seed_seconds']:.0f}")
+    row("RCPT accepted/s, SQL maps", "rcpt", lambda r: _rate(r["sql"]))
+    row("RCPT accepted/s, static hash: maps", "rcpt", lambda r: _rate(r["hash"]))
+    row(f"SQL / static ratio (target ≥ {RCPT_RATIO_TARGET:.0%})", "rcpt", lambda r: _percent(r["ratio"]))
+    row("delivery msgs/s, SpamAssassin on", "delivery", lambda r: _rate(r["spamassassin"], 1))
+    row("delivery msgs/s, milter off", "delivery", lambda r: _rate(r["no_filter"], 1))
+    row("IMAP logins/s, auth cache off", "logins", lambda r: _rate(r["cache_off"], 1))
+    row("IMAP logins/s, auth cache on", "logins", lambda r: _rate(r["cache_on"], 1))
+    row("import via mailboxes_create_many, mailboxes/s", "import",
+        lambda r: _rate(r["per_second"]) if r["available"] else "service not available")
+    row("API bulk create (10,000 pre-hashed), mailboxes/s", "web", _bulk_cell)
+    return "\n".join(lines) + "\n"
+
+
+def _bulk_cell(web: dict) -> str:
+    bulk = web["bulk_api"]
+    if not bulk["available"]:
+        return f"endpoint not available ({bulk['status']})"
+    if "error" in bulk:
+        return f"failed: {bulk['error']}"[:80]
+    return _rate(bulk["per_second"])
+
+
+def targets(results: list[dict]) -> str:
+    largest = max(results, key=lambda result: result["size"])
+    lines = [f"At {largest['size']:,} mailboxes (the largest size measured):", ""]
+    for row in largest["web"].get("requests", []):
+        name = f"{row['area']} {row['name']}"
+        if row["area"] == "api" and row["name"].startswith("GET one"):
+            target = API_GET_TARGET_MS
+        elif "list" in row["name"] or "search" in row["name"]:
+            target = PAGE_TARGET_MS
+        else:
+            continue
+        verdict = "met" if row["server_ms"]["median"] <= target else "**not met**"
+        lines.append(f"- {name}: median {_ms(row['server_ms'])} ms, target ≤ {target:.0f} ms: {verdict}")
+    rcpt = largest.get("rcpt", {})
+    if "ratio" in rcpt:
+        verdict = "met" if rcpt["ratio"]["median"] >= RCPT_RATIO_TARGET else "**not met**"
+        lines.append(f"- Postfix RCPT with SQL maps at {rcpt['ratio']['median']:.0%} of static maps, "
+                     f"target ≥ {RCPT_RATIO_TARGET:.0%}: {verdict}")
+    return "\n".join(lines) + "\n"
+
+
+def chart_requests(results: list[dict], path: Path):
+    sizes = [result["size"] for result in results]
+    figure, axes = plt.subplots(1, 2, figsize=(13, 5), sharey=False)
+    for axis, area in zip(axes, ("panel", "api"), strict=True):
+        names = [row["name"] for row in results[0]["web"].get("requests", []) if row["area"] == area]
+        for name in names:
+            medians, p95s = [], []
+            for result in results:
+                row = next((row for row in result["web"].get("requests", []) if row["name"] == name), None)
+                medians.append(row["server_ms"]["median"] if row else float("nan"))
+                p95s.append(row["server_ms"]["p95"] if row else float("nan"))
+            errors = [[0] * len(sizes), [max(p - m, 0) for p, m in zip(p95s, medians, strict=True)]]
+            axis.errorbar(sizes, medians, yerr=errors, marker="o", capsize=3, label=name)
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xlabel("mailboxes")
+        axis.set_ylabel("server time, ms (median, bar to p95)")
+        axis.set_title("panel pages" if area == "panel" else "REST API")
+        axis.axhline(PAGE_TARGET_MS if area == "panel" else API_GET_TARGET_MS, color="grey", linestyle=":")
+        axis.legend(fontsize=7)
+        axis.grid(True, which="both", alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def chart_throughput(results: list[dict], path: Path):
+    panels = [("Postfix RCPT accepted/s", "rcpt", (("sql", "SQL maps"), ("hash", "static hash: maps"))),
+              ("delivery SMTP → Maildir, msgs/s", "delivery",
+               (("spamassassin", "SpamAssassin on"), ("no_filter", "milter off"))),
+              ("IMAP logins/s", "logins", (("cache_off", "auth cache off"), ("cache_on", "auth cache on")))]
+    figure, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    labels = [f"{result['size']:,}" for result in results]
+    for axis, (title, part, variants) in zip(axes, panels, strict=True):
+        width = 0.8 / len(variants)
+        for number, (key, label) in enumerate(variants):
+            values = [result.get(part, {}).get(key, {}) for result in results]
+            medians = [value.get("median", 0) for value in values]
+            low = [m - value.get("min", m) for m, value in zip(medians, values, strict=True)]
+            high = [value.get("max", m) - m for m, value in zip(medians, values, strict=True)]
+            positions = [index + (number - (len(variants) - 1) / 2) * width for index in range(len(results))]
+            axis.bar(positions, medians, width, yerr=[low, high], capsize=3, label=label)
+        axis.set_xticks(range(len(results)), labels)
+        axis.set_xlabel("mailboxes")
+        axis.set_title(title)
+        axis.legend(fontsize=8)
+        axis.grid(True, axis="y", alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def write_report(*, results: list[dict], machine: dict, plan, output: Path) -> Path:
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "results.json").write_text(json.dumps({"machine": machine, "plan": plan.__dict__, "results": results},
+                                                    indent=2))
+    chart_requests(results, output / "requests.png")
+    chart_throughput(results, output / "throughput.png")
+    sizes = ", ".join(f"{result['size']:,}" for result in results)
+    text = "\n".join([
+        "# mailadmin benchmark", "",
+        f"Sizes: {sizes} mailboxes, 100 per domain (three large "
+        "domains hold 10%), 10 aliases per domain; each size on a freshly seeded private stack. "
+        f"{plan.requests} timed requests per page after 3 warm-ups; {plan.repeat} run(s) of each throughput measure "
+        "(median, with min–max in brackets).", "",
+        "## Machine", "", machine_table(machine),
+        "## Panel and API: server time per request", "",
+        "Server time = the `Server-Timing` header added by `benchmarks.timing.ServerTimingMiddleware` "
+        "(outermost Django middleware, `time.perf_counter()` around the whole request), panel served by gunicorn.", "",
+        requests_table(results), "![server time per request](requests.png)", "",
+        "## Targets", "", targets(results),
+        "## Throughput", "", throughput_table(results), "![throughput](throughput.png)", "",
+        LIMITS,
+    ])
+    report = output / "report.md"
+    report.write_text(text)
+    return report

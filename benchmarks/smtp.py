@@ -1,0 +1,209 @@
+"""Postfix: recipients accepted per second at RCPT time, with the SQL maps and with static `hash:`
+maps of the same addresses; and messages per second from SMTP into the Maildirs, with the
+SpamAssassin milter on and off.
+
+The variants are the same Postfix instance with its main.cf changed and reloaded, in the same
+run; main.cf is put back afterwards."""
+import contextlib
+import random
+import re
+import smtplib
+import socket
+import subprocess
+import time
+from email.message import EmailMessage
+from functools import partial
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+from mailstack.config import paths
+from mailstack.daemons import Postfix, StackError
+
+from .parallel import in_parallel
+from .stats import summary
+
+SENDER = "bench@sender.example"
+RCPT_PER_TRANSACTION = 500  # below Postfix's smtpd_recipient_limit (1000)
+CONNECTIONS = 4
+# The rows each static map holds: what the matching mysql-*.cf query answers, for every key.
+HASH_MAPS = {
+    "mysql-virtual-mailbox-domains.cf": "SELECT name, 1 FROM virtual_domains WHERE active=1",
+    "mysql-virtual-mailbox-maps.cf": "SELECT u.email, 1 FROM virtual_users u JOIN virtual_domains d"
+                                     " ON d.id=u.domain_id WHERE u.active=1 AND d.active=1",
+    "mysql-virtual-alias-maps.cf": "SELECT a.source, GROUP_CONCAT(a.destination SEPARATOR ',') FROM virtual_aliases a"
+                                   " JOIN virtual_domains d ON d.id=a.domain_id WHERE d.active=1 GROUP BY a.source",
+    "mysql-email2email.cf": "SELECT email, email FROM virtual_users",
+    "mysql-recipient-access.cf": "SELECT u.email, '550 5.2.1 Mailbox disabled' FROM virtual_users u"
+                                 " JOIN virtual_domains d ON d.id=u.domain_id WHERE u.active=0 OR d.active=0",
+}
+
+
+def _main_cf() -> Path:
+    return paths().postfix_config / "main.cf"
+
+
+def _reload():
+    Postfix().postfix("reload")
+    time.sleep(2)  # smtpd processes of the old configuration finish their sessions and exit
+
+
+@contextlib.contextmanager
+def main_cf_variant(edit):
+    """main.cf changed by edit(text) -> text for the duration of the block, then put back."""
+    original = _main_cf().read_text()
+    _main_cf().write_text(edit(original))
+    _reload()
+    try:
+        yield
+    finally:
+        _main_cf().write_text(original)
+        _reload()
+
+
+def build_hash_maps(log) -> dict[str, str]:
+    """Writes and postmaps a static map beside each SQL map; returns mysql: -> hash: replacements."""
+    folder = paths().var / "bench-maps"
+    folder.mkdir(exist_ok=True)
+    replacements = {}
+    for name, query in HASH_MAPS.items():
+        source = folder / name.removeprefix("mysql-").removesuffix(".cf")
+        started = time.monotonic()
+        with connection.cursor() as cursor, open(source, "w") as output:
+            cursor.execute("SET SESSION group_concat_max_len = 65535")
+            cursor.execute(query)
+            while rows := cursor.fetchmany(50_000):
+                output.writelines(f"{key} {value}\n" for key, value in rows)
+        subprocess.run(["postmap", f"hash:{source}"], check=True, capture_output=True)
+        log(f"  static map {source.name}: {time.monotonic() - started:.1f} s")
+        replacements[f"mysql:{paths().postfix_config / name}"] = f"hash:{source}"
+    return replacements
+
+
+def without_milter(text: str) -> str:
+    return re.sub(r"^smtpd_milters = .*$", "smtpd_milters =", text, flags=re.MULTILINE)
+
+
+def _read_replies(stream, count: int) -> list[int]:
+    codes = []
+    while len(codes) < count:
+        line = stream.readline()
+        if not line:
+            raise StackError("Postfix closed the connection")
+        if line[3:4] == b" ":
+            codes.append(int(line[:3]))
+    return codes
+
+
+def _rcpt_session(addresses: list[str], port: int, accepted: list[int]):
+    """Sends the addresses as pipelined RCPTs, RCPT_PER_TRANSACTION a transaction, then RSET."""
+    with socket.create_connection(("127.0.0.1", port), timeout=120) as sock:
+        stream = sock.makefile("rb")
+        _read_replies(stream, 1)
+        sock.sendall(b"EHLO bench.example\r\n")
+        _read_replies(stream, 1)
+        count = 0
+        for first in range(0, len(addresses), RCPT_PER_TRANSACTION):
+            batch = addresses[first:first + RCPT_PER_TRANSACTION]
+            commands = [f"MAIL FROM:<{SENDER}>"] + [f"RCPT TO:<{address}>" for address in batch] + ["RSET"]
+            sock.sendall("".join(command + "\r\n" for command in commands).encode())
+            codes = _read_replies(stream, len(commands))
+            count += sum(code == 250 for code in codes[1:-1])
+        sock.sendall(b"QUIT\r\n")
+        accepted.append(count)
+
+
+def rcpt_rate(addresses: list[str]) -> float:
+    """Recipients accepted per second over CONNECTIONS parallel SMTP sessions."""
+    port = settings.MAILSTACK["ports"]["smtp"]
+    accepted: list[int] = []
+    started = in_parallel([partial(_rcpt_session, addresses[number::CONNECTIONS], port, accepted)
+                           for number in range(CONNECTIONS)])
+    elapsed = time.perf_counter() - started
+    if sum(accepted) != len(addresses):
+        raise StackError(f"Postfix accepted {sum(accepted)} of {len(addresses)} recipients (all exist)")
+    return len(addresses) / elapsed
+
+
+def _active_addresses(count: int, seed: int) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT MAX(id) FROM virtual_users")
+        top = cursor.fetchone()[0]
+        picks = random.Random(seed).sample(range(1, top + 1), min(count * 2, top))
+        cursor.execute(f"SELECT email FROM virtual_users WHERE active=1 AND id IN ({','.join(map(str, picks))})")
+        return [row[0] for row in cursor.fetchall()][:count]
+
+
+def measure_rcpt(*, recipients: int, repeat: int, log) -> dict:
+    """SQL and static maps in turn, `repeat` times, each time with fresh random addresses; the milter
+    is off in both, so that the figure is that of the lookups."""
+    replacements = build_hash_maps(log)
+
+    def static(text):
+        for sql_map, hash_map in replacements.items():
+            text = text.replace(sql_map, hash_map)
+        return without_milter(text)
+
+    rates = {"sql": [], "hash": []}
+    for attempt in range(repeat):
+        addresses = _active_addresses(recipients, seed=attempt)
+        for variant, edit in (("sql", without_milter), ("hash", static)):
+            with main_cf_variant(edit):
+                rates[variant].append(rcpt_rate(addresses))
+            log(f"  RCPT, {variant} maps: {rates[variant][-1]:,.0f} recipients/s")
+    ratios = [sql / static for sql, static in zip(rates["sql"], rates["hash"], strict=True)]
+    return {"recipients": len(addresses), "connections": CONNECTIONS, "sql": summary(rates["sql"]),
+            "hash": summary(rates["hash"]), "ratio": summary(ratios)}
+
+
+def _delivered(homes: list[Path]) -> int:
+    return sum(1 for home in homes for _ in home.glob("Maildir/**/new/*"))  # INBOX and Junk
+
+
+def _send(messages: list[EmailMessage], port: int, errors: list):
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=120) as client:
+            for message in messages:
+                client.send_message(message)
+    except (smtplib.SMTPException, OSError) as error:
+        errors.append(error)
+
+
+def delivery_rate(count: int, recipients: list[str], tag: str, timeout: float = 900) -> float:
+    """Messages per second from the first SMTP connection to the last file in a Maildir."""
+    port = settings.MAILSTACK["ports"]["smtp"]
+    vmail = Path(settings.MAILSTACK["vmail_dir"])
+    homes = [vmail / address.split("@")[1] / address.split("@")[0] for address in recipients]
+    before = _delivered(homes)
+    messages = []
+    for number in range(count):
+        message = EmailMessage()
+        message["From"], message["To"] = SENDER, recipients[number % len(recipients)]
+        message["Subject"] = f"Benchmark {tag} {number}"
+        message.set_content("A short ordinary message about the meeting on Thursday.\n" * 20)
+        messages.append(message)
+    errors: list = []
+    started = in_parallel([partial(_send, messages[number::CONNECTIONS], port, errors)
+                           for number in range(CONNECTIONS)])
+    if errors:
+        raise StackError(f"sending failed: {errors[0]}")
+    deadline = time.monotonic() + timeout
+    while _delivered(homes) < before + count:
+        if time.monotonic() > deadline:
+            raise StackError(f"only {_delivered(homes) - before} of {count} messages delivered in {timeout:.0f} s")
+        time.sleep(0.05)
+    return count / (time.perf_counter() - started)
+
+
+def measure_delivery(*, messages: int, repeat: int, log) -> dict:
+    recipients = _active_addresses(20, seed=99)
+    rates = {"spamassassin": [], "no_filter": []}
+    for attempt in range(repeat):
+        rates["spamassassin"].append(delivery_rate(max(messages // 4, 10), recipients, f"sa{attempt}"))
+        log(f"  delivery with SpamAssassin: {rates['spamassassin'][-1]:.1f} messages/s")
+        with main_cf_variant(without_milter):
+            rates["no_filter"].append(delivery_rate(messages, recipients, f"plain{attempt}"))
+        log(f"  delivery without the milter: {rates['no_filter'][-1]:.1f} messages/s")
+    return {"messages": messages, "messages_with_spamassassin": max(messages // 4, 10),
+            **{variant: summary(values) for variant, values in rates.items()}}

@@ -1,0 +1,152 @@
+"""Every lookup the daemons run for a recipient, a login or a usage update reads an index, never
+the whole table: MariaDB's EXPLAIN of the exact queries in the rendered deploy/ templates, against
+tables with thousands of rows and ANALYZE'd statistics (so that a scan would be the optimizer's
+choice if no index fitted), has a key for every table it reads.
+
+The plan of an equality lookup through a unique key or an index prefix (`const`, `eq_ref`, `ref`)
+is the same at a million rows as at five thousand; only its cost per row differs."""
+import re
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from domains import passwords, services
+from domains.audit import Actor
+from domains.models import Domain
+from mailstack.render import TEMPLATES, render
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MAILBOXES, DOMAINS = 5000, 50
+# The one query that lists every mailbox on purpose (`doveadm user '*'`, `doveadm -A`): it
+# reads the whole table by design and runs only when an administrator asks for every user.
+WHOLE_TABLE_BY_DESIGN = {"iterate_query"}
+INDEXED_ACCESS = {"const", "eq_ref", "ref", "range", "system"}
+
+
+def postfix_queries() -> dict[str, str]:
+    queries = {}
+    for name in TEMPLATES["postfix"]:
+        if name.startswith("mysql-"):
+            found = re.search(r"^query\s*=\s*(.+)$", render(f"postfix/{name}"), re.MULTILINE)
+            queries[name] = found.group(1)
+    return queries
+
+
+def dovecot_queries() -> dict[str, str]:
+    text = render("dovecot/dovecot-sql.conf.ext")
+    queries = dict(re.findall(r"^(\w+_query)\s*=\s*(.+)$", text, re.MULTILINE))
+    # The SQL dict (quota_clone) reads and writes one row per mailbox by its username field:
+    # Dovecot builds `SELECT value_field FROM table WHERE username_field = ...` from each map.
+    for table, user_field, value_field in re.findall(
+            r"table\s*=\s*(\w+)\s+username_field\s*=\s*(\w+)\s+value_field\s*=\s*(\w+)",
+            render("dovecot/dovecot-dict-sql.conf.ext")):
+        queries[f"dict {table}.{value_field}"] = f"SELECT {value_field} FROM {table} WHERE {user_field} = '%u'"
+    return queries
+
+
+def with_key(name: str, query: str, key: str) -> str:
+    """The query as the daemon sends it for `key`: Postfix's %s (the key), %u and %d (its local
+    part and domain); Dovecot's %u (the user), %n and %d (its local part and domain)."""
+    local_part, domain = key.split("@") if "@" in key else ("", key)
+    user = local_part if name.startswith("mysql-") else key
+    for variable, value in (("%s", key), ("%u", user), ("%d", domain), ("%n", local_part)):
+        query = query.replace(variable, value)
+    return query
+
+
+def explain(query: str) -> list[dict]:
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + query.replace("%", "%%"))
+        columns = [column[0] for column in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+@pytest.fixture
+def many_rows():
+    """Thousands of domains' rows as the benchmark seeds them, with fresh statistics."""
+    call_command("seed_benchmark", mailboxes=MAILBOXES, domains=DOMAINS, aliases_per_domain=10, verbosity=0,
+                 stdout=open("/dev/null", "w"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT email FROM virtual_users WHERE active=1 ORDER BY id LIMIT 1")
+        active = cursor.fetchone()[0]
+        cursor.execute("SELECT email FROM virtual_users WHERE active=0 ORDER BY id LIMIT 1")
+        suspended = cursor.fetchone()[0]
+        cursor.execute("SELECT source FROM virtual_aliases ORDER BY id LIMIT 1")
+        alias = cursor.fetchone()[0]
+    return {"mailbox": active, "suspended": suspended, "alias": alias, "domain": active.split("@")[1]}
+
+
+def lookup_keys(name: str, keys: dict) -> list[str]:
+    """Keys that match a row, so that EXPLAIN shows the tables it reads (a key matching no row
+    through a unique index is answered by MariaDB before any table is planned)."""
+    if "domains" in name:
+        return [keys["domain"]]
+    if "alias-maps" in name:
+        return [keys["alias"], "@" + keys["domain"]]
+    return [keys["mailbox"], keys["suspended"]]
+
+
+def test_the_daemons_queries_are_all_found():
+    assert set(postfix_queries()) == {
+        "mysql-virtual-mailbox-domains.cf", "mysql-virtual-mailbox-maps.cf", "mysql-virtual-alias-maps.cf",
+        "mysql-email2email.cf", "mysql-recipient-access.cf"}
+    assert set(dovecot_queries()) == {
+        "password_query", "user_query", "iterate_query", "dict mailbox_usage.bytes", "dict mailbox_usage.messages"}
+
+
+@pytest.mark.parametrize("name", [*postfix_queries(), *sorted(set(dovecot_queries()) - WHOLE_TABLE_BY_DESIGN)])
+def test_every_daemon_lookup_reads_an_index_not_the_whole_table(many_rows, name):
+    query = {**postfix_queries(), **dovecot_queries()}[name]
+    tables = set(re.findall(r"(?:FROM|JOIN)\s+(\w+)", query))
+    planned = set()
+    for key in lookup_keys(name, many_rows):
+        for row in explain(with_key(name, query, key)):
+            if row["table"] is None:
+                continue
+            planned.add(row["table"])
+            assert row["type"] in INDEXED_ACCESS and row["key"], f"{name} for {key}: full scan in {row}"
+    assert planned == tables, f"{name}: EXPLAIN planned {planned}, the query reads {tables}"
+
+
+def test_the_whole_table_query_is_only_the_listing_of_every_mailbox():
+    """The exemption above stays one query, and a lookup query cannot hide behind it."""
+    for name in WHOLE_TABLE_BY_DESIGN:
+        assert "'%u'" not in dovecot_queries()[name]
+
+
+def assert_reads_use_indexes(captured):
+    reads = [query["sql"] for query in captured.captured_queries if query["sql"].startswith("SELECT")]
+    assert any("maildir" in sql for sql in reads)
+    for sql in reads:
+        for row in explain(sql):
+            if row["table"] is not None:
+                assert row["type"] in INDEXED_ACCESS and row["key"], f"full scan in {sql[:200]}: {row}"
+
+
+def test_creating_a_mailbox_reads_no_whole_table(many_rows):
+    """The panel, the API and imports create mailboxes through this service: each of its reads
+    (limits, quotas, whether the new folder is still a renamed mailbox's) uses an index."""
+    domain = Domain.objects.get(name=many_rows["domain"])
+    with CaptureQueriesContext(connection) as captured:
+        services.mailbox_create(actor=Actor.command("test"), domain=domain, local_part="new",
+                                password_hash=passwords.hash_password(PASSWORD))
+    assert_reads_use_indexes(captured)
+
+
+def test_creating_a_thousand_mailboxes_at_once_reads_no_whole_table(many_rows):
+    """The bulk path looks up many addresses and folders per query: MariaDB must still read them
+    through the index (it reads the whole one for long IN lists on a column like maildir, '' in
+    almost every row)."""
+    domain = Domain.objects.get(name=many_rows["domain"])
+    password_hash = passwords.hash_password(PASSWORD)
+    mailboxes = [services.NewMailbox(address=f"bulk{number:04d}@{domain.name}", password_hash=password_hash)
+                 for number in range(1000)]
+    with CaptureQueriesContext(connection) as captured:
+        created = services.mailboxes_create_many(actor=Actor.command("test"), domains={domain.name: domain},
+                                                 mailboxes=mailboxes)
+    assert len(created) == 1000
+    assert_reads_use_indexes(captured)
