@@ -3,13 +3,16 @@
 Status codes: 400 the request body has the wrong shape (serializer); 401 no usable key (unknown,
 revoked and expired keys get the same answer); 403 the key may not do this (read-only, action not
 allowed, or creating a domain with a key scoped to listed domains); 404 not found or outside the
-key's domains (the same answer); 409 the domain or address exists already; 422 a rule of the
+key's domains (the same answer); 409 the domain or address exists already; 413 the body is larger
+than DATA_UPLOAD_MAX_MEMORY_SIZE; 422 a rule of the
 services refused the change (address syntax, password policy, hash scheme, limits and quotas);
 503 the database cannot be reached.  Validation problems carry `errors`: {field: [messages]}.
 """
 from http import HTTPStatus
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
@@ -96,6 +99,9 @@ def exception_handler(exc, context):
         return exc.response
     if isinstance(exc, (Http404, exceptions.NotFound)):
         return problem(404, "Not found.")
+    if isinstance(exc, RequestDataTooBig):
+        return problem(413, f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes; "
+                            "send fewer items per request.", code="too_large")
     if isinstance(exc, DjangoPermissionDenied):
         return problem(403, str(exc) or "Not allowed.")
     if isinstance(exc, BulkRejected):

@@ -11,6 +11,7 @@ from api.serializers import Problem
 PROBLEMS = {
     400: "the body, a filter or the cursor is malformed", 401: "no usable key", 403: "the key may not do this",
     404: "not found, or outside the key's domains", 409: "exists already, or the Idempotency-Key is in use",
+    413: "the request body is too large (see DATA_UPLOAD_MAX_MEMORY_SIZE)",
     422: "refused by a rule (or the Idempotency-Key was used for another request)",
     429: "too many requests (see Retry-After)", 503: "database unavailable (see Retry-After)",
 }

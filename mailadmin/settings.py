@@ -266,6 +266,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+# A bulk request of 10,000 mailboxes (the most one takes) is at most about 9 MB of JSON; a larger
+# body is answered 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 # Rate limits (api/throttling.py): requests per API key, and failed key checks per client address.
 # Counted in the shared "api" cache (see CACHES).
 MAILADMIN_API_RATE = env("API_RATE", "600/min")

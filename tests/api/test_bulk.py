@@ -123,3 +123,13 @@ def test_ten_thousand_pre_hashed_mailboxes_in_one_request_and_its_replay(api, wo
     assert Mailbox.objects.filter(domain=world["inside"]).count() == 10_001
     with capsys.disabled():
         print(f"\nbulk create of 10,000 pre-hashed mailboxes: {elapsed:.2f} s")
+
+
+def test_a_body_over_the_size_limit_is_a_413_problem_and_nothing_is_written(api, world, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2000
+    before = table_snapshot()
+    items = [{"address": f"user{number}@a.example", "password_hash": BLF_HASH} for number in range(50)]
+    response = api("POST", "mailboxes/bulk/", {"mailboxes": items}, key=world["keys"]["allowed"])
+    assert_problem(response, 413)
+    assert "2000 bytes" in response.body["detail"]
+    assert table_snapshot() == before
