@@ -79,6 +79,7 @@ def _database(stack: dict) -> dict:
         "panel_user": database["USER"],
         "panel_password": database["PASSWORD"],
         "postfix_user": stack["db_users"]["postfix"],
+        "postfix_hosts": ["127.0.0.1"],  # where Postfix connects from ('localhost': over the unix socket)
         "postfix_password": settings.SECRETS["db_postfix"],
         "dovecot_user": stack["db_users"]["dovecot"],
         "dovecot_password": settings.SECRETS["db_dovecot"],
@@ -119,6 +120,8 @@ def context(profile: str = "private") -> dict:
         }
     where = paths()
     return common | {
+        # Postfix reaches the bundled MariaDB over its unix socket: cheaper than loopback TCP per lookup.
+        "db": common["db"] | {"socket": str(where.mariadb_socket), "postfix_hosts": ["127.0.0.1", "localhost"]},
         "listen_address": "127.0.0.1",
         "listen_prefix": "127.0.0.1:",
         "ports": stack["ports"],

@@ -6,9 +6,9 @@ CREATE DATABASE IF NOT EXISTS `{{ db.name }}` CHARACTER SET utf8mb4 COLLATE {{ d
 CREATE USER IF NOT EXISTS '{{ db.panel_user }}'@'{{ db.client_host }}' IDENTIFIED BY '{{ db.panel_password }}';
 ALTER USER '{{ db.panel_user }}'@'{{ db.client_host }}' IDENTIFIED BY '{{ db.panel_password }}';
 GRANT ALL PRIVILEGES ON `{{ db.name }}`.* TO '{{ db.panel_user }}'@'{{ db.client_host }}';
-CREATE USER IF NOT EXISTS '{{ db.postfix_user }}'@'{{ db.client_host }}' IDENTIFIED BY '{{ db.postfix_password }}';
-ALTER USER '{{ db.postfix_user }}'@'{{ db.client_host }}' IDENTIFIED BY '{{ db.postfix_password }}';
-CREATE USER IF NOT EXISTS '{{ db.dovecot_user }}'@'{{ db.client_host }}' IDENTIFIED BY '{{ db.dovecot_password }}';
+{% for host in db.postfix_hosts %}CREATE USER IF NOT EXISTS '{{ db.postfix_user }}'@'{{ host }}' IDENTIFIED BY '{{ db.postfix_password }}';
+ALTER USER '{{ db.postfix_user }}'@'{{ host }}' IDENTIFIED BY '{{ db.postfix_password }}';
+{% endfor %}CREATE USER IF NOT EXISTS '{{ db.dovecot_user }}'@'{{ db.client_host }}' IDENTIFIED BY '{{ db.dovecot_password }}';
 ALTER USER '{{ db.dovecot_user }}'@'{{ db.client_host }}' IDENTIFIED BY '{{ db.dovecot_password }}';
 {% if db.replicas %}-- Replicas follow the primary with this account (MariaDB replication); it can read the binary log only.
 CREATE USER IF NOT EXISTS '{{ db.replication_user }}'@'%' IDENTIFIED BY '{{ db.replication_password }}';
