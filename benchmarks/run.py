@@ -17,7 +17,8 @@ from . import imap, imports, smtp, web
 from .machine import describe
 from .report import write_report
 
-FIRST_PORT_BASE, PORT_BASE_STEP = 31000, 5000
+# MAILADMIN_BENCH_PORT_BASE moves every size's stack, so two checkouts can measure side by side.
+FIRST_PORT_BASE, PORT_BASE_STEP = int(os.environ.get("MAILADMIN_BENCH_PORT_BASE", "31000")), 5000
 SEED_PASSWORD = "benchmark mailbox password"
 MAILBOXES_PER_DOMAIN = 100
 
