@@ -155,6 +155,33 @@ class MailboxUsage(models.Model):
         return f"{self.username}: {self.bytes} bytes"
 
 
+class DomainTotals(models.Model):
+    """A domain's mailbox and alias rows and the quota its mailboxes are given, kept by MariaDB's
+    own triggers on virtual_users and virtual_aliases (migration 0009), so that rows written by
+    hand in SQL are counted too, and a page of domains costs the same at any size.  Never
+    written by the panel; `manage.py domain_totals --recount` rebuilds it."""
+
+    domain = models.OneToOneField(Domain, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False,
+                                  related_name="totals")
+    mailboxes = models.BigIntegerField(default=0)
+    aliases = models.BigIntegerField(default=0, help_text="alias rows (one per source → destination)")
+    quota_allocated = models.BigIntegerField(default=0, help_text="bytes: the sum of the mailboxes' quotas")
+
+    class Meta:
+        db_table = "mailadmin_domain_totals"
+
+
+class DomainStorage(models.Model):
+    """The bytes stored per domain name: the sum of mailbox_usage, kept by triggers on that table
+    as Dovecot writes it (migration 0009)."""
+
+    domain = models.CharField(max_length=253, primary_key=True, db_collation=ADDRESS_COLLATION)
+    bytes = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "mailadmin_domain_storage"
+
+
 class MailStoreJob(models.Model):
     """Work on the stored mail that the web process never does itself: the mail-store worker
     (`manage.py mailstore work`) carries it out and records the outcome here."""

@@ -125,7 +125,10 @@ class MariaDB:
     def replication_options(self) -> list[str]:
         if not settings.MAILSTACK["db_replicas"]:
             return []
-        return [f"--server-id={self.server_id}", f"--log-bin={self.data / 'mariadb-bin'}", "--binlog-format=ROW"]
+        # Row events only, so the triggers that keep per-domain totals (domains/totals.py) are
+        # replayed as the rows they wrote, and the panel's account may create them.
+        return [f"--server-id={self.server_id}", f"--log-bin={self.data / 'mariadb-bin'}", "--binlog-format=ROW",
+                "--log-bin-trust-function-creators=1"]
 
     def _logging_as_configured(self) -> bool:
         result = subprocess.run(["mariadb", f"--socket={self.socket}", "-uroot", "-N", "-e", "SELECT @@log_bin"],

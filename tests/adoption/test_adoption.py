@@ -76,11 +76,16 @@ def test_every_edition_is_adopted_in_place_without_a_row_lost_or_changed(edition
     # Added columns took their defaults: every mailbox and domain active, no quota for older editions.
     assert root_sql("SELECT DISTINCT active FROM virtual_users", database) == [["1"]]
     assert root_sql("SELECT DISTINCT active FROM virtual_domains", database) == [["1"]]
+    # The domain list's totals were counted from the adopted rows, and triggers keep them after.
+    assert root_sql("SELECT t.mailboxes, t.aliases FROM mailadmin_domain_totals t JOIN virtual_domains d"
+                    " ON d.id = t.domain_id WHERE d.name = 'example.org'", database) == [["2", "3"]]
     # The tutorial's plain-SQL administration keeps working, also its cascade.
     root_sql(f"INSERT INTO virtual_users (domain_id, password, email) VALUES (2, '{editions.HASHES[edition]}',"
              " 'new@example.net'); DELETE FROM virtual_domains WHERE name='example.net'", database)
     assert root_sql("SELECT COUNT(*) FROM virtual_users WHERE domain_id=2", database) == [["0"]]
     assert root_sql("SELECT COUNT(*) FROM virtual_aliases WHERE domain_id=2", database) == [["0"]]
+    totals = manage(database, "domain_totals")
+    assert totals.returncode == 0, totals.stdout + totals.stderr
     again = manage(database, "adopt_check")
     assert again.returncode == 0 and "manages these tables already" in again.stdout
     # The panel reads the adopted rows as its own.

@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from domains.models import Alias, Domain, Mailbox, MailboxUsage
+from domains.models import Alias, Domain, DomainStorage, DomainTotals, Mailbox, MailboxUsage
 from domains.passwords import hash_password
 
 CHUNK = 100_000
@@ -130,7 +130,8 @@ class Command(BaseCommand):
     def empty_mail_tables(self):
         self.stdout.write("Deleting the existing domains, mailboxes, aliases and storage figures…")
         tables = [Mailbox._meta.db_table, Alias._meta.db_table, MailboxUsage._meta.db_table,
-                  get_user_model().domains.through._meta.db_table, Domain._meta.db_table]
+                  get_user_model().domains.through._meta.db_table, Domain._meta.db_table,
+                  DomainTotals._meta.db_table, DomainStorage._meta.db_table]
         with connection.cursor() as cursor:
             # TRUNCATE is instant where DELETE of a million rows takes minutes; the foreign keys
             # would refuse it for virtual_domains, whose rows go in the same step.
