@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from domains import passwords
+from domains.totals import trigger_blocker
 from domains.addresses import (
     normalize_address,
     normalize_alias_source,
@@ -105,7 +106,7 @@ class Preflight:
             report.counts[table] = self.rows(f"SELECT COUNT(*) FROM {table}")[0][0]
         checks = (self.structure, self.engines, self.duplicate_domains, self.duplicate_mailboxes,
                   self.duplicate_aliases, self.orphans, self.foreign_addresses, self.lengths, self.quotas,
-                  self.hashes, self.non_canonical)
+                  self.hashes, self.non_canonical, self.trigger_rights)
         self.present = present
         for check in checks:
             found = check()
@@ -248,6 +249,15 @@ class Preflight:
                     rows=unknown[:LISTED], fix=["Give these mailboxes new passwords (doveadm pw -s ARGON2ID) "
                                                 "before adopting, or delete them."]),
         ]
+
+    def trigger_rights(self):
+        """migrate creates the triggers that keep per-domain totals (domains/totals.py)."""
+        with self.connection.cursor() as cursor:
+            blocker = trigger_blocker(cursor)
+        return [Finding(BLOCKING, "this account may not create triggers on this server", count=int(bool(blocker)),
+                        rows=[blocker] if blocker else [],
+                        fix=["SET GLOBAL log_bin_trust_function_creators = 1;  -- as root, and in the server's"
+                             " configuration: log_bin_trust_function_creators = 1"])]
 
     def non_canonical(self):
         """Values the panel's address rules would refuse or write differently: they keep working
