@@ -16,8 +16,9 @@ LIMITS = """\
   header of `benchmarks.timing`, the outermost middleware): session, sign-in and second-factor
   checks, the view, its SQL and the template. Requests go one at a time to gunicorn (2 sync
   workers); the client's own wait is in results.json. List and search pages read one index range
-  (keyset pages), so their cost barely grows with the table; the domain list sums storage and
-  quota over the domains on the page, so it grows with the size of the largest domains shown.
+  (keyset pages), so their cost barely grows with the table; the domain list reads one row of
+  totals per domain on the page (kept by MariaDB triggers, `domains/totals.py`), whatever the
+  size of its domains.
 - **Creating a mailbox** is dominated by hashing its password (ARGON2ID, 64 MiB, t=3): the
   "password hash alone" row is that part, the "pre-hashed" row the rest (validation, insert,
   audit row).
