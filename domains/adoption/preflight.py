@@ -12,13 +12,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from domains import passwords
-from domains.totals import trigger_blocker
 from domains.addresses import (
     normalize_address,
     normalize_alias_source,
     normalize_domain,
     normalize_mailbox_address,
 )
+from domains.totals import trigger_blocker
 
 BLOCKING, WARNING = "blocking", "warning"
 TABLES = ("virtual_domains", "virtual_users", "virtual_aliases")
