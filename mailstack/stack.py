@@ -11,6 +11,7 @@ from mailstack.daemons import (
     Dovecot,
     MailStoreWorker,
     MariaDB,
+    Memcached,
     Postfix,
     Spamd,
     SpamMilter,
@@ -20,7 +21,7 @@ from mailstack.daemons import (
 )
 from mailstack.render import mariadb_sql, write_all
 
-MAIL_DAEMONS = (Spamd, SpamMilter, Dovecot, Postfix, MailStoreWorker)
+MAIL_DAEMONS = (Spamd, SpamMilter, Dovecot, Memcached, Postfix, MailStoreWorker)
 
 
 def _ensure_traversable(folder, log):
