@@ -166,15 +166,3 @@ def test_with_memcached_down_mail_is_accepted_from_the_database_without_delay(ex
         assert rcpt("live@example.org") == 550
     finally:
         memcached.start()
-
-
-def test_with_the_cache_off_postfix_asks_mariadb_for_everything(settings):
-    from mailstack.render import render
-
-    settings.MAILADMIN_POSTFIX_LOOKUP_CACHE = False
-    main_cf = render("postfix/main.cf")
-    assert "memcache:" not in main_cf
-    config = paths().postfix_config
-    assert (f"virtual_alias_maps = mysql:{config}/mysql-virtual-alias-maps.cf,\n"
-            f"    mysql:{config}/mysql-email2email.cf\n") in main_cf
-    assert f"check_recipient_access mysql:{config}/mysql-recipient-access.cf," in main_cf
