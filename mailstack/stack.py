@@ -2,7 +2,6 @@
 import os
 import subprocess
 
-from django.conf import settings
 from django.core.management import call_command
 from django.db import connections
 
@@ -106,8 +105,5 @@ def down(log=print):
 
 
 def status() -> dict[str, bool]:
-    """Whether each daemon of the configured stack runs (memcached only with the lookup cache on)."""
-    wanted = [daemon_class for daemon_class in MAIL_DAEMONS
-              if daemon_class is not Memcached or settings.MAILADMIN_POSTFIX_LOOKUP_CACHE]
-    daemons = (MariaDB(), *local_replicas(), *(daemon_class() for daemon_class in wanted))
+    daemons = (MariaDB(), *local_replicas(), *(daemon_class() for daemon_class in MAIL_DAEMONS))
     return {daemon.name: daemon.running() for daemon in daemons}
