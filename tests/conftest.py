@@ -31,15 +31,6 @@ def django_db_setup(django_db_blocker):
 PASSWORD = "correct horse battery staple"
 
 
-@pytest.fixture(autouse=True)
-def empty_lookup_cache():
-    """Each test's database starts empty (rows removed without the services), and so does
-    Postfix's lookup cache: no test sees an answer an earlier test's rows left there."""
-    from domains import lookup_cache
-
-    lookup_cache.flush_now()
-
-
 @pytest.fixture
 def admin_client(client, admin_user):
     """A superadmin signed in past the second factor, as every superadmin must be."""
