@@ -1,6 +1,6 @@
-"""Postfix: recipients accepted per second at RCPT time, with the SQL maps (through the lookup
-cache when it is on, cold and warm) and with static `hash:` maps of the same addresses; and
-messages per second from SMTP into the Maildirs, with the SpamAssassin milter on and off.
+"""Postfix: recipients accepted per second at RCPT time, with the SQL maps and with static `hash:`
+maps of the same addresses; and messages per second from SMTP into the Maildirs, with the
+SpamAssassin milter on and off.
 
 The variants are the same Postfix instance with its main.cf changed and reloaded, in the same
 run; main.cf is put back afterwards."""
@@ -18,7 +18,6 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
-from domains import lookup_cache
 from mailstack.config import paths
 from mailstack.daemons import Postfix, StackError
 
@@ -29,19 +28,15 @@ SENDER = "bench@sender.example"
 RCPT_PER_TRANSACTION = 500  # below Postfix's smtpd_recipient_limit (1000)
 CONNECTIONS = 4
 # The rows each static map holds: what the matching mysql-*.cf query answers, for every key.
-_ALIASES = ("SELECT a.source, GROUP_CONCAT(a.destination SEPARATOR ',') FROM virtual_aliases a"
-            " JOIN virtual_domains d ON d.id=a.domain_id WHERE d.active=1 GROUP BY a.source")
 HASH_MAPS = {
-    "virtual-mailbox-domains": "SELECT name, 1 FROM virtual_domains WHERE active=1",
-    "virtual-mailbox-maps": "SELECT u.email, 1 FROM virtual_users u JOIN virtual_domains d"
-                            " ON d.id=u.domain_id WHERE u.active=1 AND d.active=1",
-    "virtual-alias-maps": _ALIASES,
-    "email2email": "SELECT email, email FROM virtual_users",
-    "recipient-access": "SELECT u.email, IF(u.active=1 AND d.active=1, 'DUNNO', '550 5.2.1 Mailbox disabled')"
-                        " FROM virtual_users u JOIN virtual_domains d ON d.id=u.domain_id",
-    "virtual-alias-or-self": f"{_ALIASES} UNION ALL SELECT email, email FROM virtual_users WHERE email NOT IN"
-                             " (SELECT a.source FROM virtual_aliases a JOIN virtual_domains d ON d.id=a.domain_id"
-                             " WHERE d.active=1)",
+    "mysql-virtual-mailbox-domains.cf": "SELECT name, 1 FROM virtual_domains WHERE active=1",
+    "mysql-virtual-mailbox-maps.cf": "SELECT u.email, 1 FROM virtual_users u JOIN virtual_domains d"
+                                     " ON d.id=u.domain_id WHERE u.active=1 AND d.active=1",
+    "mysql-virtual-alias-maps.cf": "SELECT a.source, GROUP_CONCAT(a.destination SEPARATOR ',') FROM virtual_aliases a"
+                                   " JOIN virtual_domains d ON d.id=a.domain_id WHERE d.active=1 GROUP BY a.source",
+    "mysql-email2email.cf": "SELECT email, email FROM virtual_users",
+    "mysql-recipient-access.cf": "SELECT u.email, '550 5.2.1 Mailbox disabled' FROM virtual_users u"
+                                 " JOIN virtual_domains d ON d.id=u.domain_id WHERE u.active=0 OR d.active=0",
 }
 
 
@@ -68,13 +63,12 @@ def main_cf_variant(edit):
 
 
 def build_hash_maps(log) -> dict[str, str]:
-    """Writes and postmaps a static map beside each SQL map; returns the replacements of each map
-    in main.cf, through the lookup cache (memcache:) or straight (mysql:), by its hash: map."""
+    """Writes and postmaps a static map beside each SQL map; returns mysql: -> hash: replacements."""
     folder = paths().var / "bench-maps"
     folder.mkdir(exist_ok=True)
     replacements = {}
     for name, query in HASH_MAPS.items():
-        source = folder / name
+        source = folder / name.removeprefix("mysql-").removesuffix(".cf")
         started = time.monotonic()
         with connection.cursor() as cursor, open(source, "w") as output:
             cursor.execute("SET SESSION group_concat_max_len = 65535")
@@ -83,8 +77,7 @@ def build_hash_maps(log) -> dict[str, str]:
                 output.writelines(f"{key} {value}\n" for key, value in rows)
         subprocess.run(["postmap", f"hash:{source}"], check=True, capture_output=True)
         log(f"  static map {source.name}: {time.monotonic() - started:.1f} s")
-        for kind in ("mysql", "memcache"):
-            replacements[f"{kind}:{paths().postfix_config / f'{kind}-{name}.cf'}"] = f"hash:{source}"
+        replacements[f"mysql:{paths().postfix_config / name}"] = f"hash:{source}"
     return replacements
 
 
@@ -143,12 +136,11 @@ def _active_addresses(count: int, seed: int) -> list[str]:
 
 
 def measure_rcpt(*, recipients: int, repeat: int, log) -> dict:
-    """SQL and static maps in turn, `repeat` times, each time with other random addresses; the milter
+    """SQL and static maps in turn, `repeat` times, each time with fresh random addresses; the milter
     is off in both, so that the figure is that of the lookups.  The SQL maps are measured twice over
     the same addresses: cold (the first time these recipients are seen) and warm (the same
     recipients again at once, as a cache in front of the database would see them)."""
     replacements = build_hash_maps(log)
-    lookup_cache.flush_now()
 
     def static(text):
         for sql_map, hash_map in replacements.items():
@@ -156,10 +148,8 @@ def measure_rcpt(*, recipients: int, repeat: int, log) -> dict:
         return without_milter(text)
 
     rates = {"sql_cold": [], "sql_warm": [], "hash": []}
-    # Each run's addresses are new to the stack: no run's cold pass sees an address an earlier run warmed.
-    every = _active_addresses(recipients * repeat, seed=0)
     for attempt in range(repeat):
-        addresses = every[attempt * recipients:(attempt + 1) * recipients]
+        addresses = _active_addresses(recipients, seed=attempt)
         with main_cf_variant(without_milter):
             for variant in ("sql_cold", "sql_warm"):
                 rates[variant].append(rcpt_rate(addresses))

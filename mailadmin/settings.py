@@ -153,13 +153,6 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # One of ARGON2ID (default), BLF-CRYPT, SHA512-CRYPT; a system check validates it.
 MAILADMIN_PASSWORD_SCHEME = env("PASSWORD_SCHEME", "ARGON2ID")
 
-# Postfix's lookup cache (README "Postfix's lookup cache"): Postfix asks memcached first and
-# MariaDB only for what it does not hold; found answers stay TTL seconds, and every change made
-# through the panel forgets the addresses it touches at once.  SOCKET empty = the bundled stack's.
-MAILADMIN_POSTFIX_LOOKUP_CACHE = env_bool("POSTFIX_LOOKUP_CACHE", True)
-MAILADMIN_POSTFIX_LOOKUP_CACHE_SOCKET = env("POSTFIX_LOOKUP_CACHE_SOCKET", "")
-MAILADMIN_POSTFIX_LOOKUP_CACHE_TTL = int(env("POSTFIX_LOOKUP_CACHE_TTL", 300))
-
 # Spam threshold used when neither the mailbox nor its domain sets one.
 MAILADMIN_SPAM_THRESHOLD_DEFAULT = Decimal(env("SPAM_THRESHOLD_DEFAULT", "5.0"))
 

@@ -58,33 +58,9 @@ class Paths:
     def tls(self):
         return self.var / "tls"
 
-    @property
-    def memcached_socket(self):
-        return self.run / "memcached" / "memcached.sock"
-
 
 def paths() -> Paths:
     return Paths(Path(settings.MAILSTACK["var_dir"]))
-
-
-def lookup_cache_socket() -> Path:
-    """memcached's unix socket for Postfix's lookup cache: the setting, else the bundled stack's."""
-    return Path(settings.MAILADMIN_POSTFIX_LOOKUP_CACHE_SOCKET or paths().memcached_socket)
-
-
-# The maps Postfix asks through the lookup cache when it is on, by their name in main.cf.
-CACHED_MAPS = {"domains": "virtual-mailbox-domains", "aliases": "virtual-alias-maps", "email2email": "email2email",
-               "recipient_access": "recipient-access", "alias_or_self": "virtual-alias-or-self"}
-
-
-def _postfix_maps(config_dir: str) -> dict:
-    cached = settings.MAILADMIN_POSTFIX_LOOKUP_CACHE
-    return {
-        "lookup_cache": {"socket": str(lookup_cache_socket()), "ttl": settings.MAILADMIN_POSTFIX_LOOKUP_CACHE_TTL}
-        if cached else None,
-        "maps": {name: f"memcache:{config_dir}/memcache-{map_name}.cf" if cached
-                 else f"mysql:{config_dir}/mysql-{map_name}.cf" for name, map_name in CACHED_MAPS.items()},
-    }
 
 
 def mail_ids() -> tuple[int, int]:
@@ -131,7 +107,7 @@ def context(profile: str = "private") -> dict:
         "auth_cache": getattr(settings, "MAILADMIN_DOVECOT_AUTH_CACHE", False),
     }
     if profile == "production":
-        return common | _postfix_maps("/etc/postfix") | {
+        return common | {
             "listen_address": "all",
             "listen_prefix": "",
             "ports": PRODUCTION_PORTS | {"smtp": "smtp", "submission": "submission"},
@@ -143,7 +119,7 @@ def context(profile: str = "private") -> dict:
                         "instance_name": "", "log_file": ""},
         }
     where = paths()
-    return common | _postfix_maps(str(where.postfix_config)) | {
+    return common | {
         # Postfix reaches the bundled MariaDB over its unix socket: cheaper than loopback TCP per lookup.
         "db": common["db"] | {"socket": str(where.mariadb_socket), "postfix_hosts": ["127.0.0.1", "localhost"]},
         "listen_address": "127.0.0.1",

@@ -310,41 +310,6 @@ class Dovecot:
         _terminate(self.pidfile)
 
 
-class Memcached:
-    """Postfix's lookup cache (settings.MAILADMIN_POSTFIX_LOOKUP_CACHE): memcached on a unix socket
-    only, run as the postfix user with the socket mode 0600, so only Postfix and root (the panel)
-    can read or write it.  memcached has no authentication: a TCP port would let any local user
-    write alias routing into Postfix's answers.  One worker thread: a lookup is a few
-    microseconds of work, and more threads only add context switches on a small machine."""
-
-    name = "memcached"
-
-    def __init__(self):
-        self.where = paths()
-        self.socket = self.where.memcached_socket
-        self.pidfile = self.socket.parent / "memcached.pid"
-        self.log = self.where.log / "memcached.log"
-
-    def running(self) -> bool:
-        return _pid_from(self.pidfile) is not None and self.socket.is_socket()
-
-    def start(self):
-        if not settings.MAILADMIN_POSTFIX_LOOKUP_CACHE:
-            self.stop()
-            return
-        if self.running():
-            return
-        _terminate(self.pidfile)
-        _owned_dir(self.socket.parent, "postfix", 0o700)
-        self.socket.unlink(missing_ok=True)
-        _launch(["memcached", "--daemon", "--user=postfix", f"--unix-socket={self.socket}", "--unix-mask=0600",
-                 "--memory-limit=64", "--threads=1", "--conn-limit=1024", f"--pidfile={self.pidfile}"], self.log)
-        _wait_for(self.running, "memcached", timeout=30, log=self.log)
-
-    def stop(self):
-        _terminate(self.pidfile)
-
-
 class Postfix:
     name = "postfix"
 

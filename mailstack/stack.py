@@ -11,7 +11,6 @@ from mailstack.daemons import (
     Dovecot,
     MailStoreWorker,
     MariaDB,
-    Memcached,
     Postfix,
     Spamd,
     SpamMilter,
@@ -21,7 +20,7 @@ from mailstack.daemons import (
 )
 from mailstack.render import mariadb_sql, write_all
 
-MAIL_DAEMONS = (Spamd, SpamMilter, Dovecot, Memcached, Postfix, MailStoreWorker)
+MAIL_DAEMONS = (Spamd, SpamMilter, Dovecot, Postfix, MailStoreWorker)
 
 
 def _ensure_traversable(folder, log):

@@ -1,7 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from domains import lookup_cache
 from domains.addresses import domain_of, normalize_address, normalize_alias_source
 from domains.audit import Actor, record
 from domains.errors import LimitReached
@@ -53,7 +52,6 @@ def _write(actor: Actor, domain: Domain, source: str, destinations: list[str], *
                                 destination=destination):
             Alias(domain=domain, source=source, destination=destination).save(force_insert=True)
     domain.aliases.filter(source=source, destination__in=removed).delete()
-    lookup_cache.forget([source])
     record(actor, "alias.update" if replace else "alias.create", obj=source, domain_name=domain.name,
            before={"destinations": existing} if replace else None,
            after={"destinations": sorted(set(existing) - set(removed) | set(destinations))})
@@ -90,5 +88,4 @@ def alias_delete(*, actor: Actor, domain: Domain, source: str) -> int:
             raise Alias.DoesNotExist
         record(actor, "alias.delete", obj=source, domain_name=domain.name, before={"destinations": destinations})
         deleted, _ = rows.delete()
-        lookup_cache.forget([source])
     return deleted

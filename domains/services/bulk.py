@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Sum
 
-from domains import lookup_cache
 from domains.addresses import domain_of, normalize_mailbox_address
 from domains.audit import Actor, record_many, snapshot
 from domains.errors import BulkRejected, Conflict, LimitReached
@@ -237,7 +236,6 @@ def aliases_create_many(*, actor: Actor, domains: Mapping[str, Domain], aliases:
                 problems.add(index, ValidationError("The alias %(source)s would forward to itself (a loop).",
                                                     code="alias_loop", params={"source": source}))
         problems.raise_any()
-        lookup_cache.forget(source for _index, _domain, source, _destinations in items)
         record_many(actor, "alias.create", [
             (source, locked[domain.pk].name, {"after": {"destinations": sorted(destinations)}})
             for _index, domain, source, destinations in items])

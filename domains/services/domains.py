@@ -1,7 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from domains import lookup_cache
 from domains.addresses import normalize_domain
 from domains.audit import Actor, record, snapshot
 from domains.models import Domain, MailboxUsage, MailStoreJob
@@ -69,8 +68,6 @@ def domain_update(*, actor: Actor, domain: Domain, **changes) -> Domain:
         domain.save()
         if {"active", "spam_threshold"} & set(cleaned):
             transaction.on_commit(doveadm.flush_auth_cache)
-        if "active" in cleaned:
-            lookup_cache.forget_all()
         record(actor, "domain.update", obj=domain, domain_name=domain.name, before=before,
                after=snapshot(domain, AUDITED))
     return domain
@@ -88,5 +85,4 @@ def domain_delete(*, actor: Actor, domain: Domain) -> MailStoreJob:
         job = MailStoreJob.objects.create(action=MailStoreJob.ARCHIVE, domain_name=domain.name, path=domain.name,
                                           requested_by=actor.label)
         domain.delete()
-        lookup_cache.forget_all()
     return job

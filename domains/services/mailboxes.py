@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 
-from domains import lookup_cache, passwords
+from domains import passwords
 from domains.addresses import normalize_local_part, normalize_mailbox_address
 from domains.audit import Actor, record, snapshot
 from domains.errors import BulkRejected, CurrentPasswordWrong
@@ -63,8 +63,6 @@ def mailbox_update(*, actor: Actor, mailbox: Mailbox, **changes) -> Mailbox:
         mailbox.save()
         if "spam_threshold" in changes or "active" in changes:
             transaction.on_commit(doveadm.flush_auth_cache)
-        if "active" in changes:
-            lookup_cache.forget([mailbox.email])
         record(actor, "mailbox.update", obj=mailbox, domain_name=domain.name, before=before,
                after=snapshot(mailbox, AUDITED))
     return mailbox
@@ -108,9 +106,7 @@ def mailbox_rename(*, actor: Actor, mailbox: Mailbox, local_part: str) -> Mailbo
         mailbox.email = new
         with unique_or_conflict("The mailbox %(address)s exists already.", address=new):
             mailbox.save(update_fields=["email", "maildir", "updated"])
-        following = Alias.objects.filter(destination=old).exclude(source=new)
-        lookup_cache.forget([old, new, *following.values_list("source", flat=True)])
-        following.update(destination=new)
+        Alias.objects.filter(destination=old).exclude(source=new).update(destination=new)
         MailboxUsage.objects.filter(username=old).update(username=new)
         record(actor, "mailbox.rename", obj=mailbox, domain_name=mailbox.domain.name, before={"email": old},
                after={"email": new, "maildir": mailbox.maildir})
@@ -127,7 +123,6 @@ def mailbox_delete(*, actor: Actor, mailbox: Mailbox) -> MailStoreJob:
         job = MailStoreJob.objects.create(action=MailStoreJob.ARCHIVE, domain_name=mailbox.domain.name,
                                           address=mailbox.email, path=mailbox.home, requested_by=actor.label)
         MailboxUsage.objects.filter(username=mailbox.email).delete()
-        lookup_cache.forget([mailbox.email])
         mailbox.delete()
     return job
 
