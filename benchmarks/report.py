@@ -21,21 +21,23 @@ LIMITS = """\
 - **Creating a mailbox** is dominated by hashing its password (ARGON2ID, 64 MiB, t=3): the
   "password hash alone" row is that part, the "pre-hashed" row the rest (validation, insert,
   audit row).
-- **RCPT rate**: the bundled Postfix asks its lookup cache (memcached on a unix socket) first
-  and MariaDB for what the cache does not hold. An accepted recipient of a mailbox takes four
-  lookups: the domain (trivial-rewrite), the recipient access check ("DUNNO" for an active
-  mailbox), the mailbox-to-itself map in smtpd, and "the alias, or else the mailbox itself" in
-  cleanup. **Cold** (recipients not seen within the cache's life, 5 minutes): each lookup is a
-  cache miss, a query to MariaDB through an index (`tests/test_query_plans.py`) and a write to
-  the cache, slower than MariaDB alone. **Warm** (the same recipients again): four memcached
-  round trips and no query; `hash:` maps are in-memory Berkeley DB reads, without a round trip.
-  The cache only helps with recipients seen within its life. Measured over 4 pipelined SMTP
-  sessions with the milter off in all variants, so the figure is that of the lookups, with the
-  client, Postfix, memcached and MariaDB on the same cores. Tried and not kept: MariaDB's query
-  cache (it never serves Postfix's account, whose grants are per column, nor an account that may
-  read only views of the tables: a cached result is served only to an account with table-wide
-  SELECT on every table it came from, which would let Postfix read the password hashes; even
-  with such grants it reached about 52% warm), MariaDB's thread pool (no change).
+- **RCPT rate**: with the SQL maps each accepted recipient of a mailbox costs five queries to
+  MariaDB, each through an index (`tests/test_query_plans.py`) and, in the bundled stack, over
+  its unix socket: the domain (trivial-rewrite), the recipient access check, the mailbox-to-itself
+  map in smtpd (which asks it first: it only checks that the recipient exists), and the alias map
+  then the mailbox-to-itself map in cleanup (an alias of the full address wins); `hash:` maps are
+  in-memory Berkeley DB reads. Each query costs MariaDB's parsing and executing (tens of
+  microseconds of CPU) plus a round trip. **Cold** is a first pass over recipients not seen
+  before, **warm** a second pass over the same ones at once: without a cache in front of MariaDB
+  (as bundled) the two are alike; a cache would help only the warm figure, for recipients seen
+  within its life. Measured over 4 pipelined SMTP sessions with the milter off in all variants,
+  so the figure is that of the lookups, with the client, Postfix and MariaDB on the same cores.
+  Tried and not kept: one UNION query for the alias and mailbox-to-itself maps (no faster),
+  MariaDB's thread pool (no change), its query cache (it serves a cached result only to an
+  account with table-wide SELECT on every table the result came from: never to Postfix's
+  account, whose grants are per column, nor through views without the password column), and
+  Postfix's `memcache:` table in front of the SQL maps (warm about 60% of static maps on a quiet
+  machine, cold below MariaDB alone; see README, Benchmark).
 - **Delivery** with SpamAssassin is bound by `spamd` (2 children in the bundled stack, a few
   hundred milliseconds of CPU per message); without it, by Postfix's queue manager, LMTP and
   Dovecot's Sieve step and fsync of each Maildir file.
