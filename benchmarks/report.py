@@ -36,7 +36,7 @@ LIMITS = """\
   MariaDB's thread pool (no change), its query cache (it serves a cached result only to an
   account with table-wide SELECT on every table the result came from: never to Postfix's
   account, whose grants are per column, nor through views without the password column), and
-  Postfix's `memcache:` table in front of the SQL maps (warm about 60% of static maps on a quiet
+  Postfix's `memcache:` table in front of the SQL maps (warm 61-65% of static maps on a quiet
   machine, cold below MariaDB alone; see README, Benchmark).
 - **Delivery** with SpamAssassin is bound by `spamd` (2 children in the bundled stack, a few
   hundred milliseconds of CPU per message); without it, by Postfix's queue manager, LMTP and
