@@ -24,12 +24,22 @@ def reachable_from(new_destinations: list[str], *, ignoring: str) -> set[str]:
     return reached
 
 
+def _destination(value: str) -> str:
+    """A destination in canonical form; its refusal names it, under a code of its own, so that
+    callers can tell a bad destination from a bad source."""
+    try:
+        return normalize_address(value)
+    except ValidationError as error:
+        raise ValidationError("The destination %(destination)s is refused: %(reason)s", code="alias_destination",
+                              params={"destination": value, "reason": " ".join(error.messages)}) from error
+
+
 def clean_alias(domain: Domain, source: str, destinations: list[str]) -> tuple[str, list[str]]:
     source = normalize_alias_source(source)
     if domain_of(source) != domain.name:
         raise ValidationError("The alias %(source)s is not an address of %(domain)s.", code="alias_domain",
                               params={"source": source, "domain": domain.name})
-    cleaned = list(dict.fromkeys(normalize_address(destination) for destination in destinations if destination))
+    cleaned = list(dict.fromkeys(_destination(destination) for destination in destinations if destination))
     if not cleaned:
         raise ValidationError("An alias needs at least one destination.", code="alias_destinations")
     return source, cleaned

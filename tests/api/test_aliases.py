@@ -111,8 +111,18 @@ def test_a_destination_with_a_comma_answers_422(api, world):
     before = table_snapshot()
     for body in ({"source": "new@a.example", "destinations": ["box@a.example,x@r.test"]},
                  {"source": "new@a.example", "destinations": ["a,b@r.test"]}):
-        assert_problem(api("POST", "aliases/", body, key=key), 422)
-    assert_problem(api("PUT", "aliases/info@a.example/", {"destinations": ["a,b@r.test"]}, key=key), 422)
+        response = api("POST", "aliases/", body, key=key)
+        assert_problem(response, 422)
+        assert list(response.body["errors"]) == ["destinations"]
+        assert body["destinations"][0] in response.body["errors"]["destinations"][0]
+    response = api("PUT", "aliases/info@a.example/", {"destinations": ["a,b@r.test"]}, key=key)
+    assert_problem(response, 422)
+    assert list(response.body["errors"]) == ["destinations"]
+    items = [{"source": "new@a.example", "destinations": ["box@a.example"]},
+             {"source": "other@a.example", "destinations": ["a,b@r.test"]}]
+    response = api("POST", "aliases/bulk/", {"aliases": items}, key=key)
+    assert_problem(response, 422)
+    assert list(response.body["errors"]) == ["aliases[1].destinations"]
     assert table_snapshot() == before
 
 
