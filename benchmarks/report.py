@@ -162,7 +162,7 @@ def targets(results: list[dict]) -> str:
     if "ratio_warm" in rcpt:
         verdict = "met" if rcpt["ratio_warm"]["median"] >= RCPT_RATIO_TARGET else "**not met**"
         lines.append(f"- Postfix RCPT with SQL maps at {rcpt['ratio_warm']['median']:.0%} of static maps for "
-                     f"recipients seen within the lookup cache's life (warm), target ≥ {RCPT_RATIO_TARGET:.0%}: "
+                     f"recipients seen again at once (warm), target ≥ {RCPT_RATIO_TARGET:.0%}: "
                      f"{verdict}; {rcpt['ratio_cold']['median']:.0%} for recipients not seen before (cold)")
     return "\n".join(lines) + "\n"
 

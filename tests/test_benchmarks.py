@@ -58,7 +58,7 @@ def test_report_shows_figures_targets_failures_and_missing_endpoints(tmp_path):
     assert "| panel | mailbox list, page 1 | 5.0 / 10.0 (5.0–10.0) | 60.0 / 120.0 (60.0–120.0) | × 12.00 |" in text
     assert "panel mailbox list, page 1: median 60.0 ms, target ≤ 50 ms: **not met**" in text
     assert "api GET one mailbox: median 12.0 ms, target ≤ 10 ms: **not met**" in text
-    assert "at 40% of static maps for recipients seen within the lookup cache's life (warm), target ≥ 80%:" \
+    assert "at 40% of static maps for recipients seen again at once (warm), target ≥ 80%:" \
            " **not met**; 30% for recipients not seen before (cold)" in text
     assert "| SQL / static ratio, cold | 30% " in text
     assert "endpoint not available (HTTP 404)" in text and "service not available" in text
