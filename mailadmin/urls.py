@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("selfservice.urls")),
 ]
 
+handler400 = "mailadmin.errors.bad_request"
 handler500 = "mailadmin.errors.server_error"

@@ -187,6 +187,14 @@ def test_a_database_outage_answers_503(api, world, monkeypatch):
     assert response["Retry-After"] == "60"
 
 
+def test_a_request_without_a_host_is_refused_as_problem_json(api, world):
+    response = api("DELETE", "domains/a.example/", key=world["keys"]["all_domains"], HTTP_HOST="")
+    assert_problem(response, 400)
+    assert Domain.objects.filter(name="a.example").exists()
+    page = Client().get("/login/", HTTP_HOST="")  # the panel keeps Django's own page
+    assert page.status_code == 400 and page["Content-Type"].startswith("text/html")
+
+
 def test_writes_need_no_csrf_token(world):
     client = Client(enforce_csrf_checks=True)
     response = client.post("/api/v1/mailboxes/box@a.example/suspend/",
