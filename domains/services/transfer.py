@@ -48,7 +48,9 @@ def _folders_in_use(keys: set[str]) -> dict[str, str]:
     """Which of these folders (by folder_key) are a mailbox's maildir or default home already, or
     still the path of a pending mail-store job (or inside one, as a domain's is): why, per folder."""
     used = {}
-    for maildir, address in Mailbox.objects.exclude(maildir="").values_list("maildir", "email").iterator():
+    if not keys:
+        return used
+    for maildir, address in Mailbox.objects.filter(maildir__gt="").values_list("maildir", "email").iterator():
         if folder_key(maildir) in keys:
             used[folder_key(maildir)] = f"the mail folder of {address}"
     candidates = ["@".join(reversed(key.split("/"))) for key in keys if key.count("/") == 1]
