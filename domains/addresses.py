@@ -13,8 +13,9 @@ Domain names
     ``display_domain`` gives the Unicode form for display.
 
 Addresses (``local@domain``)
-    The local part is kept as typed but lower-cased (``str.lower()``); the domain is
-    canonicalised as above.  Local part at most 64 octets, whole address at most 254 (UTF-8).
+    The local part is kept as typed but lower-cased (``str.lower()``) and in Unicode NFC, so
+    that ``é`` typed as one character or as ``e`` and a combining accent is one address; the
+    domain is canonicalised as above.  Local part at most 64 octets, whole address at most 254 (UTF-8).
     Refused everywhere: whitespace, control and invisible characters (Unicode C* and Z*,
     checked before UTS #46 mapping, which would silently drop e.g. U+200B), a second ``@``,
     the characters ``, ; : < > ( ) [ ] " \\ ` % !`` (address lists, quoted local parts,
@@ -144,7 +145,7 @@ def normalize_local_part(local_part: str, *, mailbox: bool) -> str:
         raise _error("local_part_empty", "The part before the @ is empty.")
     if "@" in local_part:
         raise _error("local_part_at", "The part before the domain must not contain an @.")
-    local_part = local_part.lower()
+    local_part = unicodedata.normalize("NFC", local_part.lower())
     if local_part.startswith(".") or local_part.endswith(".") or ".." in local_part:
         raise _error(
             "local_part_dots",

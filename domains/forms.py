@@ -133,3 +133,23 @@ class RenameForm(forms.Form):
 
 class ConfirmForm(forms.Form):
     """An empty form: the POST itself, with its CSRF token, is the confirmation."""
+
+
+class ListFilterForm(forms.Form):
+    """A list's filters, read from the query string (see views.common.list_filters)."""
+
+    def filters(self) -> dict:
+        """The values given that could be read; a value that could not is left out (and named in `errors`)."""
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
+
+
+class SearchForm(ListFilterForm):
+    q = forms.CharField(required=False, max_length=254)
+
+
+class AuditFilterForm(ListFilterForm):
+    domain = forms.CharField(required=False, max_length=253)
+    actor = forms.CharField(required=False, max_length=255)
+    since = forms.DateField(required=False)
+    until = forms.DateField(required=False)

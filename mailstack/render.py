@@ -1,6 +1,8 @@
 """Renders the daemons' configurations from the templates in deploy/ (see mailstack/config.py)."""
 import grp
 import os
+import secrets
+import stat
 from pathlib import Path
 
 from django.conf import settings
@@ -40,24 +42,80 @@ def render(template_name: str, profile: str = "private", database: str | None = 
     return _engine.get_template(template_name).render(Context(values))
 
 
-def write_all(target: Path, profile: str = "private") -> list[Path]:
-    """Writes every rendered file to target/<daemon>/<file>; returns the paths written."""
-    written = []
-    for daemon, names in TEMPLATES.items():
-        folder = target / daemon
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in names:
-            path = folder / name
-            temporary = path.with_name(f".{name}.tmp")
-            temporary.write_text(render(f"{daemon}/{name}", profile))
-            if name in SECRET_FILES:
-                os.chown(temporary, 0, grp.getgrnam(SECRET_FILES[name]).gr_gid)
-                temporary.chmod(0o640)
-            else:
-                temporary.chmod(0o644)
-            temporary.replace(path)
-            written.append(path)
-    return written
+class UnsafeOutput(Exception):
+    """The folder to render into could be changed by another user (or is a symbolic link)."""
+
+
+def _own_folder(name: str, shown: Path, mode: int, dir_fd: int | None = None) -> int:
+    """An open descriptor of the folder `name` (relative to `dir_fd`), made with `mode` if missing;
+    refused unless it is a real folder of the caller's that nobody else may write to.  Everything
+    is then written through the descriptor: a path swapped afterwards changes nothing."""
+    try:
+        os.mkdir(name, mode, dir_fd=dir_fd)
+    except FileExistsError:
+        pass
+    try:
+        folder = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+    except OSError as error:  # ELOOP: a symbolic link; ENOTDIR: a file
+        raise UnsafeOutput(f"{shown} is a symbolic link or not a folder; refusing to write into it") from error
+    status = os.fstat(folder)
+    problem = (f"is owned by uid {status.st_uid}, not by you (uid {os.geteuid()})" if status.st_uid != os.geteuid()
+               else f"is writable by the group or others (mode {stat.S_IMODE(status.st_mode):04o})"
+               if status.st_mode & 0o022 else "")
+    if problem:
+        os.close(folder)
+        raise UnsafeOutput(f"{shown} {problem}: another user could swap the files; refusing to write into it")
+    return folder
+
+
+def _open_target(target: Path, mode: int) -> int:
+    target = Path(os.path.abspath(target))
+    if target == target.parent:
+        raise UnsafeOutput("give a folder of its own to render into, not /")
+    if not os.path.lexists(target.parent):
+        os.close(_open_target(target.parent, mode))
+    parent = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        return _own_folder(target.name, target, mode, dir_fd=parent)
+    finally:
+        os.close(parent)
+
+
+def _write(folder: int, name: str, text: str):
+    """Writes `name` in the open `folder` under a fresh temporary name, then renames it into place:
+    a symbolic link found at `name` is replaced, never followed."""
+    temporary = f".{name}.{secrets.token_hex(8)}.tmp"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=folder)
+    try:
+        if name in SECRET_FILES:
+            os.fchown(descriptor, 0, grp.getgrnam(SECRET_FILES[name]).gr_gid)
+        os.fchmod(descriptor, 0o640 if name in SECRET_FILES else 0o644)
+        with os.fdopen(descriptor, "w") as stream:
+            stream.write(text)
+    except BaseException:
+        os.unlink(temporary, dir_fd=folder)
+        raise
+    os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
+
+
+def write_all(target: Path, profile: str = "private", *, folder_mode: int = 0o700) -> list[Path]:
+    """Writes every rendered file to target/<daemon>/<file>; returns the paths written.  Raises
+    UnsafeOutput, writing nothing, unless target and its daemon folders are the caller's alone;
+    missing ones are made with `folder_mode`."""
+    root = _open_target(target, folder_mode)
+    folders = {}
+    try:
+        for daemon in TEMPLATES:
+            folders[daemon] = _own_folder(daemon, Path(target) / daemon, folder_mode, dir_fd=root)
+        written = []
+        for daemon, names in TEMPLATES.items():
+            for name in names:
+                _write(folders[daemon], name, render(f"{daemon}/{name}", profile))
+                written.append(Path(target) / daemon / name)
+        return written
+    finally:
+        for folder in (root, *folders.values()):
+            os.close(folder)
 
 
 def mariadb_sql(template_name: str) -> str:

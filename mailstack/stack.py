@@ -75,7 +75,8 @@ def start_replicas(primary: MariaDB, log):
 
 
 def render_configs():
-    write_all(paths().etc)
+    # The daemons' own processes (Postfix's map lookups run as postfix) read these folders.
+    write_all(paths().etc, folder_mode=0o755)
 
 
 def up(log=print):

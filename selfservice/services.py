@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from domains import passwords
-from domains.addresses import normalize_address
+from domains.addresses import normalize_address, normalize_mailbox_address
 from domains.audit import Actor, record, snapshot
 from domains.models import Mailbox
 from domains.services import mailbox_update
@@ -29,8 +29,12 @@ def mailbox_authenticate(*, address: str, password: str) -> Mailbox | None:
     """The active mailbox (of an active domain) with this address and password, or None; an
     unknown address costs the same hash check as a wrong password.  A hash in an older or
     weaker scheme than the configured one is replaced by a current one."""
-    mailbox = (Mailbox.objects.select_related("domain")
-               .filter(email=address.strip().lower(), active=True, domain__active=True).first())
+    try:
+        address = normalize_mailbox_address(address.strip())
+    except ValidationError:
+        address = None  # no such mailbox, at the same cost
+    mailbox = address and (Mailbox.objects.select_related("domain")
+                           .filter(email=address, active=True, domain__active=True).first())
     if mailbox is None:
         passwords.verify_password(password, _dummy_hash())
         return None

@@ -311,3 +311,31 @@ def test_local_part_accepted(raw, mailbox, canonical):
 )
 def test_local_part_refused(raw, mailbox, code):
     assert_refused(normalize_local_part, raw, code, mailbox=mailbox)
+
+
+# josé typed two ways: é as one character (NFC) or as e and a combining acute accent (NFD).
+JOSE_NFC, JOSE_NFD = "jos\u00e9", "jose\u0301"
+
+
+@pytest.mark.parametrize("func", [normalize_address, normalize_alias_source])
+def test_an_address_typed_decomposed_is_stored_composed(func):
+    assert func(f"{JOSE_NFD}@x.org") == func(f"{JOSE_NFC}@x.org") == f"{JOSE_NFC}@x.org"
+    assert normalize_local_part(JOSE_NFD.upper(), mailbox=False) == JOSE_NFC
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_alias_created_twice_with_josé_typed_two_ways_is_one_address():
+    from domains import services
+    from domains.audit import Actor
+    from domains.errors import Conflict
+    from domains.models import Alias
+
+    actor = Actor.command("tests")
+    domain = services.domain_create(actor=actor, name="example.org")
+    services.alias_create(actor=actor, domain=domain, source=f"{JOSE_NFD}@example.org",
+                          destinations=[f"{JOSE_NFD}@remote.test", f"{JOSE_NFC}@remote.test"])
+    with pytest.raises(Conflict, match="exists already"):
+        services.alias_create(actor=actor, domain=domain, source=f"{JOSE_NFC}@example.org",
+                              destinations=[f"{JOSE_NFC}@remote.test"])
+    assert list(Alias.objects.values_list("source", "destination")) == [
+        (f"{JOSE_NFC}@example.org", f"{JOSE_NFC}@remote.test")]

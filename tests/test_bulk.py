@@ -128,3 +128,23 @@ def test_mailboxes_created_in_bulk_with_migrated_hashes_receive_mail_and_log_in(
     for user in ("ann@bulk.test", "bob@bulk.test"):
         assert mail.wait_for(user, PASSWORD, message["Subject"]) is not None
     assert not mail.imap_login_works("ann@bulk.test", "wrong password entirely")
+
+
+def test_josé_typed_composed_and_decomposed_is_one_address_in_a_batch():
+    jose_nfc, jose_nfd = "jos\u00e9", "jose\u0301"  # é as one character, or e and a combining accent
+    domain = new_domain()
+    with pytest.raises(BulkRejected) as rejected:
+        services.aliases_create_many(actor=ACTOR, domains={"example.org": domain}, aliases=[
+            NewAlias(f"{jose_nfc}@example.org", ["a@remote.test"]),
+            NewAlias(f"{jose_nfd}@example.org", ["b@remote.test"])])
+    assert codes(rejected.value) == {1: ["duplicate"]}
+    assert not Alias.objects.exists()
+
+    services.aliases_create_many(actor=ACTOR, domains={"example.org": domain}, aliases=[
+        NewAlias(f"{jose_nfd}@example.org", [f"{jose_nfd}@remote.test"])])
+    with pytest.raises(BulkRejected) as rejected:
+        services.aliases_create_many(actor=ACTOR, domains={"example.org": domain}, aliases=[
+            NewAlias(f"{jose_nfc}@example.org", ["b@remote.test"])])
+    assert codes(rejected.value) == {0: ["conflict"]}
+    assert list(Alias.objects.values_list("source", "destination")) == [
+        (f"{jose_nfc}@example.org", f"{jose_nfc}@remote.test")]

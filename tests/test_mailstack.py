@@ -1,6 +1,7 @@
 """The stack's own commands: configurations rendered from the settings, and start/stop that
 survive being run twice or after a crash."""
 import os
+import re
 import signal
 import socket
 import ssl
@@ -8,7 +9,7 @@ import subprocess
 import time
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from mailstack import stack
 from mailstack.daemons import Dovecot, MariaDB, _pid_from
@@ -80,3 +81,59 @@ def test_up_again_after_a_crash_brings_every_daemon_back(mail_domain):
             break
         time.sleep(0.5)
     assert job.state == MailStoreJob.DONE, job.outcome
+
+
+def render_into(folder):
+    call_command("mailstack", "render", "--profile", "production", "--output", str(folder))
+
+
+@pytest.mark.parametrize("unsafe", ["writable by others", "writable by the group", "owned by another user",
+                                    "a symbolic link"])
+def test_render_refuses_a_folder_another_user_could_change_and_writes_nothing(tmp_path, unsafe):
+    """Root copies what it renders into /etc: another local user must not be able to swap the
+    files in between, so the folder must be the caller's and writable by nobody else."""
+    folder = tmp_path / "out"
+    folder.mkdir(mode=0o700)
+    if unsafe == "writable by others":
+        folder.chmod(0o1777)
+    elif unsafe == "writable by the group":
+        folder.chmod(0o770)
+    elif unsafe == "owned by another user":
+        os.chown(folder, 65534, 65534)
+    else:
+        os.rename(folder, tmp_path / "real")
+        folder.symlink_to(tmp_path / "real")
+    with pytest.raises(CommandError, match=re.escape(str(folder))):
+        render_into(folder)
+    assert not list(folder.iterdir())
+
+
+def test_render_never_follows_a_symbolic_link_in_its_folder(tmp_path):
+    outside = tmp_path / "outside"
+    outside.write_text("not to be touched\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    folder = tmp_path / "out"
+    (folder / "postfix").mkdir(parents=True, mode=0o700)
+    folder.chmod(0o700)
+    (folder / "postfix" / "main.cf").symlink_to(outside)
+    for name in TEMPLATES["postfix"]:  # every temporary name a writer might pick, too
+        (folder / "postfix" / f".{name}.tmp").symlink_to(outside)
+    render_into(folder)
+    assert outside.read_text() == "not to be touched\n"
+    main_cf = folder / "postfix" / "main.cf"
+    assert not main_cf.is_symlink() and "queue_directory = /var/spool/postfix" in main_cf.read_text()
+
+    (folder / "dovecot").rename(tmp_path / "dovecot-before")
+    (folder / "dovecot").symlink_to(elsewhere)
+    with pytest.raises(CommandError, match="symbolic link"):
+        render_into(folder)
+    assert not list(elsewhere.iterdir())
+
+
+def test_render_creates_missing_folders_for_its_caller_only(tmp_path):
+    folder = tmp_path / "new" / "config"
+    render_into(folder)
+    for created in (tmp_path / "new", folder, *(folder / daemon for daemon in TEMPLATES)):
+        assert created.stat().st_mode & 0o777 == 0o700, created
+        assert created.stat().st_uid == os.geteuid()

@@ -260,3 +260,57 @@ def test_audit_rows_record_the_client_address_as_the_sign_in_lockout_sees_it(wor
                       {"local_part": "dora", "password": "a long enough password 1"},
                       HTTP_X_FORWARDED_FOR="203.0.113.7")
     assert AuditEntry.objects.get(action="mailbox.create", object_repr="dora@alpha.example").source_ip == recorded
+
+
+# Every list of the panel and the API, with every query parameter it reads.
+PANEL_LISTS = {
+    "/": ("q", "page"),
+    "/domains/{domain}/": ("q", "page", "after", "before"),
+    "/mailboxes/": ("q", "page", "after", "before"),
+    "/audit/": ("domain", "actor", "since", "until", "page"),
+    "/stored-mail/": ("page",),
+    "/admins/": ("page",),
+    "/api-keys/": ("page",),
+}
+PAGED = ("cursor", "page_size", "ordering")
+API_LISTS = {
+    "/api/v1/domains/": ("active", "prefix", *PAGED),
+    "/api/v1/usage/": ("active", "prefix", *PAGED),
+    "/api/v1/mailboxes/": ("domain", "active", "prefix", *PAGED),
+    "/api/v1/aliases/": ("domain", "prefix", *PAGED),
+    "/api/v1/domains/{name}/usage/mailboxes/": PAGED,
+}
+MALFORMED = ["abc", "99999999999999999999", "-1", "0", "-99999999999999999999", "1e400", "NaN", "2024-13-45",
+             "2024-02-30", "99999-01-01", "\x00", "a\x00b", "x" * 5000, "é" * 300, ["1", "2"], "", "%", "' OR 1=1 --",
+             "\u202e", "true\x00"]
+
+
+@pytest.mark.parametrize(("path", "parameter"), [
+    (path, parameter) for lists in (PANEL_LISTS, API_LISTS) for path, parameters in lists.items()
+    for parameter in parameters])
+def test_malformed_filter_values_get_a_400_or_are_ignored_never_a_500(world, admin_client, settings, path,
+                                                                      parameter):
+    from api.services import api_key_create
+
+    settings.MAILADMIN_API_RATE = ""
+    services.mailbox_delete(actor=ACTOR, mailbox=world["bob"])  # something on the stored-mail page
+    _key, plaintext = api_key_create(actor=ACTOR, name="everything", all_domains=True, domains=[], read_only=False,
+                                     allowed_actions=[], expires=None)
+    admin_client.raise_request_exception = False
+    path = path.format(domain=world["alpha"].pk, name=world["alpha"].name)
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {plaintext}"} if path.startswith("/api/") else {}
+    answers = {repr(value)[:40]: admin_client.get(path, {parameter: value}, **headers).status_code
+               for value in MALFORMED}
+    assert {value: status for value, status in answers.items() if status not in (200, 400)} == {}
+
+
+def test_an_unreadable_audit_date_is_named_and_ignored_and_a_good_one_filters(world, admin_client):
+    response = admin_client.get("/audit/", {"since": "abc", "domain": "beta.example"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Ignored, as it could not be read" in page and "<strong>since</strong>" in page
+    assert "team@beta.example" in page  # the other filters still hold
+    assert "ann@alpha.example" not in page
+    future = admin_client.get("/audit/", {"since": "2999-01-01"})
+    assert future.status_code == 200 and "Nothing recorded for this filter" in future.content.decode()
+    assert 'value="2999-01-01"' in future.content.decode()

@@ -185,3 +185,57 @@ def test_a_mail_folder_outside_the_mailboxs_domain_is_refused(mail_domain, tmp_p
     assert "line 2: maildir must be a folder of the mailbox's domain" in report
     assert "line 3: maildir must be a folder of the mailbox's domain" in report
     assert not Mailbox.objects.exists()
+
+
+def test_a_mail_folder_already_in_use_is_refused_and_nothing_is_imported(mail_domain, tmp_path, capsys):
+    """One folder per mailbox: otherwise one owner reads the other's mail, and deleting either
+    archives both.  Folders are compared in their canonical forms."""
+    example = mail_domain("example.org")
+    example.mailbox("anna")
+    services.mailbox_rename(actor=example.actor, mailbox=example.mailbox("ben"), local_part="benjamin")
+    services.mailbox_delete(actor=example.actor, mailbox=example.mailbox("dora"))  # archived by the worker
+    before = snapshot()
+    path = tmp_path / "mail.csv"
+    path.write_text("kind,address,password_hash,maildir\n"
+                    f"mailbox,c1@example.org,{HASH},example.org/ben\n"        # benjamin's maildir
+                    f"mailbox,c2@example.org,{HASH},Example.ORG./anna\n"      # anna's home
+                    f"mailbox,c3@example.org,{HASH},example.org//./dora\n"    # a pending mail-store job
+                    f"mailbox,c4@example.org,{HASH},example.org/shared\n"
+                    f"mailbox,c5@example.org,{HASH},example.org/shared\n"     # twice in the file
+                    f"mailbox,c6@example.org,{HASH},example.org/c7\n"         # the home of c7 below
+                    f"mailbox,c7@example.org,{HASH},\n"
+                    f"mailbox,c8@example.org,{HASH},example.org/ben/../anna\n")
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import", str(path))
+    report = capsys.readouterr().err
+    assert "line 2: maildir example.org/ben is the mail folder of benjamin@example.org" in report
+    assert "line 3: maildir example.org/anna is the mail folder of anna@example.org" in report
+    assert "line 4: maildir example.org/dora is still in use by a pending mail-store job" in report
+    assert "line 6: maildir example.org/shared is also the maildir of line 5" in report
+    assert "line 7: maildir example.org/c7 is the mail folder of c7@example.org (line 8)" in report
+    assert "line 9: maildir must be a folder of the mailbox's domain" in report
+    assert "line 5:" not in report and "line 8:" not in report
+    assert snapshot() == before
+
+
+def test_a_mail_folder_is_compared_with_the_mailboxs_canonical_domain(mail_domain, tmp_path):
+    mail_domain("example.org")
+    mail_domain("bücher.example")
+    path = tmp_path / "mail.csv"
+    path.write_text("kind,address,password_hash,maildir\n"
+                    f"mailbox,a@Example.org.,{HASH},example.org/old-a\n"
+                    f"mailbox,b@BÜCHER.example,{HASH},bücher.example/old-b\n")
+    call_command("import", str(path))
+    assert dict(Mailbox.objects.values_list("email", "maildir")) == {
+        "a@example.org": "example.org/old-a", "b@xn--bcher-kva.example": "xn--bcher-kva.example/old-b"}
+
+
+def test_a_mail_folder_of_the_files_raw_domain_is_refused(mail_domain, tmp_path, capsys):
+    mail_domain("example.org")
+    path = tmp_path / "mail.csv"
+    path.write_text(f"kind,address,password_hash,maildir\nmailbox,a@example.org.,{HASH},example.org./a\n"
+                    f"mailbox,b@example.org,{HASH},example.org./other.example\n")
+    call_command("import", str(path))
+    # The folder Dovecot opens is the canonical one: never "example.org./a" beside "example.org/".
+    assert dict(Mailbox.objects.values_list("email", "maildir")) == {
+        "a@example.org": "example.org/a", "b@example.org": "example.org/other.example"}

@@ -1,9 +1,11 @@
 """What every mailbox change shares: the audited fields, the password rule, the folder rule."""
+import re
 import secrets
 
 from django.core.exceptions import ValidationError
 
 from domains import passwords
+from domains.addresses import normalize_domain
 from domains.errors import LimitReached
 from domains.password_policy import validate_new_password
 
@@ -30,6 +32,34 @@ def mailbox_password_hash(*, address: str, password: str | None, password_hash: 
 def maildir_of_its_own(default: str) -> str:
     """A folder beside the tutorial's <domain>/<local part>, for when that one is still in use."""
     return f"{default}~{secrets.token_hex(4)}"
+
+
+_FOLDER = re.compile(r"[a-z0-9._~+-]+")
+
+
+def canonical_folder(maildir: str, *, domain: str) -> str:
+    """`maildir` as `<domain>/<folder>`, the one way it is stored: the domain part canonical (as
+    addresses are) and equal to the mailbox's `domain`, empty and `.` parts dropped, no `..`."""
+    parts = [part for part in maildir.split("/") if part not in ("", ".")]
+    if len(parts) == 2 and ".." not in parts and _FOLDER.fullmatch(parts[1]):
+        try:
+            if normalize_domain(parts[0]) == domain:
+                return f"{domain}/{parts[1]}"
+        except ValidationError:
+            pass
+    raise ValidationError("maildir must be a folder of the mailbox's domain: <domain>/<folder>.", code="maildir")
+
+
+def folder_key(path: str) -> str:
+    """A folder below the mail root (a maildir, a home or a mail-store job's path, however it was
+    written) in the form two names of the same folder share: compare these, never the raw paths."""
+    parts = [part for part in path.lower().split("/") if part not in ("", ".")]
+    if parts:
+        try:
+            parts[0] = normalize_domain(parts[0])
+        except ValidationError:
+            pass
+    return "/".join(parts)
 
 
 def quota_errors(domain, quota: int, *, allocated_to_others: int) -> list[LimitReached]:

@@ -4,22 +4,23 @@ Domains go through domain_create, mailboxes and aliases through the bulk service
 (for the progress shown to the user) inside the one transaction.  Every problem of every record
 is collected with its line; if there is any, or on a dry run, nothing is kept.
 """
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from domains.addresses import normalize_mailbox_address
 from domains.audit import Actor, record_many
 from domains.errors import BulkRejected
-from domains.models import Domain, Mailbox
+from domains.models import Domain, Mailbox, MailStoreJob
 from domains.services.bulk import NewAlias, NewMailbox, aliases_create_many, mailboxes_create_many
 from domains.services.domains import domain_create
+from domains.services.mailbox_fields import canonical_folder, folder_key
 from domains.transfer.formats import Record
 
 CHUNK = 10_000
-_FOLDER = re.compile(r"[a-z0-9._~+-]+")
+LOOKUP_CHUNK = 1000
 
 
 class ImportRejected(ValidationError):
@@ -43,13 +44,27 @@ def _messages(error: ValidationError) -> list[str]:
     return list(error.messages)
 
 
-def _check_maildir(address: str, maildir: str) -> str:
-    """A mail folder kept from the file must be a folder of the mailbox's domain below the mail root."""
-    domain = address.rsplit("@", 1)[-1].lower()
-    folder = maildir.removeprefix(f"{domain}/")
-    if folder == maildir or not _FOLDER.fullmatch(folder) or folder in (".", ".."):
-        raise ValidationError("maildir must be a folder of the mailbox's domain: <domain>/<folder>.", code="maildir")
-    return maildir
+def _folders_in_use(keys: set[str]) -> dict[str, str]:
+    """Which of these folders (by folder_key) are a mailbox's maildir or default home already, or
+    still the path of a pending mail-store job (or inside one, as a domain's is): why, per folder."""
+    used = {}
+    if not keys:
+        return used
+    for maildir, address in Mailbox.objects.filter(maildir__gt="").values_list("maildir", "email").iterator():
+        if folder_key(maildir) in keys:
+            used[folder_key(maildir)] = f"the mail folder of {address}"
+    candidates = ["@".join(reversed(key.split("/"))) for key in keys if key.count("/") == 1]
+    for start in range(0, len(candidates), LOOKUP_CHUNK):
+        for address in Mailbox.objects.filter(email__in=candidates[start:start + LOOKUP_CHUNK]).values_list(
+                "email", flat=True):
+            local_part, domain = address.rsplit("@", 1)
+            used.setdefault(folder_key(f"{domain}/{local_part}"), f"the mail folder of {address}")
+    for path in MailStoreJob.objects.filter(state=MailStoreJob.PENDING).values_list("path", flat=True).iterator():
+        job_key = folder_key(path)
+        for key in keys:
+            if key == job_key or key.startswith(job_key + "/"):
+                used.setdefault(key, "still in use by a pending mail-store job")
+    return used
 
 
 class _Import:
@@ -95,29 +110,56 @@ class _Import:
                     break
             self.progress(kind, min(start + CHUNK, len(items)), len(items))
 
-    def create_mailboxes(self, records: list[Record]):
-        items, kept = [], []
+    def _kept_folders(self, records: list[Record]) -> dict[int, str]:
+        """The canonical maildir kept from the file, by line.  A folder that is another mailbox's
+        (in the database or in the file) or a pending mail-store job's is refused."""
+        homes, maildirs, refused = {}, {}, set()
         for record in records:
-            values = record.values
             try:
-                maildir = _check_maildir(record.address, values["maildir"]) if values.get("maildir") else ""
-            except ValidationError as error:
-                self.refuse(record.line, error)
+                local_part, domain = normalize_mailbox_address(record.address).split("@")
+            except ValidationError:
+                continue  # reported when the mailbox is created
+            homes[folder_key(f"{domain}/{local_part}")] = (record.line, f"{local_part}@{domain}")
+            if record.values.get("maildir"):
+                try:
+                    maildirs[record.line] = canonical_folder(record.values["maildir"], domain=domain)
+                except ValidationError as error:
+                    self.refuse(record.line, error)
+                    refused.add(record.line)
+        used = _folders_in_use({folder_key(maildir) for maildir in maildirs.values()})
+        first: dict[str, int] = {}
+        for line, maildir in sorted(maildirs.items()):
+            key = folder_key(maildir)
+            home_line, owner = homes.get(key, (line, ""))
+            if key in used:
+                reason = used[key]
+            elif key in first:
+                reason = f"also the maildir of line {first[key]}"
+            elif home_line != line:
+                reason = f"the mail folder of {owner} (line {home_line})"
+            else:
+                first[key] = line
                 continue
-            kept.append((record, maildir))
-            items.append(NewMailbox(
-                address=record.address, password=values.get("password"), password_hash=values.get("password_hash"),
-                quota=values.get("quota"), display_name=values.get("display_name") or "",
-                spam_threshold=values.get("spam_threshold"),
-                active=True if values.get("active") is None else values["active"]))
+            self.refuse(line, ValidationError("maildir %(maildir)s is %(reason)s.", code="maildir_in_use",
+                                              params={"maildir": maildir, "reason": reason}))
+            refused.add(line)
+        return {line: maildir for line, maildir in maildirs.items() if line not in refused}
+
+    def create_mailboxes(self, records: list[Record]):
+        self._maildirs = self._kept_folders(records)
+        kept = [record for record in records if record.line in self._maildirs or not record.values.get("maildir")]
+        items = [NewMailbox(
+            address=record.address, password=record.values.get("password"),
+            password_hash=record.values.get("password_hash"), quota=record.values.get("quota"),
+            display_name=record.values.get("display_name") or "", spam_threshold=record.values.get("spam_threshold"),
+            active=True if record.values.get("active") is None else record.values["active"]) for record in kept]
 
         def create(chunk_records, chunk):
             created = mailboxes_create_many(actor=self.actor, domains=self.domains, mailboxes=chunk)
             self.summary.mailboxes += len(created)
             self._keep_folders(created, chunk_records)
 
-        self._maildirs = {record.line: maildir for record, maildir in kept if maildir}
-        self._in_chunks("mailboxes", [record for record, _maildir in kept], items, create)
+        self._in_chunks("mailboxes", kept, items, create)
 
     def _keep_folders(self, created: Sequence[Mailbox], chunk_records: list[Record]):
         """Mailboxes whose mail is not in <domain>/<local part> (renamed ones) keep their folder."""

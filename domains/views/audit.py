@@ -1,20 +1,21 @@
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
 
 from domains import selectors
-from domains.views.common import page_of
+from domains.forms import AuditFilterForm
+from domains.views.common import list_filters, page_of, render_list
 
 
 @login_required
 def audit_list(request):
     entries = selectors.audit_visible_to(request.user)
-    filters = {name: request.GET.get(name, "").strip() for name in ("domain", "actor", "since", "until")}
-    if filters["domain"]:
+    filters, form = list_filters(request, AuditFilterForm)
+    if "domain" in filters:
         entries = entries.filter(domain_name=filters["domain"].lower())
-    if filters["actor"]:
+    if "actor" in filters:
         entries = entries.filter(actor_label=filters["actor"])
-    if filters["since"]:
+    if "since" in filters:
         entries = entries.filter(at__date__gte=filters["since"])
-    if filters["until"]:
+    if "until" in filters:
         entries = entries.filter(at__date__lte=filters["until"])
-    return render(request, "domains/audit_list.html", {"page": page_of(request, entries), "filters": filters})
+    return render_list(request, "domains/audit_list.html", {"page": page_of(request, entries), "filters": filters},
+                       form)

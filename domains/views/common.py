@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
+from django.shortcuts import render
 from django.utils.functional import cached_property
 
 from domains.audit import Actor
@@ -39,6 +40,19 @@ def call_service(form, service, **arguments):
     except ValidationError as error:
         form.add_error(None, error)
         return None
+
+
+def list_filters(request, form_class):
+    """A list's filters from the query string, read by `form_class` (a ListFilterForm): (the values
+    that could be read, the form).  A value that cannot be read is ignored, never handed to the database."""
+    form = form_class(request.GET)
+    return form.filters(), form
+
+
+def render_list(request, template: str, context: dict, filter_form):
+    """A list page; it answers 400, naming the filters it ignored, when some could not be read."""
+    return render(request, template, {**context, "filter_form": filter_form},
+                  status=400 if filter_form.errors else 200)
 
 
 def page_of(request, queryset):

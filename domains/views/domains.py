@@ -5,8 +5,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from domains import selectors, services
-from domains.forms import DomainDeleteForm, DomainForm
-from domains.views.common import actor_of, call_service, page_of, posted, require_superadmin
+from domains.forms import DomainDeleteForm, DomainForm, SearchForm
+from domains.views.common import actor_of, call_service, list_filters, page_of, posted, render_list, require_superadmin
 
 SUPERADMIN_FIELDS = ("description", "max_mailboxes", "max_aliases", "default_quota", "max_quota", "quota_total",
                      "spam_threshold", "user_spam_threshold_min", "user_spam_threshold_max", "active")
@@ -16,9 +16,10 @@ DOMAIN_ADMIN_FIELDS = ("description", "default_quota", "spam_threshold", "user_s
 
 @login_required
 def domain_list(request):
-    search = request.GET.get("q", "")
+    filters, form = list_filters(request, SearchForm)
+    search = filters.get("q", "")
     page = page_of(request, selectors.domain_list_for(request.user, search=search))
-    return render(request, "domains/domain_list.html", {"page": page, "search": search})
+    return render_list(request, "domains/domain_list.html", {"page": page, "search": search}, form)
 
 
 @login_required
@@ -38,7 +39,8 @@ def domain_create(request):
 @login_required
 def domain_detail(request, pk):
     domain = selectors.domain_get_for(request.user, pk)
-    search = request.GET.get("q", "")
+    filters, form = list_filters(request, SearchForm)
+    search = filters.get("q", "")
     context = {
         "domain": domain,
         "page": page_of(request, selectors.mailbox_list_for(request.user, domain=domain, search=search)),
@@ -46,7 +48,7 @@ def domain_detail(request, pk):
         "aliases": selectors.alias_sources_of(domain),
         "dns_records": dns_records(domain.name),
     }
-    return render(request, "domains/domain_detail.html", context)
+    return render_list(request, "domains/domain_detail.html", context, form)
 
 
 @login_required

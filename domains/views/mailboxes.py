@@ -5,17 +5,18 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from domains import selectors, services
-from domains.forms import ConfirmForm, MailboxForm, PasswordForm, RenameForm
-from domains.views.common import actor_of, call_service, page_of, posted
+from domains.forms import ConfirmForm, MailboxForm, PasswordForm, RenameForm, SearchForm
+from domains.views.common import actor_of, call_service, list_filters, page_of, posted, render_list
 
 EDITABLE = ("display_name", "quota", "spam_threshold", "active")
 
 
 @login_required
 def mailbox_list(request):
-    search = request.GET.get("q", "")
+    filters, form = list_filters(request, SearchForm)
+    search = filters.get("q", "")
     page = page_of(request, selectors.mailbox_list_for(request.user, search=search))
-    return render(request, "domains/mailbox_list.html", {"page": page, "search": search})
+    return render_list(request, "domains/mailbox_list.html", {"page": page, "search": search}, form)
 
 
 @login_required

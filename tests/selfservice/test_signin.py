@@ -126,3 +126,13 @@ def test_an_owner_session_reaches_no_admin_page_or_api(client, owner):
         response = client.get(page)
         assert response.status_code == 302 and response.url.startswith("/login/"), page
     assert client.get("/api/v1/mailboxes/").status_code == 401
+
+
+def test_an_owner_signs_in_with_the_address_typed_in_any_of_its_forms(mail_domain):
+    """The sign-in lookup uses the canonical form: an IDN domain typed in Unicode, with ü as one
+    character or as u and a combining diaeresis, in capitals, with a trailing dot."""
+    mailbox = mail_domain("bücher.example").mailbox(f"u{uuid.uuid4().hex[:10]}")
+    local_part = mailbox.email.split("@")[0]
+    for typed in ("b\u00fccher.example", "bu\u0308cher.example", "B\u00dcCHER.EXAMPLE."):
+        response = sign_in(Client(), f"{local_part.upper()}@{typed}")
+        assert response.status_code == 302 and response.url == "/me/", typed

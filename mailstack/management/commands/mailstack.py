@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from mailstack import stack
 from mailstack.daemons import StackError
-from mailstack.render import write_all
+from mailstack.render import UnsafeOutput, write_all
 
 
 class Command(BaseCommand):
@@ -14,7 +14,9 @@ class Command(BaseCommand):
         parser.add_argument("action", choices=["up", "down", "status", "render"])
         parser.add_argument("--profile", choices=["private", "production"], default="production",
                             help="with render: which configuration to write (default: production)")
-        parser.add_argument("--output", type=Path, help="with render: the folder to write to")
+        parser.add_argument("--output", type=Path,
+                            help="with render: the folder to write to (made if missing; if it exists, it must be "
+                                 "yours and writable by nobody else)")
 
     def handle(self, *args, action, profile, output, **options):
         try:
@@ -33,5 +35,5 @@ class Command(BaseCommand):
                     raise CommandError("render needs --output FOLDER")
                 for path in write_all(output, profile):
                     self.stdout.write(str(path))
-        except StackError as error:
+        except (StackError, UnsafeOutput) as error:
             raise CommandError(str(error)) from error
