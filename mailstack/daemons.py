@@ -5,6 +5,7 @@ ports, never touching the system's own instances.
 Every start and stop is idempotent: a daemon already running is left running (Postfix and
 Dovecot reload their configuration), and pid files left by a crash are cleaned up.
 """
+import contextlib
 import os
 import pwd
 import shutil
@@ -229,7 +230,12 @@ class Spamd:
 
     def start(self):
         if self.running():
-            os.kill(_pid_from(self.pidfile), signal.SIGHUP)  # re-reads its configuration
+            # spamd re-executes itself on SIGHUP to re-read its configuration, closing its port for
+            # a few seconds: wait for it to close and answer again, so that status() after up() is true.
+            os.kill(_pid_from(self.pidfile), signal.SIGHUP)
+            with contextlib.suppress(StackError):
+                _wait_for(lambda: not port_open(self.port), "spamd's restart", timeout=5)
+            _wait_for(self.running, "spamd", timeout=120, log=self.log)
             return
         _terminate(self.pidfile)
         site = self.where.spamassassin_config
