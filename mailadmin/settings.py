@@ -215,7 +215,10 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours: 15 minutes
 # 5 failures lock the username (known or not) and, apart from that, the client address (against
 # trying a few passwords on many usernames): behind a proxy, set MAILADMIN_TRUSTED_PROXY_COUNT.
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Admins, mailbox owners and Roundcube's endpoint each count apart (accounts/lockout.py); a
+# success clears only the failures of the account that signed in, from that client.
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
+AXES_LOCKOUT_PARAMETERS = "accounts.lockout.lockout_parameters"
 AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
 AXES_CLIENT_IP_CALLABLE = "mailadmin.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django_otp.oath import totp
 
 from accounts.testing import sign_in_with_second_factor
 from mailadmin.client_ip import client_ip
+from tests.conftest import long_address
 
 pytestmark = pytest.mark.django_db
 
@@ -106,6 +108,41 @@ def test_case_variants_of_a_username_share_one_count(client, domain_admin):
     for n, variant in enumerate(("DORA", "Dora", "dOra", "doRA", "DorA")):
         sign_in(client, variant, "wrong password", REMOTE_ADDR=f"198.51.100.{n + 10}")
     assert sign_in(client, "dora", REMOTE_ADDR="198.51.100.50").status_code == 429
+
+
+def test_a_success_resets_only_the_failures_of_the_account_that_signed_in(django_user_model, domain_admin):
+    """An admin guessing another admin's password between their own sign-ins is still locked."""
+    django_user_model.objects.create_user("eve", password=PASSWORD)
+    attacker = Client(REMOTE_ADDR="198.51.100.60")
+    for _ in range(12):
+        sign_in(attacker, "dora", "wrong password")
+        sign_in(attacker, "eve")
+        attacker.post("/logout/")
+    assert sign_in(Client(REMOTE_ADDR="198.51.100.61"), "dora").status_code == 429
+    assert sign_in(attacker, "eve").status_code == 429  # the guessing client is locked too
+
+
+def test_a_success_clears_the_failures_it_follows(django_user_model, domain_admin):
+    client = Client(REMOTE_ADDR="198.51.100.62")
+    for _ in range(4):
+        sign_in(client, "dora", "wrong password")
+    assert sign_in(client, "dora").status_code == 302
+    client.post("/logout/")
+    for _ in range(4):
+        assert sign_in(client, "dora", "wrong password").status_code == 200
+    assert sign_in(client, "dora").status_code == 302
+
+
+@pytest.mark.parametrize("length", [248, 250, 254, 300])
+def test_a_long_username_is_counted_and_locked_like_any_other(domain_admin, length):
+    username = long_address(length)
+    assert len(username) == length
+    client = Client(REMOTE_ADDR="198.51.100.63")
+    for _ in range(4):
+        assert sign_in(client, username, "wrong password").status_code == 200
+    assert sign_in(client, username, "wrong password").status_code == 429
+    assert sign_in(Client(REMOTE_ADDR="198.51.100.64"), username.upper(), "wrong password").status_code == 429
+    assert sign_in(Client(REMOTE_ADDR="198.51.100.65"), "dora").status_code == 302  # only that name is locked
 
 
 def test_forwarded_for_counts_only_with_trusted_proxies(rf, settings):
