@@ -192,7 +192,8 @@ MAILADMIN_PASSWORD_MIN_LENGTH = int(env("PASSWORD_MIN_LENGTH", 10))
 MAILADMIN_MAILSTORE_RETENTION_DAYS = int(env("MAILSTORE_RETENTION_DAYS", 30))
 
 # Caches: Django's per-process memory cache by default; the "api" cache is a database table
-# (made by the api app's migrations) that every worker process shares, for the API's rate limits.
+# (made by the api app's migrations) that every worker process shares, for the API's rate limits
+# (and the note that forwarded headers came while no proxy is trusted: mailadmin/forwarded_headers.py).
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "api": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "mailadmin_api_cache",

@@ -14,6 +14,7 @@ from django.test import Client
 from django_otp.oath import totp
 
 from accounts.testing import sign_in_with_second_factor
+from mailadmin import forwarded_headers
 from mailadmin.client_ip import client_ip
 from tests.conftest import long_address
 
@@ -273,9 +274,40 @@ def assert_no_issues(returncode, output):
     assert not re.search(r"\(\w+\.[WE]\d+\)", output), output
 
 
-def test_check_deploy_reports_no_issues_with_https_on():
+@pytest.fixture
+def no_forwarded_header_seen():
+    """Forgets (committed, for `check --deploy` to see) that a forwarded header came untrusted."""
+    forwarded_headers.forget()
+    yield
+    forwarded_headers.forget()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_check_deploy_reports_no_issues_with_https_on(no_forwarded_header_seen):
     assert_no_issues(*check_deploy(MAILADMIN_DJANGO_SECRET_KEY=secrets.token_urlsafe(50)))
 
 
-def test_check_deploy_reports_no_issues_with_the_generated_secret_key():
+@pytest.mark.django_db(transaction=True)
+def test_check_deploy_reports_no_issues_with_the_generated_secret_key(no_forwarded_header_seen):
     assert_no_issues(*check_deploy())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_forwarded_headers_without_a_trusted_proxy_are_reported_once_and_by_check_deploy(
+        no_forwarded_header_seen, domain_admin, caplog, monkeypatch):
+    monkeypatch.setattr(forwarded_headers, "_reported", False)  # as in a freshly started process
+    client = Client(REMOTE_ADDR="10.0.0.2")
+    def logged():
+        return [record.getMessage() for record in caplog.records if record.name == "mailadmin.forwarded_headers"]
+
+    sign_in(client, "dora", "wrong password")
+    assert not logged()
+    assert_no_issues(*check_deploy())
+    for _ in range(3):
+        sign_in(client, "dora", "wrong password", HTTP_X_FORWARDED_FOR="198.51.100.70")
+    assert len(logged()) == 1 and "MAILADMIN_TRUSTED_PROXY_COUNT" in logged()[0], logged()
+
+    returncode, output = check_deploy()
+    assert returncode == 0 and "(accounts.W001)" in output, output
+    assert "X-Forwarded-For" in output and "MAILADMIN_TRUSTED_PROXY_COUNT" in output
+    assert_no_issues(*check_deploy(MAILADMIN_TRUSTED_PROXY_COUNT="1"))
