@@ -112,3 +112,14 @@ def test_an_admin_sets_their_own_password_with_the_current_one_and_stays_signed_
     assert response.status_code == 302
     assert User.objects.get(pk=root.pk).check_password("root's brand new password")
     assert admin_client.get("/admins/").status_code == 200
+
+
+def test_guessing_ones_own_current_password_is_throttled(admin_client, people):
+    root = people["root"]
+    before = User.objects.get(pk=root.pk).password
+    body = {"password": "root's brand new password", "confirm": "root's brand new password"}
+    for _ in range(5):
+        admin_client.post(f"/admins/{root.pk}/password/", {**body, "current_password": "a wrong guess"})
+    response = admin_client.post(f"/admins/{root.pk}/password/", {**body, "current_password": "password"})
+    assert response.status_code == 429 and "Too many failed attempts" in response.content.decode()
+    assert User.objects.get(pk=root.pk).password == before
