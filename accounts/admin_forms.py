@@ -1,6 +1,6 @@
 from django import forms
 
-from domains.forms import suggested_password
+from domains.forms import PasswordForm, suggested_password
 from domains.models import Domain
 
 
@@ -23,3 +23,11 @@ class AdminForm(forms.Form):
             self.fields["password"].help_text = f"Suggestion: {suggested_password()}"
         else:
             del self.fields["username"], self.fields["password"]
+
+
+class OwnPasswordForm(PasswordForm):
+    """An admin setting their own password gives the current one first."""
+
+    current_password = forms.CharField(label="Current password", strip=False,
+                                       widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    field_order = ["current_password", "password", "confirm"]

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from domains.audit import Actor, record
-from domains.errors import Conflict
+from domains.errors import Conflict, CurrentPasswordWrong
 
 
 def _snapshot(admin) -> dict:
@@ -55,13 +55,18 @@ def admin_update(*, actor: Actor, admin, email: str, is_superuser: bool, is_acti
     return admin
 
 
-def admin_set_password(*, actor: Actor, admin, password: str) -> None:
+def admin_set_password(*, actor: Actor, admin, password: str, current_password: str | None = None) -> object:
+    """Sets an admin's password.  Setting one's own takes the current one too: a session left
+    open is no way to take over the account."""
     validate_password(password, admin)
     with transaction.atomic():
         admin = get_user_model().objects.select_for_update().get(pk=admin.pk)
+        if admin.pk == getattr(actor.user, "pk", None) and not admin.check_password(current_password or ""):
+            raise CurrentPasswordWrong("The current password is not correct.", code="current_password")
         admin.set_password(password)
         admin.save(update_fields=["password"])
         record(actor, "admin.set_password", obj=admin, domain_name="")
+    return admin
 
 
 def admin_delete(*, actor: Actor, admin) -> None:

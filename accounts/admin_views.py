@@ -1,12 +1,14 @@
 """Superadmins manage the admin accounts; to everyone else these pages do not exist (404)."""
 from django.contrib import messages
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from accounts import admin_services
-from accounts.admin_forms import AdminForm
+from accounts import admin_services, lockout
+from accounts.admin_forms import AdminForm, OwnPasswordForm
+from domains.errors import CurrentPasswordWrong
 from domains.forms import ConfirmForm, PasswordForm
 from domains.views.common import actor_of, call_service, page_of, posted, require_superadmin
 
@@ -52,16 +54,33 @@ def admin_edit(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def admin_password(request, pk):
+    """A superadmin sets another admin's password, or their own with the current one (a wrong one
+    counts as a failed sign-in, so a session left open is no way to find it out)."""
     admin = _admin(request, pk)
-    form = PasswordForm(posted(request))
+    own = admin.pk == request.user.pk
+    form = (OwnPasswordForm if own else PasswordForm)(posted(request))
+    status = 200
     if request.method == "POST" and form.is_valid():
-        call_service(form, admin_services.admin_set_password, actor=actor_of(request), admin=admin,
-                     password=form.cleaned_data["password"])
-        if not form.errors:
-            messages.success(request, f"The password of {admin.username} was changed.")
-            return redirect("admin_list")
+        if own and lockout.locked(request, lockout.ADMIN, admin.get_username()):
+            form.add_error(None, "Too many failed attempts. Wait 15 minutes, then try again.")
+            status = 429
+        else:
+            try:
+                admin = admin_services.admin_set_password(actor=actor_of(request), admin=admin,
+                                                          password=form.cleaned_data["password"],
+                                                          current_password=form.cleaned_data.get("current_password"))
+            except CurrentPasswordWrong as wrong:
+                lockout.failed(request, lockout.ADMIN, admin.get_username())
+                form.add_error("current_password", wrong)
+            except ValidationError as refused:
+                form.add_error(None, refused)
+            else:
+                if own:
+                    update_session_auth_hash(request, admin)  # this session stays signed in
+                messages.success(request, f"The password of {admin.username} was changed.")
+                return redirect("admin_list")
     return render(request, "form.html", {"form": form, "title": f"New password for {admin.username}",
-                                         "submit": "Set password"})
+                                         "submit": "Set password"}, status=status)
 
 
 @login_required

@@ -3,6 +3,8 @@ import ipaddress
 
 from django.conf import settings
 
+from mailadmin import forwarded_headers
+
 
 def client_ip(request) -> str | None:
     """REMOTE_ADDR; with N trusted proxies (MAILADMIN_TRUSTED_PROXY_COUNT), the N-th X-Forwarded-For
@@ -14,6 +16,7 @@ def client_ip(request) -> str | None:
     remote = request.META.get("REMOTE_ADDR")
     proxies = settings.MAILADMIN_TRUSTED_PROXY_COUNT
     if proxies <= 0:
+        forwarded_headers.note(request)
         return remote
     hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
     if len(hops) < proxies:

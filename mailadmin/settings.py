@@ -192,7 +192,8 @@ MAILADMIN_PASSWORD_MIN_LENGTH = int(env("PASSWORD_MIN_LENGTH", 10))
 MAILADMIN_MAILSTORE_RETENTION_DAYS = int(env("MAILSTORE_RETENTION_DAYS", 30))
 
 # Caches: Django's per-process memory cache by default; the "api" cache is a database table
-# (made by the api app's migrations) that every worker process shares, for the API's rate limits.
+# (made by the api app's migrations) that every worker process shares, for the API's rate limits
+# (and the note that forwarded headers came while no proxy is trusted: mailadmin/forwarded_headers.py).
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "api": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "mailadmin_api_cache",
@@ -215,7 +216,10 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours: 15 minutes
 # 5 failures lock the username (known or not) and, apart from that, the client address (against
 # trying a few passwords on many usernames): behind a proxy, set MAILADMIN_TRUSTED_PROXY_COUNT.
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Admins, mailbox owners and Roundcube's endpoint each count apart (accounts/lockout.py); a
+# success clears only the failures of the account that signed in, from that client.
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
+AXES_LOCKOUT_PARAMETERS = "accounts.lockout.lockout_parameters"
 AXES_USERNAME_CALLABLE = "accounts.lockout.lockout_username"
 AXES_CLIENT_IP_CALLABLE = "mailadmin.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True

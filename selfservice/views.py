@@ -10,13 +10,15 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import lockout
+from accounts.lockout import MAILBOX
 from domains.errors import CurrentPasswordWrong
 from domains.models import MailboxUsage
 from domains.services import mailbox_set_password
 from domains.views.common import call_service, posted
 from mailadmin.client_ip import client_ip
 from mailstack.doveadm import DoveadmError
-from selfservice import forms, selectors, services, throttle
+from selfservice import forms, selectors, services
 
 LOCKED = "Too many failed attempts. Wait 15 minutes, then try again."
 
@@ -43,15 +45,15 @@ def sign_in(request):
     status = 200
     if request.method == "POST" and form.is_valid():
         address = form.cleaned_data["address"]
-        if throttle.locked(request, address):
+        if lockout.locked(request, MAILBOX, address):
             status = 429
         else:
             mailbox = services.mailbox_authenticate(address=address, password=form.cleaned_data["password"])
             if mailbox is not None:
-                throttle.succeeded(address)
+                lockout.succeeded(request, MAILBOX, address)
                 selectors.sign_in(request, mailbox)
                 return redirect("selfservice_home")
-            status = 429 if throttle.failed(request, address) else 200
+            status = 429 if lockout.failed(request, MAILBOX, address) else 200
         if status == 429:
             form.add_error(None, LOCKED)
         else:
@@ -88,7 +90,7 @@ def password_change(request):
     form = forms.PasswordChangeForm(posted(request))
     address = request.mailbox.email
     if request.method == "POST" and form.is_valid():
-        if throttle.locked(request, address):
+        if lockout.locked(request, MAILBOX, address):
             form.add_error(None, LOCKED)
             return _form_page(request, form, "Change your password", "Change password", status=429)
         try:
@@ -96,7 +98,7 @@ def password_change(request):
                                            password=form.cleaned_data["new_password1"],
                                            current_password=form.cleaned_data["current_password"])
         except CurrentPasswordWrong as wrong:
-            throttle.failed(request, address)
+            lockout.failed(request, MAILBOX, address)
             form.add_error("current_password", wrong)
         except ValidationError as refused:
             form.add_error(None, refused)

@@ -31,6 +31,15 @@ def django_db_setup(django_db_blocker):
 PASSWORD = "correct horse battery staple"
 
 
+def long_address(length):
+    """A well-formed address of `length` characters (64 before the @, labels of up to 63 after)."""
+    local, domain = "l" * 64, "example"
+    while len(local) + 1 + len(domain) < length:
+        label = "d" * min(63, length - len(local) - 1 - len(domain) - 1)
+        domain = f"{label}.{domain}"
+    return f"{local}@{domain}"
+
+
 @pytest.fixture
 def admin_client(client, admin_user):
     """A superadmin signed in past the second factor, as every superadmin must be."""

@@ -85,3 +85,41 @@ def test_nobody_removes_or_demotes_themselves_or_the_last_superadmin(admin_clien
 
     admin_client.post(f"/admins/{people['bert'].pk}/delete/")
     assert not User.objects.filter(username="bert").exists()
+
+
+@pytest.mark.parametrize("current, message", [(None, "This field is required."), ("", "This field is required."),
+                                              ("not my password", "The current password is not correct.")])
+def test_an_admin_setting_their_own_password_must_give_the_current_one(admin_client, people, current, message):
+    root = people["root"]
+    before = User.objects.get(pk=root.pk).password
+    body = {"password": "root's brand new password", "confirm": "root's brand new password"}
+    if current is not None:
+        body["current_password"] = current
+    response = admin_client.post(f"/admins/{root.pk}/password/", body)
+    assert response.status_code == 200 and message in response.content.decode()
+    assert User.objects.get(pk=root.pk).password == before
+    assert not AuditEntry.objects.filter(action="admin.set_password").exists()
+
+
+def test_an_admin_sets_their_own_password_with_the_current_one_and_stays_signed_in(admin_client, people):
+    root = people["root"]
+    page = admin_client.get(f"/admins/{root.pk}/password/").content.decode()
+    assert 'name="current_password"' in page
+    assert 'name="current_password"' not in admin_client.get(f"/admins/{people['bert'].pk}/password/").content.decode()
+    response = admin_client.post(f"/admins/{root.pk}/password/", {
+        "current_password": "password", "password": "root's brand new password",
+        "confirm": "root's brand new password"})
+    assert response.status_code == 302
+    assert User.objects.get(pk=root.pk).check_password("root's brand new password")
+    assert admin_client.get("/admins/").status_code == 200
+
+
+def test_guessing_ones_own_current_password_is_throttled(admin_client, people):
+    root = people["root"]
+    before = User.objects.get(pk=root.pk).password
+    body = {"password": "root's brand new password", "confirm": "root's brand new password"}
+    for _ in range(5):
+        admin_client.post(f"/admins/{root.pk}/password/", {**body, "current_password": "a wrong guess"})
+    response = admin_client.post(f"/admins/{root.pk}/password/", {**body, "current_password": "password"})
+    assert response.status_code == 429 and "Too many failed attempts" in response.content.decode()
+    assert User.objects.get(pk=root.pk).password == before

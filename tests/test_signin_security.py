@@ -10,10 +10,13 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django_otp.oath import totp
 
 from accounts.testing import sign_in_with_second_factor
+from mailadmin import forwarded_headers
 from mailadmin.client_ip import client_ip
+from tests.conftest import long_address
 
 pytestmark = pytest.mark.django_db
 
@@ -106,6 +109,41 @@ def test_case_variants_of_a_username_share_one_count(client, domain_admin):
     for n, variant in enumerate(("DORA", "Dora", "dOra", "doRA", "DorA")):
         sign_in(client, variant, "wrong password", REMOTE_ADDR=f"198.51.100.{n + 10}")
     assert sign_in(client, "dora", REMOTE_ADDR="198.51.100.50").status_code == 429
+
+
+def test_a_success_resets_only_the_failures_of_the_account_that_signed_in(django_user_model, domain_admin):
+    """An admin guessing another admin's password between their own sign-ins is still locked."""
+    django_user_model.objects.create_user("eve", password=PASSWORD)
+    attacker = Client(REMOTE_ADDR="198.51.100.60")
+    for _ in range(12):
+        sign_in(attacker, "dora", "wrong password")
+        sign_in(attacker, "eve")
+        attacker.post("/logout/")
+    assert sign_in(Client(REMOTE_ADDR="198.51.100.61"), "dora").status_code == 429
+    assert sign_in(attacker, "eve").status_code == 429  # the guessing client is locked too
+
+
+def test_a_success_clears_the_failures_it_follows(django_user_model, domain_admin):
+    client = Client(REMOTE_ADDR="198.51.100.62")
+    for _ in range(4):
+        sign_in(client, "dora", "wrong password")
+    assert sign_in(client, "dora").status_code == 302
+    client.post("/logout/")
+    for _ in range(4):
+        assert sign_in(client, "dora", "wrong password").status_code == 200
+    assert sign_in(client, "dora").status_code == 302
+
+
+@pytest.mark.parametrize("length", [248, 250, 254, 300])
+def test_a_long_username_is_counted_and_locked_like_any_other(domain_admin, length):
+    username = long_address(length)
+    assert len(username) == length
+    client = Client(REMOTE_ADDR="198.51.100.63")
+    for _ in range(4):
+        assert sign_in(client, username, "wrong password").status_code == 200
+    assert sign_in(client, username, "wrong password").status_code == 429
+    assert sign_in(Client(REMOTE_ADDR="198.51.100.64"), username.upper(), "wrong password").status_code == 429
+    assert sign_in(Client(REMOTE_ADDR="198.51.100.65"), "dora").status_code == 302  # only that name is locked
 
 
 def test_forwarded_for_counts_only_with_trusted_proxies(rf, settings):
@@ -236,9 +274,40 @@ def assert_no_issues(returncode, output):
     assert not re.search(r"\(\w+\.[WE]\d+\)", output), output
 
 
-def test_check_deploy_reports_no_issues_with_https_on():
+@pytest.fixture
+def no_forwarded_header_seen():
+    """Forgets (committed, for `check --deploy` to see) that a forwarded header came untrusted."""
+    forwarded_headers.forget()
+    yield
+    forwarded_headers.forget()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_check_deploy_reports_no_issues_with_https_on(no_forwarded_header_seen):
     assert_no_issues(*check_deploy(MAILADMIN_DJANGO_SECRET_KEY=secrets.token_urlsafe(50)))
 
 
-def test_check_deploy_reports_no_issues_with_the_generated_secret_key():
+@pytest.mark.django_db(transaction=True)
+def test_check_deploy_reports_no_issues_with_the_generated_secret_key(no_forwarded_header_seen):
     assert_no_issues(*check_deploy())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_forwarded_headers_without_a_trusted_proxy_are_reported_once_and_by_check_deploy(
+        no_forwarded_header_seen, domain_admin, caplog, monkeypatch):
+    monkeypatch.setattr(forwarded_headers, "_reported", False)  # as in a freshly started process
+    client = Client(REMOTE_ADDR="10.0.0.2")
+    def logged():
+        return [record.getMessage() for record in caplog.records if record.name == "mailadmin.forwarded_headers"]
+
+    sign_in(client, "dora", "wrong password")
+    assert not logged()
+    assert_no_issues(*check_deploy())
+    for _ in range(3):
+        sign_in(client, "dora", "wrong password", HTTP_X_FORWARDED_FOR="198.51.100.70")
+    assert len(logged()) == 1 and "MAILADMIN_TRUSTED_PROXY_COUNT" in logged()[0], logged()
+
+    returncode, output = check_deploy()
+    assert returncode == 0 and "(accounts.W001)" in output, output
+    assert "X-Forwarded-For" in output and "MAILADMIN_TRUSTED_PROXY_COUNT" in output
+    assert_no_issues(*check_deploy(MAILADMIN_TRUSTED_PROXY_COUNT="1"))

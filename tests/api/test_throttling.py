@@ -43,3 +43,21 @@ def test_guessing_keys_from_one_address_is_stopped(api, world, settings):
     assert_429(api("GET", "domains/", key=valid, REMOTE_ADDR="198.51.100.9"))
     assert api("GET", "domains/", key=valid, REMOTE_ADDR="198.51.100.10").status_code == 200
 
+
+
+def test_failed_key_checks_and_failed_sign_ins_never_lock_each_other(api, world, settings, django_user_model):
+    settings.MAILADMIN_API_AUTH_FAILURE_RATE = "3/hour"
+    django_user_model.objects.create_user("dora", password="a long enough password")
+    for number in range(3):
+        api("GET", "domains/", key=f"mak_0000000{number}_{'x' * 43}", REMOTE_ADDR="198.51.100.20")
+    assert_429(api("GET", "domains/", key=world["keys"]["allowed"], REMOTE_ADDR="198.51.100.20"))
+    sign_in = api.client.post("/login/", {"username": "dora", "password": "a long enough password"},
+                              REMOTE_ADDR="198.51.100.20")
+    assert sign_in.status_code == 302
+    api.client.post("/logout/")
+
+    for number in range(6):
+        api.client.post("/login/", {"username": f"guess{number}", "password": "wrong"}, REMOTE_ADDR="198.51.100.21")
+    assert api.client.post("/login/", {"username": "dora", "password": "a long enough password"},
+                           REMOTE_ADDR="198.51.100.21").status_code == 429
+    assert api("GET", "domains/", key=world["keys"]["allowed"], REMOTE_ADDR="198.51.100.21").status_code == 200

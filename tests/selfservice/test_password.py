@@ -8,7 +8,7 @@ from django.test import Client
 
 from domains.models import AuditEntry, Mailbox
 from tests import mail
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, long_address
 from tests.selfservice.conftest import signed_in
 
 pytestmark = pytest.mark.stack
@@ -196,3 +196,33 @@ def test_axes_never_records_the_typed_passwords(roundcube, owner):
     recorded = " ".join(attempt.post_data for attempt in AccessAttempt.objects.all())
     assert "curpass" in recorded  # the attempt was recorded...
     assert "a secret wrong guess" not in recorded and "another secret one" not in recorded  # ...without them
+
+
+def test_roundcube_failures_for_one_address_lock_only_that_address(roundcube, owners, django_user_model):
+    """Roundcube calls from one address for all its users: a user (or a made-up address) failing
+    five times locks that address alone, not the endpoint, the owners' page or the admins."""
+    owner, neighbour = owners(), owners()
+    django_user_model.objects.create_user("rc-admin", password="a long enough password")
+    for target in ("nobody@self.example", owner.email):
+        for _ in range(5):
+            assert roundcube_call(roundcube, target, curpass="a wrong guess").status_code == 403
+    assert roundcube_call(roundcube, owner.email).status_code == 429
+    assert roundcube_call(roundcube, neighbour.email).content == b"ok"
+    assert roundcube.post("/me/login/", {"address": owner.email, "password": PASSWORD}).status_code == 302
+    assert roundcube.post("/login/", {"username": "rc-admin", "password": "a long enough password"}).status_code == 302
+
+
+def test_wrong_secrets_lock_only_the_endpoint_for_that_client(roundcube, owner):
+    for _ in range(5):
+        roundcube_call(roundcube, owner.email, secret="guess")
+    assert roundcube_call(roundcube, owner.email).status_code == 429
+    assert roundcube.post("/me/login/", {"address": owner.email, "password": PASSWORD}).status_code == 302
+
+
+@pytest.mark.parametrize("length", [248, 254, 400])
+def test_roundcube_counts_and_locks_a_long_address(roundcube, owner, length):
+    address = long_address(length)
+    for _ in range(5):
+        assert roundcube_call(roundcube, address, curpass="a wrong guess").status_code == 403
+    assert roundcube_call(roundcube, address).status_code == 429
+    assert roundcube_call(roundcube, owner.email).content == b"ok"

@@ -10,7 +10,7 @@ from domains import passwords, services
 from domains.audit import Actor
 from domains.models import AuditEntry, Mailbox
 from tests import mail
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, long_address
 from tests.selfservice.conftest import sign_in, signed_in
 
 pytestmark = pytest.mark.stack
@@ -136,3 +136,57 @@ def test_an_owner_signs_in_with_the_address_typed_in_any_of_its_forms(mail_domai
     for typed in ("b\u00fccher.example", "bu\u0308cher.example", "B\u00dcCHER.EXAMPLE."):
         response = sign_in(Client(), f"{local_part.upper()}@{typed}")
         assert response.status_code == 302 and response.url == "/me/", typed
+
+
+def admin_sign_in(client, username, password):
+    return client.post("/login/", {"username": username, "password": password})
+
+
+def test_a_success_resets_only_the_failures_of_the_mailbox_that_signed_in(owners, django_user_model):
+    """Guesses at another owner's password, between the client's own sign-ins as an owner and as an
+    admin, still lock that address and the client."""
+    mine, theirs = owners(), owners()
+    django_user_model.objects.create_user("owner-and-admin", password="a long enough password")
+    attacker = Client(REMOTE_ADDR="192.0.2.30")
+    for _ in range(12):
+        sign_in(attacker, theirs.email, "wrong password here")
+        sign_in(attacker, mine.email)
+        attacker.post("/me/logout/")
+        admin_sign_in(attacker, "owner-and-admin", "a long enough password")
+        attacker.post("/logout/")
+    assert sign_in(Client(REMOTE_ADDR="192.0.2.31"), theirs.email).status_code == 429
+    assert sign_in(attacker, mine.email).status_code == 429
+
+
+def test_no_kind_of_failure_locks_another_kind(owners, django_user_model, settings):
+    """From one client address: failed owner sign-ins lock neither admins nor the Roundcube
+    endpoint, and failed admin sign-ins lock no owner."""
+    from tests.selfservice.test_password import roundcube_call
+
+    settings.MAILADMIN_ROUNDCUBE_SECRET = "roundcube-shared-secret-for-tests-0123456789"
+    owner, other = owners(), owners()
+    admin = django_user_model.objects.create_user(username=owner.email, password="a long enough password")
+    shared = Client(REMOTE_ADDR="192.0.2.40")
+    for number in range(6):
+        sign_in(shared, f"guess{number}@self.example", "wrong password here")
+    assert sign_in(shared, owner.email).status_code == 429  # owners are locked from here...
+    assert admin_sign_in(shared, admin.username, "a long enough password").status_code == 302  # admins are not
+    shared.post("/logout/")
+    assert roundcube_call(shared, owner.email, newpass="a brand new mail password").content == b"ok"
+
+    guesser = Client(REMOTE_ADDR="192.0.2.41")
+    for number in range(5):
+        admin_sign_in(guesser, f"guess{number}", "wrong password")
+    for _ in range(5):
+        admin_sign_in(guesser, other.email, "wrong password")  # an admin name of the owner's text
+    assert admin_sign_in(guesser, admin.username, "a long enough password").status_code == 429
+    assert sign_in(guesser, other.email).status_code == 302  # neither the client nor the address is locked
+
+
+@pytest.mark.parametrize("length", [248, 254])
+def test_a_long_address_is_counted_and_locked_like_any_other(owners, length):
+    address = long_address(length)
+    for number in range(4):
+        assert REFUSED in sign_in(Client(REMOTE_ADDR=f"192.0.2.{50 + number}"), address, "wrong").content
+    assert sign_in(Client(REMOTE_ADDR="192.0.2.60"), address, "wrong").status_code == 429
+    assert sign_in(Client(REMOTE_ADDR="192.0.2.61"), address.upper(), "wrong").status_code == 429
