@@ -260,3 +260,18 @@ def test_audit_rows_record_the_client_address_as_the_sign_in_lockout_sees_it(wor
                       {"local_part": "dora", "password": "a long enough password 1"},
                       HTTP_X_FORWARDED_FOR="203.0.113.7")
     assert AuditEntry.objects.get(action="mailbox.create", object_repr="dora@alpha.example").source_ip == recorded
+
+
+def test_a_domain_admin_is_offered_neither_limits_nor_the_owners_spam_range(world, alice_client):
+    alpha = world["alpha"]
+    page = alice_client.get(f"/domains/{alpha.pk}/edit/").content.decode()
+    assert 'name="spam_threshold"' in page and 'name="default_quota"' in page
+    for field in ("max_mailboxes", "max_aliases", "max_quota", "quota_total", "user_spam_threshold_min",
+                  "user_spam_threshold_max", "active"):
+        assert f'name="{field}"' not in page, field
+    alice_client.post(f"/domains/{alpha.pk}/edit/", {
+        "description": "ours", "default_quota": "10", "spam_threshold": "", "user_spam_threshold_min": "0.0",
+        "user_spam_threshold_max": "999.0", "quota_total": "1"})
+    alpha.refresh_from_db()
+    assert (alpha.description, str(alpha.user_spam_threshold_min), str(alpha.user_spam_threshold_max),
+            alpha.quota_total) == ("ours", "1.0", "10.0", 0)

@@ -1,4 +1,4 @@
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from domains.addresses import normalize_domain
@@ -11,6 +11,25 @@ from mailstack import doveadm
 AUDITED = ("name", "description", "active", "max_mailboxes", "max_aliases", "default_quota", "max_quota",
            "quota_total", "spam_threshold", "user_spam_threshold_min", "user_spam_threshold_max")
 EDITABLE = frozenset(AUDITED) - {"name"}
+# Limits and the range of spam thresholds left to mailbox owners are the provider's decisions, like
+# creating and deleting domains: only a caller whose reach is all domains (a superadmin, an API key
+# for all domains) changes them.  The panel's forms and the API consult these, so the rule is one.
+# `active` is not a setting: suspending and resuming are their own permission (domains/suspension.py).
+PROVIDER_SETTINGS = frozenset({"max_mailboxes", "max_aliases", "max_quota", "quota_total",
+                               "user_spam_threshold_min", "user_spam_threshold_max"})
+SETTINGS = EDITABLE - {"active"}
+
+
+def domain_settings_for(*, all_domains: bool) -> frozenset[str]:
+    """The settings of a domain that a caller may change, by whether its reach is all domains."""
+    return SETTINGS if all_domains else SETTINGS - PROVIDER_SETTINGS
+
+
+def check_domain_settings(changes, *, all_domains: bool):
+    """Refuses, naming them, the settings among `changes` that the caller may not change."""
+    refused = sorted(set(changes) & SETTINGS - domain_settings_for(all_domains=all_domains))
+    if refused:
+        raise PermissionDenied(f"Only a superadmin or an API key for all domains may change {', '.join(refused)}.")
 
 
 def _clean(changes: dict) -> dict:
