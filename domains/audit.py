@@ -11,6 +11,7 @@ class Actor:
     label: str
     user: object = field(default=None, compare=False)
     ip: str | None = None
+    via_api: bool = False  # an API key: a billing system, whose suspensions a domain admin does not undo
 
     @classmethod
     def command(cls, name: str) -> "Actor":

@@ -57,6 +57,9 @@ class Domain(Timestamped):
                                                   db_default=Decimal("1.0"))
     user_spam_threshold_max = models.DecimalField(max_digits=4, decimal_places=1, default=Decimal("10.0"),
                                                   db_default=Decimal("10.0"))
+    # Who suspended it, while it is suspended: "billing" (through the API, a billing system's
+    # decision that only a superadmin or the API undoes) or "admin"; empty when active or unknown.
+    suspended_by = models.CharField(max_length=16, blank=True, default="", db_default="")
 
     class Meta:
         db_table = "virtual_domains"
@@ -78,6 +81,9 @@ class Mailbox(Timestamped):
     # Where the mail is, below the mail root; empty = "<domain>/<local part>" as in the tutorial.
     # Set when the address no longer says where the mail is (after a rename).
     maildir = models.CharField(max_length=255, blank=True, default="", db_default="")
+    # Who suspended it, while it is suspended: "billing" (through the API, a billing system's
+    # decision that only a superadmin or the API undoes) or "admin"; empty when active or unknown.
+    suspended_by = models.CharField(max_length=16, blank=True, default="", db_default="")
 
     class Meta:
         db_table = "virtual_users"

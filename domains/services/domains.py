@@ -6,6 +6,7 @@ from domains.audit import Actor, record, snapshot
 from domains.models import Domain, MailboxUsage, MailStoreJob
 from domains.services.aliases import ROLE_ADDRESSES, alias_create
 from domains.services.common import clean_byte_count, clean_spam_threshold, unique_or_conflict
+from domains.services.suspension import mark_suspension, suspended_by
 from mailstack import doveadm
 
 AUDITED = ("name", "description", "active", "max_mailboxes", "max_aliases", "default_quota", "max_quota",
@@ -14,7 +15,7 @@ EDITABLE = frozenset(AUDITED) - {"name"}
 # Limits and the range of spam thresholds left to mailbox owners are the provider's decisions, like
 # creating and deleting domains: only a caller whose reach is all domains (a superadmin, an API key
 # for all domains) changes them.  The panel's forms and the API consult these, so the rule is one.
-# `active` is not a setting: suspending and resuming are their own permission (domains/suspension.py).
+# `active` is not a setting: who suspends and resumes is decided in domains/services/suspension.py.
 PROVIDER_SETTINGS = frozenset({"max_mailboxes", "max_aliases", "max_quota", "quota_total",
                                "user_spam_threshold_min", "user_spam_threshold_max"})
 SETTINGS = EDITABLE - {"active"}
@@ -63,6 +64,7 @@ def domain_create(*, actor: Actor, name: str, role_aliases_to: str = "", **setti
     canonical = normalize_domain(name)
     with transaction.atomic():
         domain = Domain(name=canonical, **_clean(settings))
+        domain.suspended_by = suspended_by(actor, domain.active)
         _check_user_threshold_bounds(domain)
         with unique_or_conflict("The domain %(name)s exists already.", name=canonical):
             domain.save(force_insert=True)
@@ -81,6 +83,8 @@ def domain_update(*, actor: Actor, domain: Domain, **changes) -> Domain:
     with transaction.atomic():
         domain = Domain.objects.select_for_update().get(pk=domain.pk)
         before = snapshot(domain, AUDITED)
+        if "active" in cleaned:
+            mark_suspension(domain, active=cleaned["active"], actor=actor)
         for name, value in cleaned.items():
             setattr(domain, name, value)
         _check_user_threshold_bounds(domain)

@@ -10,6 +10,7 @@ from domains.models import Alias, Domain, Mailbox, MailboxUsage, MailStoreJob
 from domains.services.bulk import NewMailbox, mailboxes_create_many
 from domains.services.common import clean_byte_count, clean_spam_threshold, unique_or_conflict
 from domains.services.mailbox_fields import AUDITED, EDITABLE, mailbox_password_hash, quota_errors
+from domains.services.suspension import mark_suspension
 from mailstack import doveadm
 
 
@@ -58,6 +59,8 @@ def mailbox_update(*, actor: Actor, mailbox: Mailbox, **changes) -> Mailbox:
         if "quota" in changes:
             _check_quota(domain, changes["quota"], replacing=mailbox)
         before = snapshot(mailbox, AUDITED)
+        if "active" in changes:
+            mark_suspension(mailbox, active=bool(changes["active"]), actor=actor)
         for name, value in changes.items():
             setattr(mailbox, name, value)
         mailbox.save()
