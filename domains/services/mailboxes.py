@@ -7,6 +7,7 @@ from domains.addresses import normalize_local_part, normalize_mailbox_address
 from domains.audit import Actor, record, snapshot
 from domains.errors import BulkRejected, CurrentPasswordWrong
 from domains.models import Alias, Domain, Mailbox, MailboxUsage, MailStoreJob
+from domains.services.aliases import refuse_loop
 from domains.services.bulk import NewMailbox, mailboxes_create_many
 from domains.services.common import clean_byte_count, clean_spam_threshold, unique_or_conflict
 from domains.services.mailbox_fields import AUDITED, EDITABLE, mailbox_password_hash, quota_errors
@@ -96,9 +97,32 @@ def _matches(password: str, stored_hash: str) -> bool:
         return False
 
 
+def _aliases_follow(actor: Actor, old: str, new: str):
+    """Points the aliases to `old`, in any domain, at `new`, with an audit row in each alias's
+    domain; refuses the rename if an alias would then lead back to itself (e.g. x → y, y → old,
+    renamed to x), so that nothing starts bouncing."""
+    sources = dict(Alias.objects.filter(destination=old).values_list("source", "domain_id"))
+    if not sources:
+        return
+    before: dict[str, list[str]] = {source: [] for source in sources}
+    for source, destination in Alias.objects.filter(source__in=list(sources)).order_by("destination").values_list(
+            "source", "destination"):
+        before[source].append(destination)
+    # A source that goes to both addresses keeps one row (to `new`).
+    Alias.objects.filter(destination=old, source__in=[source for source in sources if new in before[source]]).delete()
+    Alias.objects.filter(destination=old).update(destination=new)
+    refuse_loop(new, Alias.objects.filter(source=new).values_list("destination", flat=True))
+    domains = Domain.objects.in_bulk(set(sources.values()))
+    for source, domain_id in sorted(sources.items()):
+        after = sorted({new if destination == old else destination for destination in before[source]})
+        record(actor, "alias.update", obj=source, domain_name=domains[domain_id].name,
+               before={"destinations": before[source]}, after={"destinations": after})
+
+
 def mailbox_rename(*, actor: Actor, mailbox: Mailbox, local_part: str) -> Mailbox:
     """Gives the mailbox a new address in its domain.  Its mail stays where it is (the folder is
-    kept in `maildir`), aliases to it follow, and the old address is free from the commit on."""
+    kept in `maildir`), aliases to it follow (see _aliases_follow), and the old address is free from
+    the commit on."""
     with transaction.atomic():
         mailbox = Mailbox.objects.select_for_update().select_related("domain").get(pk=mailbox.pk)
         old = mailbox.email
@@ -109,7 +133,7 @@ def mailbox_rename(*, actor: Actor, mailbox: Mailbox, local_part: str) -> Mailbo
         mailbox.email = new
         with unique_or_conflict("The mailbox %(address)s exists already.", address=new):
             mailbox.save(update_fields=["email", "maildir", "updated"])
-        Alias.objects.filter(destination=old).exclude(source=new).update(destination=new)
+        _aliases_follow(actor, old, new)
         MailboxUsage.objects.filter(username=old).update(username=new)
         record(actor, "mailbox.rename", obj=mailbox, domain_name=mailbox.domain.name, before={"email": old},
                after={"email": new, "maildir": mailbox.maildir})
