@@ -67,7 +67,7 @@ def _write(actor: Actor, domain: Domain, source: str, destinations: list[str], *
                                 destination=destination):
             Alias(domain=domain, source=source, destination=destination).save(force_insert=True)
     domain.aliases.filter(source=source, destination__in=removed).delete()
-    record(actor, "alias.update" if replace else "alias.create", obj=source, domain_name=domain.name,
+    record(actor, "alias.update" if replace else "alias.create", obj=source, domain=domain,
            before={"destinations": existing} if replace else None,
            after={"destinations": sorted(set(existing) - set(removed) | set(destinations))})
     return list(domain.aliases.filter(source=source))
@@ -101,6 +101,6 @@ def alias_delete(*, actor: Actor, domain: Domain, source: str) -> int:
         destinations = sorted(rows.values_list("destination", flat=True))
         if not destinations:
             raise Alias.DoesNotExist
-        record(actor, "alias.delete", obj=source, domain_name=domain.name, before={"destinations": destinations})
+        record(actor, "alias.delete", obj=source, domain=domain, before={"destinations": destinations})
         deleted, _ = rows.delete()
     return deleted

@@ -187,7 +187,7 @@ def mailboxes_create_many(*, actor: Actor, domains: Mapping[str, Domain],
                                 address=created[0].email if created else ""):
             Mailbox.objects.bulk_create(created, batch_size=CHUNK)
         record_many(actor, "mailbox.create", [
-            (mailbox, mailbox.domain.name, {"after": snapshot(mailbox, AUDITED)}) for mailbox in created])
+            (mailbox, mailbox.domain, {"after": snapshot(mailbox, AUDITED)}) for mailbox in created])
     return created
 
 
@@ -238,6 +238,6 @@ def aliases_create_many(*, actor: Actor, domains: Mapping[str, Domain], aliases:
                                                     code="alias_loop", params={"source": source}))
         problems.raise_any()
         record_many(actor, "alias.create", [
-            (source, locked[domain.pk].name, {"after": {"destinations": sorted(destinations)}})
+            (source, locked[domain.pk], {"after": {"destinations": sorted(destinations)}})
             for _index, domain, source, destinations in items])
     return len(rows)

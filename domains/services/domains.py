@@ -68,7 +68,7 @@ def domain_create(*, actor: Actor, name: str, role_aliases_to: str = "", **setti
         _check_user_threshold_bounds(domain)
         with unique_or_conflict("The domain %(name)s exists already.", name=canonical):
             domain.save(force_insert=True)
-        record(actor, "domain.create", obj=domain, domain_name=canonical, after=snapshot(domain, AUDITED))
+        record(actor, "domain.create", obj=domain, domain=domain, after=snapshot(domain, AUDITED))
         if role_aliases_to:
             for role in ROLE_ADDRESSES:
                 alias_create(actor=actor, domain=domain, source=f"{role}@{canonical}", destinations=[role_aliases_to])
@@ -91,7 +91,7 @@ def domain_update(*, actor: Actor, domain: Domain, **changes) -> Domain:
         domain.save()
         if {"active", "spam_threshold"} & set(cleaned):
             transaction.on_commit(doveadm.flush_auth_cache)
-        record(actor, "domain.update", obj=domain, domain_name=domain.name, before=before,
+        record(actor, "domain.update", obj=domain, domain=domain, before=before,
                after=snapshot(domain, AUDITED))
     return domain
 
@@ -103,9 +103,9 @@ def domain_delete(*, actor: Actor, domain: Domain) -> MailStoreJob:
         domain = Domain.objects.select_for_update().get(pk=domain.pk)
         before = snapshot(domain, AUDITED) | {
             "mailboxes": domain.mailboxes.count(), "aliases": domain.aliases.count()}
-        record(actor, "domain.delete", obj=domain, domain_name=domain.name, before=before)
+        record(actor, "domain.delete", obj=domain, domain=domain, before=before)
         MailboxUsage.objects.filter(username__in=domain.mailboxes.values("email")).delete()
-        job = MailStoreJob.objects.create(action=MailStoreJob.ARCHIVE, domain_name=domain.name, path=domain.name,
-                                          requested_by=actor.label)
+        job = MailStoreJob.objects.create(action=MailStoreJob.ARCHIVE, domain_id=domain.pk, domain_name=domain.name,
+                                          path=domain.name, requested_by=actor.label)
         domain.delete()
     return job

@@ -67,7 +67,7 @@ def mailbox_update(*, actor: Actor, mailbox: Mailbox, **changes) -> Mailbox:
         mailbox.save()
         if "spam_threshold" in changes or "active" in changes:
             transaction.on_commit(doveadm.flush_auth_cache)
-        record(actor, "mailbox.update", obj=mailbox, domain_name=domain.name, before=before,
+        record(actor, "mailbox.update", obj=mailbox, domain=domain, before=before,
                after=snapshot(mailbox, AUDITED))
     return mailbox
 
@@ -84,7 +84,7 @@ def mailbox_set_password(*, actor: Actor, mailbox: Mailbox, password: str,
         if current_password is not None and not _matches(current_password, locked.password):
             raise CurrentPasswordWrong("The current password is not correct.", code="current_password")
         Mailbox.objects.filter(pk=mailbox.pk).update(password=hashed)
-        record(actor, "mailbox.set_password", obj=mailbox, domain_name=mailbox.domain.name)
+        record(actor, "mailbox.set_password", obj=mailbox, domain=mailbox.domain)
         transaction.on_commit(doveadm.flush_auth_cache)
     mailbox.password = hashed
     return mailbox
@@ -115,7 +115,7 @@ def _aliases_follow(actor: Actor, old: str, new: str):
     domains = Domain.objects.in_bulk(set(sources.values()))
     for source, domain_id in sorted(sources.items()):
         after = sorted({new if destination == old else destination for destination in before[source]})
-        record(actor, "alias.update", obj=source, domain_name=domains[domain_id].name,
+        record(actor, "alias.update", obj=source, domain=domains[domain_id],
                before={"destinations": before[source]}, after={"destinations": after})
 
 
@@ -135,7 +135,7 @@ def mailbox_rename(*, actor: Actor, mailbox: Mailbox, local_part: str) -> Mailbo
             mailbox.save(update_fields=["email", "maildir", "updated"])
         _aliases_follow(actor, old, new)
         MailboxUsage.objects.filter(username=old).update(username=new)
-        record(actor, "mailbox.rename", obj=mailbox, domain_name=mailbox.domain.name, before={"email": old},
+        record(actor, "mailbox.rename", obj=mailbox, domain=mailbox.domain, before={"email": old},
                after={"email": new, "maildir": mailbox.maildir})
     return mailbox
 
@@ -145,9 +145,10 @@ def mailbox_delete(*, actor: Actor, mailbox: Mailbox) -> MailStoreJob:
     the retention period."""
     with transaction.atomic():
         mailbox = Mailbox.objects.select_for_update().select_related("domain").get(pk=mailbox.pk)
-        record(actor, "mailbox.delete", obj=mailbox, domain_name=mailbox.domain.name,
+        record(actor, "mailbox.delete", obj=mailbox, domain=mailbox.domain,
                before=snapshot(mailbox, AUDITED))
-        job = MailStoreJob.objects.create(action=MailStoreJob.ARCHIVE, domain_name=mailbox.domain.name,
+        job = MailStoreJob.objects.create(action=MailStoreJob.ARCHIVE, domain_id=mailbox.domain_id,
+                                          domain_name=mailbox.domain.name,
                                           address=mailbox.email, path=mailbox.home, requested_by=actor.label)
         MailboxUsage.objects.filter(username=mailbox.email).delete()
         mailbox.delete()
@@ -163,10 +164,12 @@ def mailbox_restore(*, actor: Actor, archived: MailStoreJob, mailbox: Mailbox) -
                                            state=MailStoreJob.PENDING)
         if archived.action != MailStoreJob.ARCHIVE or not archived.archive or not kept.exists():
             raise ValidationError("There is no archived mail to restore.", code="not_archived")
-        if mailbox.domain.name != archived.domain_name:
-            raise ValidationError("Mail is restored only into a mailbox of its own domain.", code="restore_domain")
-        record(actor, "mailbox.restore", obj=mailbox, domain_name=mailbox.domain.name,
+        if archived.domain_id is None or mailbox.domain_id != archived.domain_id:
+            raise ValidationError("Mail is restored only into a mailbox of its own domain (a domain deleted and "
+                                  "created again is another domain).", code="restore_domain")
+        record(actor, "mailbox.restore", obj=mailbox, domain=mailbox.domain,
                after={"from": archived.address, "archive": archived.archive})
-        return MailStoreJob.objects.create(action=MailStoreJob.RESTORE, domain_name=archived.domain_name,
+        return MailStoreJob.objects.create(action=MailStoreJob.RESTORE, domain_id=archived.domain_id,
+                                           domain_name=archived.domain_name,
                                            address=mailbox.email, path=mailbox.home, archive=archived.archive,
                                            requested_by=actor.label)
