@@ -6,7 +6,7 @@ def backfill(apps, schema_editor):
     """Rows written since the domain of their name was created are that domain's; older ones were
     a deleted domain's of the same name and stay without an id (superadmins alone see them).  A
     purge belongs to the domain of the archive it removes."""
-    same_name = f"ON x.domain_name COLLATE {settings.ADDRESS_COLLATION} = d.name"
+    same_name = f"ON CONVERT(x.domain_name USING utf8mb4) COLLATE {settings.ADDRESS_COLLATION} = d.name"
     with schema_editor.connection.cursor() as cursor:  # data, not DDL: in the migration's transaction
         cursor.execute(f"UPDATE mailadmin_audit x JOIN virtual_domains d {same_name}"
                        " SET x.domain_id = d.id WHERE x.at >= d.created")
