@@ -37,7 +37,7 @@ def admin_create(*, actor: Actor, username: str, email: str, password: str, is_s
             raise Conflict("The username %(username)s is taken.", code="conflict",
                            params={"username": username}) from error
         admin.domains.set([] if is_superuser else domains)
-        record(actor, "admin.create", obj=admin, domain_name="", after=_snapshot(admin))
+        record(actor, "admin.create", obj=admin, domain=None, after=_snapshot(admin))
     return admin
 
 
@@ -51,7 +51,7 @@ def admin_update(*, actor: Actor, admin, email: str, is_superuser: bool, is_acti
         admin.email, admin.is_superuser, admin.is_active = email, is_superuser, is_active
         admin.save(update_fields=["email", "is_superuser", "is_active"])
         admin.domains.set([] if is_superuser else domains)
-        record(actor, "admin.update", obj=admin, domain_name="", before=before, after=_snapshot(admin))
+        record(actor, "admin.update", obj=admin, domain=None, before=before, after=_snapshot(admin))
     return admin
 
 
@@ -65,7 +65,7 @@ def admin_set_password(*, actor: Actor, admin, password: str, current_password: 
             raise CurrentPasswordWrong("The current password is not correct.", code="current_password")
         admin.set_password(password)
         admin.save(update_fields=["password"])
-        record(actor, "admin.set_password", obj=admin, domain_name="")
+        record(actor, "admin.set_password", obj=admin, domain=None)
     return admin
 
 
@@ -75,5 +75,5 @@ def admin_delete(*, actor: Actor, admin) -> None:
         if admin.pk == getattr(actor.user, "pk", None):
             raise ValidationError("You cannot delete your own account.", code="self")
         _keep_one_superadmin(admin, removing=True)
-        record(actor, "admin.delete", obj=admin, domain_name="", before=_snapshot(admin))
+        record(actor, "admin.delete", obj=admin, domain=None, before=_snapshot(admin))
         admin.delete()

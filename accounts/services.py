@@ -32,7 +32,7 @@ def two_factor_enable(*, actor: Actor, user, key: str, code: str) -> tuple[TOTPD
                                            digits=totp.DIGITS, tolerance=totp.TOLERANCE, confirmed=True,
                                            last_t=step)
         codes = _recovery_codes_replace(user)
-        record(actor, "account.two_factor_enable", obj=user, domain_name="")
+        record(actor, "account.two_factor_enable", obj=user, domain=None)
     return device, codes
 
 
@@ -40,7 +40,7 @@ def recovery_codes_replace(*, actor: Actor, user) -> list[str]:
     """A new set of one-time recovery codes; the previous ones stop working."""
     with transaction.atomic():
         codes = _recovery_codes_replace(user)
-        record(actor, "account.recovery_codes_replace", obj=user, domain_name="")
+        record(actor, "account.recovery_codes_replace", obj=user, domain=None)
     return codes
 
 
@@ -49,7 +49,7 @@ def two_factor_disable(*, actor: Actor, user) -> None:
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
-        record(actor, "account.two_factor_disable", obj=user, domain_name="")
+        record(actor, "account.two_factor_disable", obj=user, domain=None)
 
 
 def second_factor_verify(*, user, code: str):

@@ -56,4 +56,4 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 def actor_for(request) -> Actor:
     """Who the audit log names for a write through the API: the key, by prefix and name."""
     key = request.auth
-    return Actor(label=f"api-key:{key.prefix}:{key.name}", user=None, ip=client_ip(request))
+    return Actor(label=f"api-key:{key.prefix}:{key.name}", user=None, ip=client_ip(request), via_api=True)

@@ -60,7 +60,7 @@ def api_key_create(*, actor: Actor, name: str, all_domains: bool, domains, read_
         else:
             raise RuntimeError("no free API key prefix")
         key.domains.set(domains)
-        record(actor, "api_key.create", obj=key, domain_name="", after=_audited(key))
+        record(actor, "api_key.create", obj=key, domain=None, after=_audited(key))
     return key, plaintext
 
 
@@ -72,5 +72,5 @@ def api_key_revoke(*, actor: Actor, key: ApiKey) -> ApiKey:
         if key.revoked is None:
             key.revoked = timezone.now()
             key.save(update_fields=["revoked"])
-            record(actor, "api_key.revoke", obj=key, domain_name="", before=_audited(key))
+            record(actor, "api_key.revoke", obj=key, domain=None, before=_audited(key))
     return key

@@ -34,6 +34,7 @@ from api.throttling import ApiKeyRate
 from domains import services
 from domains.addresses import domain_of, split_address
 from domains.models import Alias, Mailbox
+from domains.services.domains import check_domain_settings
 
 LIST_FILTERS = [
     OpenApiParameter("active", bool, description="only active (true) or suspended (false) ones"),
@@ -120,6 +121,7 @@ class DomainDetail(ApiView):
     def patch(self, request, name):
         domain = selectors.domain_get_for(request.auth, name)
         data = _valid(DomainUpdateIn, request.data)
+        check_domain_settings(data, all_domains=request.auth.all_domains)
         if "active" in data:
             check_action(request.auth, "domain.suspend")
         domain = services.domain_update(actor=actor_for(request), domain=domain, **data)
@@ -128,6 +130,8 @@ class DomainDetail(ApiView):
     @extend_schema(responses={204: None})
     def delete(self, request, name):
         domain = selectors.domain_get_for(request.auth, name)
+        if not request.auth.all_domains:
+            raise exceptions.PermissionDenied("Only a key for all domains may delete domains.")
         services.domain_delete(actor=actor_for(request), domain=domain)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -11,6 +11,7 @@ class Actor:
     label: str
     user: object = field(default=None, compare=False)
     ip: str | None = None
+    via_api: bool = False  # an API key: a billing system, whose suspensions a domain admin does not undo
 
     @classmethod
     def command(cls, name: str) -> "Actor":
@@ -21,21 +22,24 @@ class Actor:
         return cls(label=user.get_username(), user=user, ip=ip)
 
 
-def record(actor: Actor, action: str, *, obj, domain_name: str, before=None, after=None) -> AuditEntry:
+def record(actor: Actor, action: str, *, obj, domain, before=None, after=None) -> AuditEntry:
+    """`domain`: the Domain the change concerns (None for admins and keys); the row keeps its id,
+    so that a later domain of the same name never shows this row to its admins."""
     return AuditEntry.objects.create(
         actor=actor.user, actor_label=actor.label[:255], source_ip=actor.ip, action=action,
-        domain_name=domain_name, object_repr=str(obj)[:255], before=before, after=after,
+        domain_id=domain.pk if domain else None, domain_name=domain.name if domain else "",
+        object_repr=str(obj)[:255], before=before, after=after,
     )
 
 
 def record_many(actor: Actor, action: str, changes) -> None:
     """One audit row per change of a batch, written with one INSERT per thousand rows;
-    `changes` yields (object, domain name, {"before": ..., "after": ...})."""
+    `changes` yields (object, domain, {"before": ..., "after": ...})."""
     AuditEntry.objects.bulk_create([
         AuditEntry(actor=actor.user, actor_label=actor.label[:255], source_ip=actor.ip, action=action,
-                   domain_name=domain_name, object_repr=str(obj)[:255], before=values.get("before"),
-                   after=values.get("after"))
-        for obj, domain_name, values in changes], batch_size=1000)
+                   domain_id=domain.pk, domain_name=domain.name, object_repr=str(obj)[:255],
+                   before=values.get("before"), after=values.get("after"))
+        for obj, domain, values in changes], batch_size=1000)
 
 
 def snapshot(instance, fields) -> dict:

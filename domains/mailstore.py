@@ -38,8 +38,8 @@ def _archive(job: MailStoreJob, root: Path, now) -> str:
     target.parent.mkdir(parents=True, exist_ok=True)
     source.rename(target)  # same file system: atomic, and ownership stays the mail user's
     retention = timedelta(days=settings.MAILADMIN_MAILSTORE_RETENTION_DAYS)
-    MailStoreJob.objects.create(action=MailStoreJob.PURGE, domain_name=job.domain_name, address=job.address,
-                                path=job.path, archive=job.archive, not_before=now + retention,
+    MailStoreJob.objects.create(action=MailStoreJob.PURGE, domain_id=job.domain_id, domain_name=job.domain_name,
+                                address=job.address, path=job.path, archive=job.archive, not_before=now + retention,
                                 requested_by="mailstore")
     return f"archived until {now + retention:%Y-%m-%d}"
 

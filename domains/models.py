@@ -57,6 +57,9 @@ class Domain(Timestamped):
                                                   db_default=Decimal("1.0"))
     user_spam_threshold_max = models.DecimalField(max_digits=4, decimal_places=1, default=Decimal("10.0"),
                                                   db_default=Decimal("10.0"))
+    # Who suspended it, while it is suspended: "billing" (through the API, a billing system's
+    # decision that only a superadmin or the API undoes) or "admin"; empty when active or unknown.
+    suspended_by = models.CharField(max_length=16, blank=True, default="", db_default="")
 
     class Meta:
         db_table = "virtual_domains"
@@ -78,6 +81,9 @@ class Mailbox(Timestamped):
     # Where the mail is, below the mail root; empty = "<domain>/<local part>" as in the tutorial.
     # Set when the address no longer says where the mail is (after a rename).
     maildir = models.CharField(max_length=255, blank=True, default="", db_default="")
+    # Who suspended it, while it is suspended: "billing" (through the API, a billing system's
+    # decision that only a superadmin or the API undoes) or "admin"; empty when active or unknown.
+    suspended_by = models.CharField(max_length=16, blank=True, default="", db_default="")
 
     class Meta:
         db_table = "virtual_users"
@@ -126,6 +132,9 @@ class AuditEntry(models.Model):
     actor_label = models.CharField(max_length=255)
     source_ip = models.GenericIPAddressField(null=True, blank=True)
     action = models.CharField(max_length=64)
+    # The domain's id, kept after the domain is deleted (no foreign key): a later domain of the same
+    # name is another domain, whose admins do not see these rows.  Null for admins and keys.
+    domain_id = models.IntegerField(null=True, blank=True, db_index=True)
     domain_name = models.CharField(max_length=253, blank=True, db_index=True)
     object_repr = models.CharField(max_length=255)
     before = models.JSONField(null=True, blank=True)
@@ -192,6 +201,8 @@ class MailStoreJob(models.Model):
     action = models.CharField(max_length=16, choices=[(ARCHIVE, "archive"), (PURGE, "purge"), (RESTORE, "restore")])
     state = models.CharField(max_length=16, default=PENDING, db_index=True,
                              choices=[(PENDING, "pending"), (DONE, "done"), (FAILED, "failed")])
+    # As in AuditEntry: the id of the domain the mail was stored for, kept after it is deleted.
+    domain_id = models.IntegerField(null=True, blank=True, db_index=True)
     domain_name = models.CharField(max_length=253, db_index=True)
     address = models.CharField(max_length=254, blank=True, help_text="empty for a whole domain")
     path = models.CharField(max_length=255, help_text="the folder below the mail root")

@@ -4,7 +4,7 @@ Superadmins see everything; a domain admin sees the domains assigned to them and
 them.  Every view fetches through these functions, so a row outside the caller's reach is a
 404, never a different answer.
 """
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Case, F, OuterRef, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
@@ -81,11 +81,16 @@ def alias_sources_of(domain: Domain) -> list[tuple[str, list[str]]]:
     return list(grouped.items())
 
 
+def _visible_domain_ids(user) -> list[int]:
+    return list(domains_visible_to(user).values_list("id", flat=True))
+
+
 def mailstore_jobs_visible_to(user) -> QuerySet[MailStoreJob]:
-    """Superadmins see all; a domain admin sees those of the domains they still manage."""
+    """Superadmins see all; a domain admin sees those of the domains they still manage, by id: a
+    deleted domain's jobs stay hidden from the admin of a new domain of the same name."""
     jobs = MailStoreJob.objects.exclude(action=MailStoreJob.PURGE)
     if not user.is_superuser:
-        jobs = jobs.filter(domain_name__in=domains_visible_to(user).values("name"))
+        jobs = jobs.filter(domain_id__in=_visible_domain_ids(user))
     return jobs.order_by("-created", "-id")
 
 
@@ -94,7 +99,10 @@ def mailstore_job_get_for(user, pk) -> MailStoreJob:
 
 
 def audit_visible_to(user) -> QuerySet[AuditEntry]:
-    entries = AuditEntry.objects.all()
-    if not user.is_superuser:
-        entries = entries.filter(domain_name__in=domains_visible_to(user).values("name"))
-    return entries.order_by("-at", "-id")
+    """Superadmins see all; a domain admin the rows of the domains they manage (by id, as for
+    stored mail), with the client address only of actors who are not superadmins (`client_ip`)."""
+    if user.is_superuser:
+        return AuditEntry.objects.annotate(client_ip=F("source_ip")).order_by("-at", "-id")
+    entries = AuditEntry.objects.filter(domain_id__in=_visible_domain_ids(user))
+    shown = Case(When(actor__is_superuser=False, then=F("source_ip")), default=None)
+    return entries.annotate(client_ip=shown).order_by("-at", "-id")

@@ -62,7 +62,7 @@ def _rehash(mailbox: Mailbox, password: str) -> None:
     with transaction.atomic():
         # Only if nobody changed the password since it was checked.
         if Mailbox.objects.filter(pk=mailbox.pk, password=mailbox.password).update(password=new_hash):
-            record(owner_actor(mailbox), "mailbox.rehash_password", obj=mailbox, domain_name=mailbox.domain.name,
+            record(owner_actor(mailbox), "mailbox.rehash_password", obj=mailbox, domain=mailbox.domain,
                    before={"scheme": passwords.scheme_of(mailbox.password)},
                    after={"scheme": passwords.scheme_of(new_hash)})
             mailbox.password = new_hash
@@ -118,7 +118,7 @@ def own_rules_set(*, actor: Actor, mailbox: Mailbox, **changes) -> MailboxRules:
         if rules.vacation_active and not rules.vacation_text.strip():
             raise ValidationError("Write the text of the auto-reply.", code="vacation_text")
         rules.save()
-        record(actor, "mailbox.rules", obj=mailbox, domain_name=mailbox.domain.name, before=before,
+        record(actor, "mailbox.rules", obj=mailbox, domain=mailbox.domain, before=before,
                after=snapshot(rules, RULE_FIELDS))
         script = sieve.render(rules)
     sieve.put(mailbox.email, script)

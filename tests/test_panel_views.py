@@ -314,3 +314,18 @@ def test_an_unreadable_audit_date_is_named_and_ignored_and_a_good_one_filters(wo
     future = admin_client.get("/audit/", {"since": "2999-01-01"})
     assert future.status_code == 200 and "Nothing recorded for this filter" in future.content.decode()
     assert 'value="2999-01-01"' in future.content.decode()
+
+
+def test_a_domain_admin_is_offered_neither_limits_nor_the_owners_spam_range(world, alice_client):
+    alpha = world["alpha"]
+    page = alice_client.get(f"/domains/{alpha.pk}/edit/").content.decode()
+    assert 'name="spam_threshold"' in page and 'name="default_quota"' in page
+    for field in ("max_mailboxes", "max_aliases", "max_quota", "quota_total", "user_spam_threshold_min",
+                  "user_spam_threshold_max", "active"):
+        assert f'name="{field}"' not in page, field
+    alice_client.post(f"/domains/{alpha.pk}/edit/", {
+        "description": "ours", "default_quota": "10", "spam_threshold": "", "user_spam_threshold_min": "0.0",
+        "user_spam_threshold_max": "999.0", "quota_total": "1"})
+    alpha.refresh_from_db()
+    assert (alpha.description, str(alpha.user_spam_threshold_min), str(alpha.user_spam_threshold_max),
+            alpha.quota_total) == ("ours", "1.0", "10.0", 0)

@@ -24,6 +24,13 @@ def reachable_from(new_destinations: list[str], *, ignoring: str) -> set[str]:
     return reached
 
 
+def refuse_loop(source: str, destinations, *, ignoring: str = ""):
+    """Refuses `destinations` for `source` when they lead back to it."""
+    if source in reachable_from(list(destinations), ignoring=ignoring):
+        raise ValidationError("The alias %(source)s would forward to itself (a loop).", code="alias_loop",
+                              params={"source": source})
+
+
 def _destination(value: str) -> str:
     """A destination in canonical form; its refusal names it, under a code of its own, so that
     callers can tell a bad destination from a bad source."""
@@ -47,9 +54,7 @@ def clean_alias(domain: Domain, source: str, destinations: list[str]) -> tuple[s
 
 def _write(actor: Actor, domain: Domain, source: str, destinations: list[str], *, replace: bool) -> list[Alias]:
     """Inside the caller's transaction, with the domain row locked."""
-    if source in reachable_from(destinations, ignoring=source if replace else ""):
-        raise ValidationError("The alias %(source)s would forward to itself (a loop).", code="alias_loop",
-                              params={"source": source})
+    refuse_loop(source, destinations, ignoring=source if replace else "")
     existing = list(domain.aliases.filter(source=source).values_list("destination", flat=True))
     added = [destination for destination in destinations if destination not in existing]
     removed = [destination for destination in existing if destination not in destinations] if replace else []
@@ -62,7 +67,7 @@ def _write(actor: Actor, domain: Domain, source: str, destinations: list[str], *
                                 destination=destination):
             Alias(domain=domain, source=source, destination=destination).save(force_insert=True)
     domain.aliases.filter(source=source, destination__in=removed).delete()
-    record(actor, "alias.update" if replace else "alias.create", obj=source, domain_name=domain.name,
+    record(actor, "alias.update" if replace else "alias.create", obj=source, domain=domain,
            before={"destinations": existing} if replace else None,
            after={"destinations": sorted(set(existing) - set(removed) | set(destinations))})
     return list(domain.aliases.filter(source=source))
@@ -96,6 +101,6 @@ def alias_delete(*, actor: Actor, domain: Domain, source: str) -> int:
         destinations = sorted(rows.values_list("destination", flat=True))
         if not destinations:
             raise Alias.DoesNotExist
-        record(actor, "alias.delete", obj=source, domain_name=domain.name, before={"destinations": destinations})
+        record(actor, "alias.delete", obj=source, domain=domain, before={"destinations": destinations})
         deleted, _ = rows.delete()
     return deleted

@@ -18,6 +18,7 @@ from domains.models import Alias, Domain, Mailbox, MailStoreJob
 from domains.services.aliases import clean_alias, reachable_from
 from domains.services.common import clean_byte_count, clean_spam_threshold, unique_or_conflict
 from domains.services.mailbox_fields import AUDITED, mailbox_password_hash, maildir_of_its_own, quota_errors
+from domains.services.suspension import suspended_by
 
 CHUNK = 1000  # rows per IN (...) lookup and per INSERT
 # MariaDB estimates an IN list of eq_range_index_dive_limit (200) values or more from the index's
@@ -163,7 +164,7 @@ def mailboxes_create_many(*, actor: Actor, domains: Mapping[str, Domain],
             continue
         rows.append((index, Mailbox(domain=domain, email=address, password=hashed, quota=quota,
                                     active=bool(item.active), display_name=item.display_name,
-                                    spam_threshold=threshold)))
+                                    spam_threshold=threshold, suspended_by=suspended_by(actor, item.active))))
     first = _first_seen(problems, [(index, mailbox.email) for index, mailbox in rows], "The address")
     rows = [(index, mailbox) for index, mailbox in rows if first[mailbox.email] == index]
     with transaction.atomic():
@@ -186,7 +187,7 @@ def mailboxes_create_many(*, actor: Actor, domains: Mapping[str, Domain],
                                 address=created[0].email if created else ""):
             Mailbox.objects.bulk_create(created, batch_size=CHUNK)
         record_many(actor, "mailbox.create", [
-            (mailbox, mailbox.domain.name, {"after": snapshot(mailbox, AUDITED)}) for mailbox in created])
+            (mailbox, mailbox.domain, {"after": snapshot(mailbox, AUDITED)}) for mailbox in created])
     return created
 
 
@@ -237,6 +238,6 @@ def aliases_create_many(*, actor: Actor, domains: Mapping[str, Domain], aliases:
                                                     code="alias_loop", params={"source": source}))
         problems.raise_any()
         record_many(actor, "alias.create", [
-            (source, locked[domain.pk].name, {"after": {"destinations": sorted(destinations)}})
+            (source, locked[domain.pk], {"after": {"destinations": sorted(destinations)}})
             for _index, domain, source, destinations in items])
     return len(rows)

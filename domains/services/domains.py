@@ -1,4 +1,4 @@
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from domains.addresses import normalize_domain
@@ -6,11 +6,31 @@ from domains.audit import Actor, record, snapshot
 from domains.models import Domain, MailboxUsage, MailStoreJob
 from domains.services.aliases import ROLE_ADDRESSES, alias_create
 from domains.services.common import clean_byte_count, clean_spam_threshold, unique_or_conflict
+from domains.services.suspension import mark_suspension, suspended_by
 from mailstack import doveadm
 
 AUDITED = ("name", "description", "active", "max_mailboxes", "max_aliases", "default_quota", "max_quota",
            "quota_total", "spam_threshold", "user_spam_threshold_min", "user_spam_threshold_max")
 EDITABLE = frozenset(AUDITED) - {"name"}
+# Limits and the range of spam thresholds left to mailbox owners are the provider's decisions, like
+# creating and deleting domains: only a caller whose reach is all domains (a superadmin, an API key
+# for all domains) changes them.  The panel's forms and the API consult these, so the rule is one.
+# `active` is not a setting: who suspends and resumes is decided in domains/services/suspension.py.
+PROVIDER_SETTINGS = frozenset({"max_mailboxes", "max_aliases", "max_quota", "quota_total",
+                               "user_spam_threshold_min", "user_spam_threshold_max"})
+SETTINGS = EDITABLE - {"active"}
+
+
+def domain_settings_for(*, all_domains: bool) -> frozenset[str]:
+    """The settings of a domain that a caller may change, by whether its reach is all domains."""
+    return SETTINGS if all_domains else SETTINGS - PROVIDER_SETTINGS
+
+
+def check_domain_settings(changes, *, all_domains: bool):
+    """Refuses, naming them, the settings among `changes` that the caller may not change."""
+    refused = sorted(set(changes) & SETTINGS - domain_settings_for(all_domains=all_domains))
+    if refused:
+        raise PermissionDenied(f"Only a superadmin or an API key for all domains may change {', '.join(refused)}.")
 
 
 def _clean(changes: dict) -> dict:
@@ -44,10 +64,11 @@ def domain_create(*, actor: Actor, name: str, role_aliases_to: str = "", **setti
     canonical = normalize_domain(name)
     with transaction.atomic():
         domain = Domain(name=canonical, **_clean(settings))
+        domain.suspended_by = suspended_by(actor, domain.active)
         _check_user_threshold_bounds(domain)
         with unique_or_conflict("The domain %(name)s exists already.", name=canonical):
             domain.save(force_insert=True)
-        record(actor, "domain.create", obj=domain, domain_name=canonical, after=snapshot(domain, AUDITED))
+        record(actor, "domain.create", obj=domain, domain=domain, after=snapshot(domain, AUDITED))
         if role_aliases_to:
             for role in ROLE_ADDRESSES:
                 alias_create(actor=actor, domain=domain, source=f"{role}@{canonical}", destinations=[role_aliases_to])
@@ -62,13 +83,15 @@ def domain_update(*, actor: Actor, domain: Domain, **changes) -> Domain:
     with transaction.atomic():
         domain = Domain.objects.select_for_update().get(pk=domain.pk)
         before = snapshot(domain, AUDITED)
+        if "active" in cleaned:
+            mark_suspension(domain, active=cleaned["active"], actor=actor)
         for name, value in cleaned.items():
             setattr(domain, name, value)
         _check_user_threshold_bounds(domain)
         domain.save()
         if {"active", "spam_threshold"} & set(cleaned):
             transaction.on_commit(doveadm.flush_auth_cache)
-        record(actor, "domain.update", obj=domain, domain_name=domain.name, before=before,
+        record(actor, "domain.update", obj=domain, domain=domain, before=before,
                after=snapshot(domain, AUDITED))
     return domain
 
@@ -80,9 +103,9 @@ def domain_delete(*, actor: Actor, domain: Domain) -> MailStoreJob:
         domain = Domain.objects.select_for_update().get(pk=domain.pk)
         before = snapshot(domain, AUDITED) | {
             "mailboxes": domain.mailboxes.count(), "aliases": domain.aliases.count()}
-        record(actor, "domain.delete", obj=domain, domain_name=domain.name, before=before)
+        record(actor, "domain.delete", obj=domain, domain=domain, before=before)
         MailboxUsage.objects.filter(username__in=domain.mailboxes.values("email")).delete()
-        job = MailStoreJob.objects.create(action=MailStoreJob.ARCHIVE, domain_name=domain.name, path=domain.name,
-                                          requested_by=actor.label)
+        job = MailStoreJob.objects.create(action=MailStoreJob.ARCHIVE, domain_id=domain.pk, domain_name=domain.name,
+                                          path=domain.name, requested_by=actor.label)
         domain.delete()
     return job

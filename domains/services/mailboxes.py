@@ -7,9 +7,11 @@ from domains.addresses import normalize_local_part, normalize_mailbox_address
 from domains.audit import Actor, record, snapshot
 from domains.errors import BulkRejected, CurrentPasswordWrong
 from domains.models import Alias, Domain, Mailbox, MailboxUsage, MailStoreJob
+from domains.services.aliases import refuse_loop
 from domains.services.bulk import NewMailbox, mailboxes_create_many
 from domains.services.common import clean_byte_count, clean_spam_threshold, unique_or_conflict
 from domains.services.mailbox_fields import AUDITED, EDITABLE, mailbox_password_hash, quota_errors
+from domains.services.suspension import mark_suspension
 from mailstack import doveadm
 
 
@@ -58,12 +60,14 @@ def mailbox_update(*, actor: Actor, mailbox: Mailbox, **changes) -> Mailbox:
         if "quota" in changes:
             _check_quota(domain, changes["quota"], replacing=mailbox)
         before = snapshot(mailbox, AUDITED)
+        if "active" in changes:
+            mark_suspension(mailbox, active=bool(changes["active"]), actor=actor)
         for name, value in changes.items():
             setattr(mailbox, name, value)
         mailbox.save()
         if "spam_threshold" in changes or "active" in changes:
             transaction.on_commit(doveadm.flush_auth_cache)
-        record(actor, "mailbox.update", obj=mailbox, domain_name=domain.name, before=before,
+        record(actor, "mailbox.update", obj=mailbox, domain=domain, before=before,
                after=snapshot(mailbox, AUDITED))
     return mailbox
 
@@ -80,7 +84,7 @@ def mailbox_set_password(*, actor: Actor, mailbox: Mailbox, password: str,
         if current_password is not None and not _matches(current_password, locked.password):
             raise CurrentPasswordWrong("The current password is not correct.", code="current_password")
         Mailbox.objects.filter(pk=mailbox.pk).update(password=hashed)
-        record(actor, "mailbox.set_password", obj=mailbox, domain_name=mailbox.domain.name)
+        record(actor, "mailbox.set_password", obj=mailbox, domain=mailbox.domain)
         transaction.on_commit(doveadm.flush_auth_cache)
     mailbox.password = hashed
     return mailbox
@@ -93,9 +97,32 @@ def _matches(password: str, stored_hash: str) -> bool:
         return False
 
 
+def _aliases_follow(actor: Actor, old: str, new: str):
+    """Points the aliases to `old`, in any domain, at `new`, with an audit row in each alias's
+    domain; refuses the rename if an alias would then lead back to itself (e.g. x → y, y → old,
+    renamed to x), so that nothing starts bouncing."""
+    sources = dict(Alias.objects.filter(destination=old).values_list("source", "domain_id"))
+    if not sources:
+        return
+    before: dict[str, list[str]] = {source: [] for source in sources}
+    for source, destination in Alias.objects.filter(source__in=list(sources)).order_by("destination").values_list(
+            "source", "destination"):
+        before[source].append(destination)
+    # A source that goes to both addresses keeps one row (to `new`).
+    Alias.objects.filter(destination=old, source__in=[source for source in sources if new in before[source]]).delete()
+    Alias.objects.filter(destination=old).update(destination=new)
+    refuse_loop(new, Alias.objects.filter(source=new).values_list("destination", flat=True))
+    domains = Domain.objects.in_bulk(set(sources.values()))
+    for source, domain_id in sorted(sources.items()):
+        after = sorted({new if destination == old else destination for destination in before[source]})
+        record(actor, "alias.update", obj=source, domain=domains[domain_id],
+               before={"destinations": before[source]}, after={"destinations": after})
+
+
 def mailbox_rename(*, actor: Actor, mailbox: Mailbox, local_part: str) -> Mailbox:
     """Gives the mailbox a new address in its domain.  Its mail stays where it is (the folder is
-    kept in `maildir`), aliases to it follow, and the old address is free from the commit on."""
+    kept in `maildir`), aliases to it follow (see _aliases_follow), and the old address is free from
+    the commit on."""
     with transaction.atomic():
         mailbox = Mailbox.objects.select_for_update().select_related("domain").get(pk=mailbox.pk)
         old = mailbox.email
@@ -106,9 +133,9 @@ def mailbox_rename(*, actor: Actor, mailbox: Mailbox, local_part: str) -> Mailbo
         mailbox.email = new
         with unique_or_conflict("The mailbox %(address)s exists already.", address=new):
             mailbox.save(update_fields=["email", "maildir", "updated"])
-        Alias.objects.filter(destination=old).exclude(source=new).update(destination=new)
+        _aliases_follow(actor, old, new)
         MailboxUsage.objects.filter(username=old).update(username=new)
-        record(actor, "mailbox.rename", obj=mailbox, domain_name=mailbox.domain.name, before={"email": old},
+        record(actor, "mailbox.rename", obj=mailbox, domain=mailbox.domain, before={"email": old},
                after={"email": new, "maildir": mailbox.maildir})
     return mailbox
 
@@ -118,9 +145,10 @@ def mailbox_delete(*, actor: Actor, mailbox: Mailbox) -> MailStoreJob:
     the retention period."""
     with transaction.atomic():
         mailbox = Mailbox.objects.select_for_update().select_related("domain").get(pk=mailbox.pk)
-        record(actor, "mailbox.delete", obj=mailbox, domain_name=mailbox.domain.name,
+        record(actor, "mailbox.delete", obj=mailbox, domain=mailbox.domain,
                before=snapshot(mailbox, AUDITED))
-        job = MailStoreJob.objects.create(action=MailStoreJob.ARCHIVE, domain_name=mailbox.domain.name,
+        job = MailStoreJob.objects.create(action=MailStoreJob.ARCHIVE, domain_id=mailbox.domain_id,
+                                          domain_name=mailbox.domain.name,
                                           address=mailbox.email, path=mailbox.home, requested_by=actor.label)
         MailboxUsage.objects.filter(username=mailbox.email).delete()
         mailbox.delete()
@@ -136,10 +164,12 @@ def mailbox_restore(*, actor: Actor, archived: MailStoreJob, mailbox: Mailbox) -
                                            state=MailStoreJob.PENDING)
         if archived.action != MailStoreJob.ARCHIVE or not archived.archive or not kept.exists():
             raise ValidationError("There is no archived mail to restore.", code="not_archived")
-        if mailbox.domain.name != archived.domain_name:
-            raise ValidationError("Mail is restored only into a mailbox of its own domain.", code="restore_domain")
-        record(actor, "mailbox.restore", obj=mailbox, domain_name=mailbox.domain.name,
+        if archived.domain_id is None or mailbox.domain_id != archived.domain_id:
+            raise ValidationError("Mail is restored only into a mailbox of its own domain (a domain deleted and "
+                                  "created again is another domain).", code="restore_domain")
+        record(actor, "mailbox.restore", obj=mailbox, domain=mailbox.domain,
                after={"from": archived.address, "archive": archived.archive})
-        return MailStoreJob.objects.create(action=MailStoreJob.RESTORE, domain_name=archived.domain_name,
+        return MailStoreJob.objects.create(action=MailStoreJob.RESTORE, domain_id=archived.domain_id,
+                                           domain_name=archived.domain_name,
                                            address=mailbox.email, path=mailbox.home, archive=archived.archive,
                                            requested_by=actor.label)

@@ -168,7 +168,7 @@ class _Import:
         for mailbox, maildir in moved:
             Mailbox.objects.filter(pk=mailbox.pk).update(maildir=maildir)
         record_many(self.actor, "mailbox.update", [
-            (mailbox, mailbox.domain.name, {"after": {"maildir": maildir}}) for mailbox, maildir in moved])
+            (mailbox, mailbox.domain, {"after": {"maildir": maildir}}) for mailbox, maildir in moved])
 
     def create_aliases(self, records: list[Record]):
         items = [NewAlias(source=record.address, destinations=record.destinations) for record in records]

@@ -6,12 +6,16 @@ from django.views.decorators.http import require_http_methods
 
 from domains import selectors, services
 from domains.forms import DomainDeleteForm, DomainForm, SearchForm
+from domains.services.domains import domain_settings_for
 from domains.views.common import actor_of, call_service, list_filters, page_of, posted, render_list, require_superadmin
 
-SUPERADMIN_FIELDS = ("description", "max_mailboxes", "max_aliases", "default_quota", "max_quota", "quota_total",
-                     "spam_threshold", "user_spam_threshold_min", "user_spam_threshold_max", "active")
-DOMAIN_ADMIN_FIELDS = ("description", "default_quota", "spam_threshold", "user_spam_threshold_min",
-                       "user_spam_threshold_max")
+
+def editable_fields(user) -> frozenset[str]:
+    """A superadmin sets every setting and suspends; a domain admin sets what the service's rule
+    leaves to callers whose reach is some domains."""
+    if user.is_superuser:
+        return domain_settings_for(all_domains=True) | {"active"}
+    return domain_settings_for(all_domains=False)
 
 
 @login_required
@@ -26,7 +30,7 @@ def domain_list(request):
 @require_http_methods(["GET", "POST"])
 def domain_create(request):
     require_superadmin(request.user)
-    fields = ("name", *SUPERADMIN_FIELDS, "role_aliases_to")
+    fields = {"name", *editable_fields(request.user), "role_aliases_to"}
     form = DomainForm(posted(request), fields=fields)
     if request.method == "POST" and form.is_valid():
         domain = call_service(form, services.domain_create, actor=actor_of(request), **form.cleaned_data)
@@ -55,7 +59,7 @@ def domain_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def domain_edit(request, pk):
     domain = selectors.domain_get_for(request.user, pk)
-    fields = SUPERADMIN_FIELDS if request.user.is_superuser else DOMAIN_ADMIN_FIELDS
+    fields = editable_fields(request.user)
     initial = {name: getattr(domain, name) for name in fields}
     form = DomainForm(posted(request), initial=initial, fields=fields)
     if request.method == "POST" and form.is_valid():

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_http_methods
 
 from domains import selectors, services
 from domains.forms import ConfirmForm, MailboxForm, PasswordForm, RenameForm, SearchForm
+from domains.services.suspension import BILLING
 from domains.views.common import actor_of, call_service, list_filters, page_of, posted, render_list
 
 EDITABLE = ("display_name", "quota", "spam_threshold", "active")
@@ -40,6 +41,8 @@ def mailbox_edit(request, pk):
     mailbox = selectors.mailbox_get_for(request.user, pk)
     form = MailboxForm(posted(request), initial={name: getattr(mailbox, name) for name in EDITABLE},
                        fields=EDITABLE)
+    if mailbox.suspended_by == BILLING:
+        form.fields["active"].help_text = "Suspended by the billing system: only a superadmin may resume it."
     if request.method == "POST" and form.is_valid():
         changes = dict(form.cleaned_data)
         if changes["quota"] is None:

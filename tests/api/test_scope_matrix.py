@@ -1,7 +1,7 @@
 """Every endpoint and method × every kind of caller: the right status, and nothing changed when refused."""
 import pytest
 
-from domains.models import AuditEntry
+from domains.models import AuditEntry, Domain
 from tests.api.conftest import ARGON2ID_HASH, table_snapshot
 
 PASSWORD = "a long enough new password"
@@ -41,6 +41,8 @@ def expected_status(endpoint, caller, method, allowed_status):
         return allowed_status if method == "GET" else 403
     if endpoint == "domain-create" and caller in ("other_domain", "allowed"):
         return 403  # only a key for all domains creates domains
+    if endpoint in ("domain-update", "domain-delete") and caller == "allowed":
+        return 403  # limits and deleting the domain are for keys for all domains only
     if caller == "other_domain":
         return 200 if endpoint in LISTS else 404
     return allowed_status
@@ -81,3 +83,45 @@ def test_a_key_for_all_domains_creates_domains(api, world):
     assert response.body["name_unicode"] == "bücher.example"
     assert response["Location"] == "/api/v1/domains/xn--bcher-kva.example/"
     assert api("GET", "domains/bücher.example/", key=world["keys"]["all_domains"]).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", [{"max_mailboxes": 1000}, {"max_quota": 2**40}, {"quota_total": 2**50},
+                                  {"max_aliases": 0}, {"user_spam_threshold_min": "0.0"},
+                                  {"description": "plan 2", "max_quota": 2**40}])
+def test_a_key_for_one_domain_changes_neither_its_limits_nor_the_owners_spam_range(api, world, body):
+    before, audit_rows = table_snapshot(), AuditEntry.objects.count()
+    response = api("PATCH", "domains/a.example/", body, key=world["keys"]["allowed"])
+
+    assert response.status_code == 403, response.body
+    refused = sorted(set(body) - {"description"})
+    assert response.body["detail"].endswith(f"may change {', '.join(refused)}.")
+    assert table_snapshot() == before and AuditEntry.objects.count() == audit_rows
+
+
+@pytest.mark.django_db
+def test_a_key_for_one_domain_does_not_delete_it(api, world):
+    response = api("DELETE", "domains/a.example/", key=world["keys"]["allowed"])
+
+    assert response.status_code == 403 and "all domains" in response.body["detail"]
+    assert Domain.objects.filter(name="a.example", mailboxes__email="box@a.example").exists()
+
+
+@pytest.mark.django_db
+def test_a_key_for_one_domain_sets_what_its_domain_admin_sets(api, world):
+    response = api("PATCH", "domains/a.example/", {"description": "plan 2", "default_quota": 10**9,
+                                                   "spam_threshold": "4.5"}, key=world["keys"]["allowed"])
+
+    assert response.status_code == 200, response.body
+    domain = Domain.objects.get(name="a.example")
+    assert (domain.description, domain.default_quota, str(domain.spam_threshold)) == ("plan 2", 10**9, "4.5")
+
+
+@pytest.mark.django_db
+def test_a_key_for_all_domains_sets_limits_and_deletes(api, world):
+    key = world["keys"]["all_domains"]
+    response = api("PATCH", "domains/a.example/", {"max_mailboxes": 7, "quota_total": 2**40}, key=key)
+    assert response.status_code == 200, response.body
+    assert Domain.objects.filter(name="a.example", max_mailboxes=7, quota_total=2**40).exists()
+    assert api("DELETE", "domains/a.example/", key=key).status_code == 204
+    assert not Domain.objects.filter(name="a.example").exists()

@@ -29,7 +29,7 @@ def test_a_threshold_outside_the_domains_range_is_refused(client, owner, thresho
     assert Mailbox.objects.get(pk=owner.pk).spam_threshold is None
 
 
-def test_the_domain_admin_sets_the_range(admin_client, client, owners):
+def test_a_superadmin_sets_the_range(admin_client, client, owners):
     owner = owners()
     domain = owners.domain
     fields = {"description": "", "max_mailboxes": 0, "max_aliases": 0, "default_quota": 0, "max_quota": 0,
