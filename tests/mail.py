@@ -46,12 +46,26 @@ def send(mail: EmailMessage, recipients=None, sender="someone@remote.test"):
         return client.send_message(mail, from_addr=sender, to_addrs=recipients or [mail["To"]])
 
 
-def submit(mail: EmailMessage, user: str, password: str, recipients=None):
-    """Sends through the submission port with STARTTLS and SMTP AUTH."""
+def submit(mail: EmailMessage, user: str, password: str, recipients=None, sender=None):
+    """Sends through the submission port with STARTTLS and SMTP AUTH; the envelope sender is
+    the login unless `sender` is given."""
     with smtplib.SMTP("127.0.0.1", PORTS["submission"], timeout=30) as client:
         client.starttls(context=tls_context())
         client.login(user, password)
-        return client.send_message(mail, from_addr=user, to_addrs=recipients or [mail["To"]])
+        return client.send_message(mail, from_addr=sender or user, to_addrs=recipients or [mail["To"]])
+
+
+def refusal(sending) -> tuple[int, bytes]:
+    """The code and text with which the server refused `sending()`: at MAIL FROM, or at RCPT
+    TO (where Postfix reports sender restrictions, smtpd_delay_reject)."""
+    try:
+        sending()
+    except smtplib.SMTPSenderRefused as refused:
+        return refused.smtp_code, refused.smtp_error
+    except smtplib.SMTPRecipientsRefused as refused:
+        [(code, text)] = refused.recipients.values()
+        return code, text
+    raise AssertionError("the server accepted the message")
 
 
 def imap(user: str, password: str) -> imaplib.IMAP4:
