@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -68,6 +70,8 @@ def domain_update(*, actor: Actor, domain: Domain, **changes) -> Domain:
         domain.save()
         if {"active", "spam_threshold"} & set(cleaned):
             transaction.on_commit(doveadm.flush_auth_cache)
+        if "active" in cleaned and not domain.active:
+            transaction.on_commit(partial(doveadm.end_sessions, f"*@{domain.name}"))
         record(actor, "domain.update", obj=domain, domain_name=domain.name, before=before,
                after=snapshot(domain, AUDITED))
     return domain
@@ -84,5 +88,6 @@ def domain_delete(*, actor: Actor, domain: Domain) -> MailStoreJob:
         MailboxUsage.objects.filter(username__in=domain.mailboxes.values("email")).delete()
         job = MailStoreJob.objects.create(action=MailStoreJob.ARCHIVE, domain_name=domain.name, path=domain.name,
                                           requested_by=actor.label)
+        transaction.on_commit(partial(doveadm.end_sessions, f"*@{domain.name}"))
         domain.delete()
     return job
