@@ -10,7 +10,8 @@ import time
 import pytest
 
 from domains import services
-from mailstack.daemons import MailStoreWorker, _pid_from
+from mailstack import stack
+from mailstack.daemons import Dovecot, MailStoreWorker, _pid_from
 from tests import mail
 from tests.conftest import PASSWORD
 
@@ -89,3 +90,28 @@ def test_suspending_ends_pop3_and_managesieve_sessions_too(mail_domain):
 
     assert ended(pop3.noop)
     assert ended(lambda: sieve.command(b"NOOP"))
+
+
+@pytest.fixture
+def dovecot_auth_cache(settings):
+    """Dovecot with its auth cache on (MAILADMIN_DOVECOT_AUTH_CACHE), as a busy server runs it."""
+    settings.MAILADMIN_DOVECOT_AUTH_CACHE = True
+    stack.render_configs()
+    Dovecot().start()  # reloads
+    try:
+        yield
+    finally:
+        settings.MAILADMIN_DOVECOT_AUTH_CACHE = False
+        stack.render_configs()
+        Dovecot().start()
+
+
+@pytest.mark.parametrize("change", ["suspend", "delete", "rename", "set password"])
+def test_a_change_drops_the_mailboxs_auth_cache_entry(mail_domain, mail_store_paused, dovecot_auth_cache, change):
+    example = mail_domain("example.org")
+    mailbox = example.mailbox("pat")
+    assert mail.imap_login_works("pat@example.org", PASSWORD)  # Dovecot's cache now holds the login
+
+    CHANGES[change](example, mailbox)
+
+    assert not mail.imap_login_works("pat@example.org", PASSWORD)
