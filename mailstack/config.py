@@ -126,7 +126,9 @@ def context(profile: str = "private") -> dict:
         "listen_prefix": "127.0.0.1:",
         "ports": stack["ports"],
         "vmail_dir": str(stack["vmail_dir"]),
-        "tls": {"cert": str(where.tls / "cert.pem"), "key": str(where.tls / "key.pem")},
+        "tls": {"cert": str(where.tls / "cert.pem"), "key": str(where.tls / "key.pem"),
+                "dovecot_client_cert": str(where.tls / "dovecot-client-cert.pem"),
+                "dovecot_client_key": str(where.tls / "dovecot-client-key.pem")},
         "postfix": {
             "config_dir": str(where.postfix_config),
             "queue_dir": str(where.var / "postfix" / "queue"),

@@ -20,6 +20,8 @@ TEMPLATES = {
         "mysql-virtual-alias-maps.cf",
         "mysql-email2email.cf",
         "mysql-recipient-access.cf",
+        "mysql-sender-login-maps.cf",
+        "mysql-sender-access.cf",
     ],
     "dovecot": ["dovecot.conf", "dovecot-sql.conf.ext", "dovecot-dict-sql.conf.ext", "spam-to-junk.sieve"],
     "spamassassin": ["local.cf"],

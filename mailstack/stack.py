@@ -43,18 +43,24 @@ def _ensure_folders(log):
     _owned_dir(where.log, "root", 0o755)
 
 
-def _ensure_certificate():
-    tls = paths().tls
-    tls.mkdir(mode=0o700, exist_ok=True)
-    cert, key = tls / "cert.pem", tls / "key.pem"
+def _self_signed(cert, key, subject: str):
     if cert.exists() and key.exists():
         return
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj", "/CN=mail.localhost",
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj", subject,
          "-keyout", str(key), "-out", str(cert)],
         check=True, capture_output=True,
     )
     key.chmod(0o600)
+
+
+def _ensure_certificates():
+    """The daemons' certificate, and Dovecot's client certificate: the only one Postfix's
+    listener for Dovecot's own outgoing mail (auto-replies, forwards) relays for."""
+    tls = paths().tls
+    tls.mkdir(mode=0o700, exist_ok=True)
+    _self_signed(tls / "cert.pem", tls / "key.pem", "/CN=mail.localhost")
+    _self_signed(tls / "dovecot-client-cert.pem", tls / "dovecot-client-key.pem", "/CN=dovecot-submission.localhost")
 
 
 def prepare_database(mariadb: MariaDB):
@@ -83,7 +89,7 @@ def up(log=print):
     if os.geteuid() != 0:
         raise StackError("the mail stack runs Postfix, which must be started as root")
     _ensure_folders(log)
-    _ensure_certificate()
+    _ensure_certificates()
     mariadb = MariaDB()
     log("mariadb: starting")
     mariadb.start()

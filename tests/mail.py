@@ -1,9 +1,11 @@
 """Mail clients for the tests: SMTP in, IMAP and POP3 out, all over the stack's loopback ports."""
+import base64
 import email
 import email.policy
 import imaplib
 import poplib
 import smtplib
+import socket
 import ssl
 import time
 import uuid
@@ -46,12 +48,26 @@ def send(mail: EmailMessage, recipients=None, sender="someone@remote.test"):
         return client.send_message(mail, from_addr=sender, to_addrs=recipients or [mail["To"]])
 
 
-def submit(mail: EmailMessage, user: str, password: str, recipients=None):
-    """Sends through the submission port with STARTTLS and SMTP AUTH."""
+def submit(mail: EmailMessage, user: str, password: str, recipients=None, sender=None):
+    """Sends through the submission port with STARTTLS and SMTP AUTH; the envelope sender is
+    the login unless `sender` is given."""
     with smtplib.SMTP("127.0.0.1", PORTS["submission"], timeout=30) as client:
         client.starttls(context=tls_context())
         client.login(user, password)
-        return client.send_message(mail, from_addr=user, to_addrs=recipients or [mail["To"]])
+        return client.send_message(mail, from_addr=sender or user, to_addrs=recipients or [mail["To"]])
+
+
+def refusal(sending) -> tuple[int, bytes]:
+    """The code and text with which the server refused `sending()`: at MAIL FROM, or at RCPT
+    TO (where Postfix reports sender restrictions, smtpd_delay_reject)."""
+    try:
+        sending()
+    except smtplib.SMTPSenderRefused as refused:
+        return refused.smtp_code, refused.smtp_error
+    except smtplib.SMTPRecipientsRefused as refused:
+        [(code, text)] = refused.recipients.values()
+        return code, text
+    raise AssertionError("the server accepted the message")
 
 
 def imap(user: str, password: str) -> imaplib.IMAP4:
@@ -113,12 +129,49 @@ def wait_for(user: str, password: str, subject: str, folder: str = "INBOX", time
     raise AssertionError(f"{subject!r} did not reach {user}'s {folder} within {timeout} s")
 
 
-def pop3_messages(user: str, password: str) -> list[bytes]:
+def pop3_session(user: str, password: str) -> poplib.POP3:
     client = poplib.POP3("127.0.0.1", PORTS["pop3"], timeout=30)
+    client.stls(context=tls_context())
+    client.user(user)
+    client.pass_(password)
+    return client
+
+
+class ManageSieve:
+    """A logged-in ManageSieve session (RFC 5804): STARTTLS, AUTHENTICATE PLAIN."""
+
+    def __init__(self, user: str, password: str):
+        raw = socket.create_connection(("127.0.0.1", PORTS["managesieve"]), timeout=30)
+        self.stream = raw.makefile("rb")
+        self._reply()
+        raw.sendall(b"STARTTLS\r\n")
+        self._reply()
+        self.socket = tls_context().wrap_socket(raw)
+        self.stream = self.socket.makefile("rb")
+        self._reply()  # the capabilities again
+        token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+        self.command(f'AUTHENTICATE "PLAIN" "{token}"'.encode())
+
+    def _reply(self) -> list[bytes]:
+        lines = []
+        while True:
+            line = self.stream.readline()
+            if not line:
+                raise EOFError("ManageSieve closed the connection")
+            lines.append(line)
+            if line.startswith((b"OK", b"NO", b"BYE")):
+                if not line.startswith(b"OK"):
+                    raise EOFError(b"".join(lines).decode(errors="replace"))
+                return lines
+
+    def command(self, command: bytes) -> list[bytes]:
+        self.socket.sendall(command + b"\r\n")
+        return self._reply()
+
+
+def pop3_messages(user: str, password: str) -> list[bytes]:
+    client = pop3_session(user, password)
     try:
-        client.stls(context=tls_context())
-        client.user(user)
-        client.pass_(password)
         count, _ = client.stat()
         return [b"\r\n".join(client.retr(number)[1]) for number in range(1, count + 1)]
     finally:

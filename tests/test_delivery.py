@@ -1,6 +1,9 @@
 """The whole delivery path, for real: Postfix with the SQL maps, SpamAssassin, Dovecot LMTP,
 Sieve, IMAP and POP3, against rows written by the panel's services."""
 import smtplib
+import ssl
+import subprocess
+import time
 
 import pytest
 
@@ -116,3 +119,36 @@ def test_unauthenticated_relay_and_a_wrong_password_are_refused(mail_domain, rel
     assert refused.value.smtp_code == 535
     assert relay_sink.with_subject(unauthenticated["Subject"]) == []
     assert relay_sink.with_subject(wrong_password["Subject"]) == []
+
+
+def send_through_dovecots_listener(sent, sender, starttls=False, certificate=None):
+    """As a local program other than Dovecot would: to the listener for Dovecot's own mail."""
+    with smtplib.SMTP("127.0.0.1", mail.PORTS["dovecot_submission"], timeout=30) as client:
+        client.ehlo("client.localhost")
+        if starttls:
+            context = ssl.create_default_context()
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+            if certificate:
+                context.load_cert_chain(*certificate)
+            client.starttls(context=context)
+        client.send_message(sent, from_addr=sender, to_addrs=["friend@remote.test"])
+
+
+@pytest.fixture
+def foreign_certificate(tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=dovecot-submission.localhost", "-keyout", key, "-out", cert], check=True, capture_output=True)
+    return cert, key
+
+
+@pytest.mark.parametrize("sender", ["", "someone@remote.test"])  # an auto-reply's null sender, a forward's
+@pytest.mark.parametrize("how", ["plain", "starttls", "another certificate"])
+def test_the_listener_for_dovecots_own_mail_relays_nothing_for_other_local_clients(relay_sink, foreign_certificate,
+                                                                                   sender, how):
+    sent = mail.message("friend@remote.test")
+    certificate = foreign_certificate if how == "another certificate" else None
+    code, text = mail.refusal(lambda: send_through_dovecots_listener(sent, sender, how != "plain", certificate))
+    assert code >= 500, text
+    time.sleep(1)
+    assert relay_sink.with_subject(sent["Subject"]) == []

@@ -35,6 +35,30 @@ def test_production_profile_renders_configurations_the_daemons_accept(tmp_path, 
     assert oct((tmp_path / "dovecot" / "dovecot-sql.conf.ext").stat().st_mode & 0o777) == "0o640"
 
 
+@pytest.mark.parametrize("profile", ["private", "production"])
+def test_both_profiles_restrict_senders_and_tls_versions_alike(tmp_path, profile):
+    call_command("mailstack", "render", "--profile", profile, "--output", str(tmp_path))
+    postfix = tmp_path / "postfix"
+
+    def postconf(*arguments):
+        return subprocess.run(["postconf", "-c", str(postfix), *arguments], capture_output=True, text=True).stdout
+
+    settings = dict(line.partition(" =")[::2] for line in postconf("-n").splitlines())
+    settings = {name: value.strip() for name, value in settings.items()}
+    assert settings["smtpd_sender_login_maps"] == f"mysql:{settings['config_directory']}/mysql-sender-login-maps.cf"
+    assert settings["smtpd_sender_restrictions"].startswith("check_sender_access mysql:")
+    assert settings["mailadmin_authenticated_sender_restrictions"] == "reject_sender_login_mismatch"
+    assert settings["smtpd_tls_protocols"] == settings["smtpd_tls_mandatory_protocols"] == ">=TLSv1.2"
+    overrides = postconf("-P").splitlines()
+    authenticated = {line.split("/")[0] for line in overrides if "/smtpd_sasl_auth_enable = yes" in line}
+    assert authenticated, overrides
+    for service in authenticated:
+        assert any(line.startswith(f"{service}/inet/smtpd_sender_restrictions = $mailadmin_authenticated_sender_"
+                                   "restrictions") for line in overrides), service
+    dovecot = (tmp_path / "dovecot" / "dovecot.conf").read_text()
+    assert "ssl_min_protocol = TLSv1.2" in dovecot
+
+
 def test_managesieve_answers_and_offers_starttls(settings):
     with socket.create_connection(("127.0.0.1", settings.MAILSTACK["ports"]["managesieve"]), timeout=10) as client:
         greeting = client.recv(4096).decode()

@@ -49,7 +49,7 @@ def rows(mail_domain):
 def test_every_postfix_map_is_tested_here():
     assert set(POSTFIX_MAPS) == {
         "mysql-virtual-mailbox-domains.cf", "mysql-virtual-mailbox-maps.cf", "mysql-virtual-alias-maps.cf",
-        "mysql-email2email.cf", "mysql-recipient-access.cf"}
+        "mysql-email2email.cf", "mysql-recipient-access.cf", "mysql-sender-login-maps.cf", "mysql-sender-access.cf"}
 
 
 def test_postfix_domain_and_mailbox_maps_see_only_active_rows(rows):
@@ -76,6 +76,34 @@ def test_postfix_recipient_access_refuses_suspended_mailboxes_and_domains(rows):
     assert postmap("mysql-recipient-access.cf", "paused@example.org").startswith("550")
     assert postmap("mysql-recipient-access.cf", "kim@off.example").startswith("550")
     assert postmap("mysql-recipient-access.cf", "live@example.org") is None
+
+
+def test_postfix_sender_login_map_gives_each_address_its_owning_logins(rows):
+    """A mailbox owns its own address; an alias source is owned by its destinations (rows that
+    Postfix joins with commas); a catch-all, an alias row on a mailbox's address and a suspended
+    mailbox or domain give no one anything."""
+    rows.mailbox("other")
+    rows.alias("other", "live@example.org")  # other's mail to live: other@ stays other's alone
+    assert postmap("mysql-sender-login-maps.cf", "live@example.org") == "live@example.org"
+    assert postmap("mysql-sender-login-maps.cf", "LIVE@example.org") == "live@example.org"
+    assert set(postmap("mysql-sender-login-maps.cf", "team@example.org").split(",")) == {
+        "live@example.org", "friend@remote.test"}
+    assert postmap("mysql-sender-login-maps.cf", "other@example.org") == "other@example.org"
+    assert postmap("mysql-sender-login-maps.cf", "@example.org") is None
+    assert postmap("mysql-sender-login-maps.cf", "nobody@example.org") is None
+    assert postmap("mysql-sender-login-maps.cf", "paused@example.org") is None
+    assert postmap("mysql-sender-login-maps.cf", "kim@off.example") is None
+    assert postmap("mysql-sender-login-maps.cf", "info@off.example") is None
+
+
+def test_postfix_sender_access_refuses_any_address_of_our_active_domains(rows):
+    assert postmap("mysql-sender-access.cf", "live@example.org").startswith("553 5.7.1 ")
+    assert postmap("mysql-sender-access.cf", "nobody@Example.org").startswith("553 5.7.1 ")
+    assert postmap("mysql-sender-access.cf", "someone@remote.test") is None
+    assert postmap("mysql-sender-access.cf", "kim@off.example") is None
+    # Postfix also tries the domain, its parents and user@ (never @domain for an access map): no query.
+    assert selects_during(lambda: [postmap("mysql-sender-access.cf", key)
+                                   for key in ("example.org", "org", "live@")]) == 0
 
 
 def test_dovecot_user_query_gives_home_quota_and_threshold_in_tenths(rows, settings):
@@ -165,7 +193,7 @@ def selects_during(lookups) -> int:
 
 
 @pytest.mark.parametrize("map_name", ["mysql-recipient-access.cf", "mysql-email2email.cf",
-                                      "mysql-virtual-mailbox-maps.cf"])
+                                      "mysql-virtual-mailbox-maps.cf", "mysql-sender-login-maps.cf"])
 def test_postfix_queries_the_database_only_for_full_addresses(rows, map_name):
     """Access and alias lookups also try the domain, its parents, user@ and @domain: keys no
     mailbox address matches, which cost a database round trip each at every RCPT."""

@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
@@ -91,6 +93,8 @@ def domain_update(*, actor: Actor, domain: Domain, **changes) -> Domain:
         domain.save()
         if {"active", "spam_threshold"} & set(cleaned):
             transaction.on_commit(doveadm.flush_auth_cache)
+        if "active" in cleaned and not domain.active:
+            transaction.on_commit(partial(doveadm.end_sessions, f"*@{domain.name}"))
         record(actor, "domain.update", obj=domain, domain=domain, before=before,
                after=snapshot(domain, AUDITED))
     return domain
@@ -107,5 +111,6 @@ def domain_delete(*, actor: Actor, domain: Domain) -> MailStoreJob:
         MailboxUsage.objects.filter(username__in=domain.mailboxes.values("email")).delete()
         job = MailStoreJob.objects.create(action=MailStoreJob.ARCHIVE, domain_id=domain.pk, domain_name=domain.name,
                                           path=domain.name, requested_by=actor.label)
+        transaction.on_commit(partial(doveadm.end_sessions, f"*@{domain.name}"))
         domain.delete()
     return job

@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
@@ -67,6 +69,8 @@ def mailbox_update(*, actor: Actor, mailbox: Mailbox, **changes) -> Mailbox:
         mailbox.save()
         if "spam_threshold" in changes or "active" in changes:
             transaction.on_commit(doveadm.flush_auth_cache)
+        if "active" in changes and not mailbox.active:
+            transaction.on_commit(partial(doveadm.end_sessions, mailbox.email))
         record(actor, "mailbox.update", obj=mailbox, domain=domain, before=before,
                after=snapshot(mailbox, AUDITED))
     return mailbox
@@ -85,7 +89,7 @@ def mailbox_set_password(*, actor: Actor, mailbox: Mailbox, password: str,
             raise CurrentPasswordWrong("The current password is not correct.", code="current_password")
         Mailbox.objects.filter(pk=mailbox.pk).update(password=hashed)
         record(actor, "mailbox.set_password", obj=mailbox, domain=mailbox.domain)
-        transaction.on_commit(doveadm.flush_auth_cache)
+        transaction.on_commit(partial(doveadm.end_sessions, locked.email))
     mailbox.password = hashed
     return mailbox
 
@@ -137,6 +141,7 @@ def mailbox_rename(*, actor: Actor, mailbox: Mailbox, local_part: str) -> Mailbo
         MailboxUsage.objects.filter(username=old).update(username=new)
         record(actor, "mailbox.rename", obj=mailbox, domain=mailbox.domain, before={"email": old},
                after={"email": new, "maildir": mailbox.maildir})
+        transaction.on_commit(partial(doveadm.end_sessions, old))
     return mailbox
 
 
@@ -151,6 +156,7 @@ def mailbox_delete(*, actor: Actor, mailbox: Mailbox) -> MailStoreJob:
                                           domain_name=mailbox.domain.name,
                                           address=mailbox.email, path=mailbox.home, requested_by=actor.label)
         MailboxUsage.objects.filter(username=mailbox.email).delete()
+        transaction.on_commit(partial(doveadm.end_sessions, mailbox.email))
         mailbox.delete()
     return job
 

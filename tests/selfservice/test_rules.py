@@ -214,3 +214,18 @@ def test_rules_go_with_their_mailbox(client, owners):
     client.post("/me/forwarding/", {"forward_to": "x@remote.test"})
     services.mailbox_delete(actor=Actor.command("tests"), mailbox=owner)
     assert not MailboxRules.objects.filter(mailbox_id=owner.pk).exists()
+
+
+def test_forwarding_and_the_auto_reply_answer_mail_from_one_of_our_own_users(client, owners, relay_sink):
+    """Dovecot sends them through the listener kept for it, with our user as the forward's envelope
+    sender and as the reply's recipient: port 25's refusal of our own senders does not apply there."""
+    owner, colleague = owners(), owners()
+    subject = reply_subject()
+    signed_in(client, owner)
+    client.post("/me/auto-reply/", AUTO_REPLY | {"vacation_subject": subject})
+    client.post("/me/forwarding/", {"forward_to": "far@remote.test", "forward_keep_copy": "on"})
+    sent = mail.message(owner.email, sender=colleague.email)
+    mail.submit(sent, colleague.email, PASSWORD)
+    forwarded = relay_sink.wait_for(sent["Subject"])
+    assert forwarded.mail_from == colleague.email and forwarded.rcpt_tos == ["far@remote.test"]
+    mail.wait_for(colleague.email, PASSWORD, subject)  # the auto-reply, delivered back to our own user

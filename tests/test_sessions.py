@@ -1,0 +1,117 @@
+"""A mailbox suspended, deleted, renamed or given a new password (or its domain suspended or
+deleted) keeps no IMAP, POP3 or ManageSieve session that logged in before the change: Dovecot ends
+them after the commit (`doveadm kick`).  Other mailboxes' sessions stay open."""
+import imaplib
+import os
+import poplib
+import signal
+import time
+
+import pytest
+
+from domains import services
+from mailstack import stack
+from mailstack.daemons import Dovecot, MailStoreWorker, _pid_from
+from tests import mail
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.stack
+
+CHANGES = {
+    "suspend": lambda example, mailbox: services.mailbox_update(actor=example.actor, mailbox=mailbox, active=False),
+    "delete": lambda example, mailbox: services.mailbox_delete(actor=example.actor, mailbox=mailbox),
+    "rename": lambda example, mailbox: services.mailbox_rename(actor=example.actor, mailbox=mailbox,
+                                                               local_part="renamed"),
+    "set password": lambda example, mailbox: services.mailbox_set_password(actor=example.actor, mailbox=mailbox,
+                                                                           password="a fresh passphrase 2026"),
+    "suspend the domain": lambda example, mailbox: services.domain_update(actor=example.actor, domain=example.domain,
+                                                                          active=False),
+    "delete the domain": lambda example, mailbox: services.domain_delete(actor=example.actor, domain=example.domain),
+}
+
+
+def ended(check, timeout=10) -> bool:
+    """Whether the session's next commands fail within the timeout (Dovecot ends kicked
+    sessions within moments)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            check()
+        except (imaplib.IMAP4.abort, imaplib.IMAP4.error, poplib.error_proto, OSError, EOFError):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.fixture
+def mail_store_paused():
+    """The mail-store worker archives a deleted mailbox's folder within seconds, which ends its
+    sessions in its own way: paused here, so that only what the change itself does is seen."""
+    worker = _pid_from(MailStoreWorker().pidfile)
+    os.kill(worker, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(worker, signal.SIGCONT)
+
+
+def imap_session(address):
+    session = mail.imap(address, PASSWORD)
+    assert session.select("INBOX")[0] == "OK"
+    return session
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_a_change_ends_the_mailboxs_open_imap_session(mail_domain, mail_store_paused, change):
+    example = mail_domain("example.org")
+    mailbox = example.mailbox("pat")
+    example.mailbox("sam")
+    other = mail_domain("other.example")
+    other.mailbox("kim")
+    session, colleague, outsider = (imap_session(address) for address in
+                                    ("pat@example.org", "sam@example.org", "kim@other.example"))
+
+    CHANGES[change](example, mailbox)
+
+    assert ended(session.noop)
+    whole_domain = "domain" in change
+    assert ended(colleague.noop, timeout=2) == whole_domain
+    assert not ended(outsider.noop, timeout=1)
+    outsider.logout()
+
+
+def test_suspending_ends_pop3_and_managesieve_sessions_too(mail_domain):
+    example = mail_domain("example.org")
+    mailbox = example.mailbox("pat")
+    pop3 = mail.pop3_session("pat@example.org", PASSWORD)
+    sieve = mail.ManageSieve("pat@example.org", PASSWORD)
+
+    CHANGES["suspend"](example, mailbox)
+
+    assert ended(pop3.noop)
+    assert ended(lambda: sieve.command(b"NOOP"))
+
+
+@pytest.fixture
+def dovecot_auth_cache(settings):
+    """Dovecot with its auth cache on (MAILADMIN_DOVECOT_AUTH_CACHE), as a busy server runs it."""
+    settings.MAILADMIN_DOVECOT_AUTH_CACHE = True
+    stack.render_configs()
+    Dovecot().start()  # reloads
+    try:
+        yield
+    finally:
+        settings.MAILADMIN_DOVECOT_AUTH_CACHE = False
+        stack.render_configs()
+        Dovecot().start()
+
+
+@pytest.mark.parametrize("change", ["suspend", "delete", "rename", "set password"])
+def test_a_change_drops_the_mailboxs_auth_cache_entry(mail_domain, mail_store_paused, dovecot_auth_cache, change):
+    example = mail_domain("example.org")
+    mailbox = example.mailbox("pat")
+    assert mail.imap_login_works("pat@example.org", PASSWORD)  # Dovecot's cache now holds the login
+
+    CHANGES[change](example, mailbox)
+
+    assert not mail.imap_login_works("pat@example.org", PASSWORD)
