@@ -54,33 +54,53 @@ def admin_edit(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def admin_password(request, pk):
-    """A superadmin sets another admin's password, or their own with the current one (a wrong one
-    counts as a failed sign-in, so a session left open is no way to find it out)."""
+    """A superadmin sets another admin's password, or their own with the current one."""
     admin = _admin(request, pk)
-    own = admin.pk == request.user.pk
-    form = (OwnPasswordForm if own else PasswordForm)(posted(request))
+    if admin.pk == request.user.pk:
+        return _own_password(request, done="admin_list")
+    form = PasswordForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        if call_service(form, admin_services.admin_set_password, actor=actor_of(request), admin=admin,
+                        password=form.cleaned_data["password"]):
+            messages.success(request, f"The password of {admin.username} was changed.")
+            return redirect("admin_list")
+    return render(request, "form.html", {"form": form, "title": f"New password for {admin.username}",
+                                         "submit": "Set password"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def own_password(request):
+    """Every admin, domain admins included, changes their own password here."""
+    return _own_password(request, done="home")
+
+
+def _own_password(request, *, done: str):
+    """The signed-in admin's own password, given with the current one: a wrong one counts as a
+    failed sign-in, so a session left open is no way to find the password out or take the account."""
+    admin = request.user
+    form = OwnPasswordForm(posted(request))
     status = 200
     if request.method == "POST" and form.is_valid():
-        if own and lockout.locked(request, lockout.ADMIN, admin.get_username()):
+        if lockout.locked(request, lockout.ADMIN, admin.get_username()):
             form.add_error(None, "Too many failed attempts. Wait 15 minutes, then try again.")
             status = 429
         else:
             try:
                 admin = admin_services.admin_set_password(actor=actor_of(request), admin=admin,
                                                           password=form.cleaned_data["password"],
-                                                          current_password=form.cleaned_data.get("current_password"))
+                                                          current_password=form.cleaned_data["current_password"])
             except CurrentPasswordWrong as wrong:
                 lockout.failed(request, lockout.ADMIN, admin.get_username())
                 form.add_error("current_password", wrong)
             except ValidationError as refused:
                 form.add_error(None, refused)
             else:
-                if own:
-                    update_session_auth_hash(request, admin)  # this session stays signed in
-                messages.success(request, f"The password of {admin.username} was changed.")
-                return redirect("admin_list")
-    return render(request, "form.html", {"form": form, "title": f"New password for {admin.username}",
-                                         "submit": "Set password"}, status=status)
+                update_session_auth_hash(request, admin)  # this session stays signed in
+                messages.success(request, "Your password was changed.")
+                return redirect(done)
+    return render(request, "form.html", {"form": form, "title": "Your password", "submit": "Change password"},
+                  status=status)
 
 
 @login_required

@@ -10,6 +10,7 @@ urlpatterns = [
     path("account/two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
     path("account/two-factor/verify/", views.two_factor_verify, name="two_factor_verify"),
     path("account/two-factor/recovery-codes/", views.recovery_codes_replace, name="two_factor_recovery_codes"),
+    path("account/password/", admin_views.own_password, name="own_password"),
     path("admins/", admin_views.admin_list, name="admin_list"),
     path("admins/new/", admin_views.admin_create, name="admin_create"),
     path("admins/<int:pk>/edit/", admin_views.admin_edit, name="admin_edit"),

@@ -123,3 +123,20 @@ def test_guessing_ones_own_current_password_is_throttled(admin_client, people):
     response = admin_client.post(f"/admins/{root.pk}/password/", {**body, "current_password": "password"})
     assert response.status_code == 429 and "Too many failed attempts" in response.content.decode()
     assert User.objects.get(pk=root.pk).password == before
+
+
+def test_a_domain_admin_changes_their_own_password_with_the_current_one(client, people):
+    alice = people["alice"]
+    client.force_login(alice)
+    assert client.get("/").content.decode().count('href="/account/password/"') == 1
+    before = User.objects.get(pk=alice.pk).password
+    body = {"password": "alice's brand new password", "confirm": "alice's brand new password"}
+    refused = client.post("/account/password/", {**body, "current_password": "a wrong guess"})
+    assert refused.status_code == 200 and "The current password is not correct." in refused.content.decode()
+    assert User.objects.get(pk=alice.pk).password == before
+    response = client.post("/account/password/", {**body, "current_password": "alice's long password"})
+    assert response.status_code == 302
+    assert User.objects.get(pk=alice.pk).check_password("alice's brand new password")
+    assert client.get("/").status_code == 200  # still signed in
+    entry = AuditEntry.objects.get(action="admin.set_password")
+    assert entry.actor == alice and entry.object_repr == "alice"
