@@ -1,12 +1,14 @@
-"""Refusals the panel's scope and alias rules must hold beyond the single-hop cases: an alias of
-another domain named under the admin's own domain, and loops through several aliases."""
+"""Refusals beyond the common cases: another domain's alias named under the admin's own domain,
+loops through several aliases, foreign redirects after the second factor, quotes and backslashes in
+searches, markup in display names."""
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
 from domains import services
 from domains.audit import Actor
-from domains.models import Alias
+from domains.models import Alias, Mailbox
+from tests.api.conftest import BLF_HASH
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.command("tests")
@@ -49,3 +51,39 @@ def test_a_loop_through_three_aliases_is_refused(world):
                            {"destinations": "c@alpha.example\nb@alpha.example"})
     assert response.status_code == 200 and "loop" in response.content.decode()
     assert aliases() == before
+
+
+def test_the_second_factor_step_redirects_only_to_local_pages(client, django_user_model):
+    from tests.test_signin_security import PASSWORD, VERIFY, sign_in, turn_on_two_factor
+
+    django_user_model.objects.create_superuser("root", password=PASSWORD)
+    sign_in(client, "root")
+    _secret, recovery_codes = turn_on_two_factor(client)
+    targets = {"http://evil.example/": "/", "//evil.example/": "/", "/\\evil.example/": "/",
+               "/mailboxes/": "/mailboxes/"}
+    for (target, expected), code in zip(targets.items(), recovery_codes, strict=False):
+        client.post("/logout/")
+        sign_in(client, "root")
+        response = client.post(f"{VERIFY}?next={target}", {"code": code})
+        assert response.status_code == 302 and response["Location"] == expected, target
+
+
+@pytest.mark.parametrize("typed", ['"', "\\", ";", "\\%", "a\\_", '" OR ""="', "'; DROP TABLE virtual_users; --"])
+def test_quotes_backslashes_and_semicolons_in_a_search_match_literally(world, typed):
+    services.mailbox_create(actor=ACTOR, domain=world["alpha"], local_part="a_b", password_hash=BLF_HASH)
+    for url in ("/mailboxes/", f"/domains/{world['alpha'].pk}/", "/"):
+        response = world["client"].get(url, {"q": typed})
+        assert response.status_code == 200, url
+        assert "a_b@alpha.example" not in response.content.decode(), url
+    assert Mailbox.objects.filter(email="a_b@alpha.example").exists()
+
+
+def test_a_display_name_comes_back_escaped(world):
+    xss = "<img src=x onerror=alert(1)>"
+    services.mailbox_create(actor=ACTOR, domain=world["alpha"], local_part="ann", password_hash=BLF_HASH,
+                            display_name=xss)
+    for url in (f"/domains/{world['alpha'].pk}/", "/mailboxes/", "/audit/"):
+        page = world["client"].get(url).content.decode()
+        assert xss not in page, url
+    page = world["client"].get(f"/domains/{world['alpha'].pk}/").content.decode()
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
