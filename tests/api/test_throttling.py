@@ -45,6 +45,16 @@ def test_guessing_keys_from_one_address_is_stopped(api, world, settings):
 
 
 
+def test_rotating_forwarded_headers_does_not_reset_the_count_of_key_guesses(api, world, settings):
+    settings.MAILADMIN_API_AUTH_FAILURE_RATE = "3/hour"
+    for number in range(3):
+        guess = f"mak_0000000{number}_{'x' * 43}"
+        assert api("GET", "domains/", key=guess, REMOTE_ADDR="198.51.100.11",
+                   HTTP_X_FORWARDED_FOR=f"203.0.113.{number}").status_code == 401
+    assert_429(api("GET", "domains/", key=world["keys"]["allowed"], REMOTE_ADDR="198.51.100.11",
+                   HTTP_X_FORWARDED_FOR="203.0.113.99"))
+
+
 def test_failed_key_checks_and_failed_sign_ins_never_lock_each_other(api, world, settings, django_user_model):
     settings.MAILADMIN_API_AUTH_FAILURE_RATE = "3/hour"
     django_user_model.objects.create_user("dora", password="a long enough password")

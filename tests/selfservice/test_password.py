@@ -219,6 +219,14 @@ def test_wrong_secrets_lock_only_the_endpoint_for_that_client(roundcube, owner):
     assert roundcube.post("/me/login/", {"address": owner.email, "password": PASSWORD}).status_code == 302
 
 
+def test_rotating_forwarded_headers_does_not_reset_the_count_of_wrong_secrets(roundcube, owner):
+    for number in range(5):
+        roundcube_call(roundcube, owner.email, secret="guess", HTTP_X_FORWARDED_FOR=f"203.0.113.{number}",
+                       HTTP_X_REAL_IP=f"203.0.113.{number}")
+    assert roundcube_call(roundcube, owner.email, HTTP_X_FORWARDED_FOR="203.0.113.99").status_code == 429
+    assert mail.imap_login_works(owner.email, PASSWORD)  # the password was not changed
+
+
 @pytest.mark.parametrize("length", [248, 254, 400])
 def test_roundcube_counts_and_locks_a_long_address(roundcube, owner, length):
     address = long_address(length)
