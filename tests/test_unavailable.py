@@ -33,3 +33,22 @@ def test_pages_answer_503_with_a_clear_message_when_the_database_is_unreachable(
         assert response.status_code == 503
         assert "Temporarily unavailable" in response.content.decode()
         assert response["Retry-After"] == "60"
+
+
+def test_self_service_roundcube_and_the_api_answer_503_when_the_database_is_unreachable(settings):
+    settings.MAILADMIN_ROUNDCUBE_SECRET = secret = "roundcube-shared-secret-for-tests-0123456789"
+    owner, api = Client(raise_request_exception=False), Client(raise_request_exception=False)
+    restore = break_database()
+    try:
+        pages = [owner.post("/me/login/", {"address": "ann@a.example", "password": "x"})]
+        roundcube = owner.post("/roundcube/password/", {"user": "ann@a.example", "curpass": "old password",
+                                                        "newpass": "a brand new password"},
+                               HTTP_X_MAILADMIN_SECRET=secret)
+        listing = api.get("/api/v1/domains/", HTTP_AUTHORIZATION="Bearer mak_00000000_" + "x" * 43)
+    finally:
+        restore()
+    for response in pages:
+        assert response.status_code == 503 and "Temporarily unavailable" in response.content.decode()
+    assert roundcube.status_code == 503 and roundcube.content != b"ok"  # Roundcube: "Connection error"
+    assert listing.status_code == 503 and listing["Content-Type"] == "application/problem+json"
+    assert listing["Retry-After"] == "60"
