@@ -1,13 +1,13 @@
 """Refusals beyond the common cases: another domain's alias named under the admin's own domain,
 loops through several aliases, foreign redirects after the second factor, quotes and backslashes in
-searches, markup in display names."""
+searches, markup in display names, a domain whose role aliases fail halfway."""
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
 from domains import services
 from domains.audit import Actor
-from domains.models import Alias, Mailbox
+from domains.models import Alias, AuditEntry, Domain, Mailbox
 from tests.api.conftest import BLF_HASH
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +87,14 @@ def test_a_display_name_comes_back_escaped(world):
         assert xss not in page, url
     page = world["client"].get(f"/domains/{world['alpha'].pk}/").content.decode()
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_a_domain_whose_second_role_alias_fails_leaves_nothing_behind(admin_client):
+    audit_rows = AuditEntry.objects.count()
+    response = admin_client.post("/domains/new/", {
+        "name": "half.example", "max_mailboxes": 0, "max_aliases": 1, "default_quota": 0, "max_quota": 0,
+        "quota_total": 0, "active": "on", "role_aliases_to": "hostmaster@provider.example"})
+    assert response.status_code == 200 and "limit of 1 aliases" in response.content.decode()
+    assert not Domain.objects.filter(name="half.example").exists()
+    assert not Alias.objects.filter(source__endswith="@half.example").exists()
+    assert AuditEntry.objects.count() == audit_rows
