@@ -339,3 +339,17 @@ def test_an_alias_created_twice_with_josé_typed_two_ways_is_one_address():
                               destinations=[f"{JOSE_NFC}@remote.test"])
     assert list(Alias.objects.values_list("source", "destination")) == [
         (f"{JOSE_NFC}@example.org", f"{JOSE_NFC}@remote.test")]
+
+
+def test_a_whole_non_ascii_address_is_measured_in_utf8_octets():
+    local_part = "é" * 32  # 32 characters, 64 octets
+    for domain_octets, accepted in ((189, True), (190, False)):
+        domain = "a" * 63 + "." + "b" * 63 + "." + "c" * (domain_octets - 63 - 63 - 2 - 8) + ".example"
+        address = f"{local_part}@{domain}"
+        assert len(address) < 254 and len(address.encode()) == 254 + (not accepted)
+        if accepted:
+            assert normalize_address(address) == address
+        else:
+            with pytest.raises(ValidationError) as refused:
+                normalize_address(address)
+            assert refused.value.code == "address_too_long"

@@ -98,3 +98,30 @@ def test_a_domain_whose_second_role_alias_fails_leaves_nothing_behind(admin_clie
     assert not Domain.objects.filter(name="half.example").exists()
     assert not Alias.objects.filter(source__endswith="@half.example").exists()
     assert AuditEntry.objects.count() == audit_rows
+
+
+def test_a_superadmins_own_mailbox_in_the_admins_domain_gives_no_reach_to_the_superadmin(world, admin_user):
+    """The domain admin manages the mailbox root@alpha.example like any other, and the superadmin
+    account of the same address stays out of their reach."""
+    admin_user.email = "root@alpha.example"
+    admin_user.save()
+    mailbox = services.mailbox_create(actor=ACTOR, domain=world["alpha"], local_part="root", password_hash=BLF_HASH)
+    account = get_user_model().objects.values("password", "is_superuser", "is_active").get(pk=admin_user.pk)
+    body = {"password": "a long enough password 2", "confirm": "a long enough password 2", "is_superuser": "",
+            "is_active": "", "domains": [world["alpha"].pk], "confirm_name": "root"}
+    for action in ("edit", "password", "delete"):
+        assert world["client"].post(f"/admins/{admin_user.pk}/{action}/", body).status_code == 404
+    assert world["client"].post(f"/mailboxes/{mailbox.pk}/password/", body).status_code == 302
+    assert world["client"].post(f"/mailboxes/{mailbox.pk}/delete/", {"confirm": "on"}).status_code == 302
+    assert get_user_model().objects.values("password", "is_superuser", "is_active").get(pk=admin_user.pk) == account
+
+
+def test_a_role_or_another_domain_in_a_posted_form_is_ignored(world):
+    alice = get_user_model().objects.get(username="alice")
+    world["client"].post(f"/domains/{world['alpha'].pk}/mailboxes/new/", {
+        "local_part": "carol", "password": "a long enough password 1", "domain_id": world["beta"].pk,
+        "domain": world["beta"].pk, "role": "superadmin", "is_superuser": "on", "is_staff": "on"})
+    assert Mailbox.objects.get(email="carol@alpha.example").domain_id == world["alpha"].pk
+    assert not Mailbox.objects.filter(domain=world["beta"]).exists()
+    alice.refresh_from_db()
+    assert (alice.is_superuser, alice.is_staff, list(alice.domains.all())) == (False, False, [world["alpha"]])
