@@ -81,6 +81,15 @@ def test_csv_cells_that_would_start_a_formula_are_neutralised_and_read_back(mail
     assert Alias.objects.get(source="-list@example.org").destination == "'quoted@remote.test"
 
 
+@pytest.mark.parametrize("cell", ["+1 555 0100", "=1+1", "-2", "@SUM(A1)", "\tx", "\rx", "'quoted", "plain"])
+def test_each_formula_start_is_neutralised_and_read_back_as_it_was(cell):
+    from domains.transfer.formats import _unneutralise, neutralise
+
+    written = neutralise(cell)
+    assert written[:1] not in ("=", "+", "-", "@", "\t", "\r")
+    assert _unneutralise(written) == cell
+
+
 BAD_CSV = f"""kind,address,destinations,password,password_hash,quota,max_mailboxes
 domain,new.example,,,,,
 domain,example.org,,,,,
