@@ -194,7 +194,7 @@ class Setting:
         if self.default in ("", []):
             return "empty"
         if isinstance(self.default, bool):
-            return "1" if self.default else "0"
+            return "`1`" if self.default else "`0`"
         if isinstance(self.default, list):
             return f"`{','.join(self.default)}`"
         return f"`{self.default}`"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from domains import passwords
 from mailadmin import config
 from mailadmin.checks import check_environment
 
@@ -68,6 +69,11 @@ def test_a_bad_value_gives_one_error_naming_the_variable_and_what_it_allows(name
     assert setting.parse.allowed in errors[0].msg
     assert errors_of({setting.variable: good}) == []
     assert config.value(name, {setting.variable: bad}) == config.DECLARED[name].default
+
+
+def test_the_declared_password_schemes_are_those_the_hashing_module_writes():
+    assert config.DECLARED["PASSWORD_SCHEME"].parse.choices == passwords.SCHEMES
+    assert config.DECLARED["PASSWORD_SCHEME"].default == passwords.DEFAULT_SCHEME
 
 
 def test_secrets_are_not_shown_back_in_the_message():
