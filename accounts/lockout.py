@@ -1,5 +1,5 @@
 """How django-axes counts failed sign-ins (settings AXES_USERNAME_CALLABLE, AXES_LOCKOUT_PARAMETERS,
-AXES_HANDLER; README "Sign-in").
+AXES_HANDLER; docs/signin.md).
 
 Each kind of sign-in counts in its own namespace, `<kind>:<name>` in axes' username column: admins
 at /login/ (`admin`, the default, as axes' own backend sends no kind), mailbox owners at /me/

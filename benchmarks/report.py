@@ -38,7 +38,7 @@ LIMITS = """\
   account with table-wide SELECT on every table the result came from: never to Postfix's
   account, whose grants are per column, nor through views without the password column), and
   Postfix's `memcache:` table in front of the SQL maps (warm 61-65% of static maps on a quiet
-  machine, cold below MariaDB alone; see README, Benchmark).
+  machine, cold below MariaDB alone; see docs/benchmark.md).
 - **Delivery** with SpamAssassin is bound by `spamd` (2 children in the bundled stack, a few
   hundred milliseconds of CPU per message); without it, by Postfix's queue manager, LMTP and
   Dovecot's Sieve step and fsync of each Maildir file.

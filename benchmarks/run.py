@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from mailadmin import config
 from mailstack.daemons import StackError
 
 from . import imap, imports, smtp, web
@@ -18,7 +19,7 @@ from .machine import describe
 from .report import write_report
 
 # MAILADMIN_BENCH_PORT_BASE moves every size's stack, so two checkouts can measure side by side.
-FIRST_PORT_BASE, PORT_BASE_STEP = int(os.environ.get("MAILADMIN_BENCH_PORT_BASE", "31000")), 5000
+FIRST_PORT_BASE, PORT_BASE_STEP = config.value("BENCH_PORT_BASE"), 5000
 SEED_PASSWORD = "benchmark mailbox password"
 MAILBOXES_PER_DOMAIN = 100
 

@@ -1,14 +1,24 @@
 """Secrets that must not live in the repository, kept in one JSON file under the var folder.
 
-Each value comes from the environment when set (production), otherwise from the file,
-where it is generated once at first start and kept from then on.
+Each value comes from its environment variable when set (production; declared in
+mailadmin/config.py), otherwise from the file, where it is generated once at first start and
+kept from then on.
 """
 import json
-import os
 import secrets
 from pathlib import Path
 
-NAMES = ("django_secret_key", "db_root", "db_panel", "db_postfix", "db_dovecot", "roundcube_secret", "db_replication")
+from mailadmin import config
+
+# The name in the file, and the setting (environment variable) that overrides it.
+VARIABLES = {
+    "django_secret_key": "DJANGO_SECRET_KEY",
+    "db_panel": "DB_PANEL_PASSWORD",
+    "db_postfix": "DB_POSTFIX_PASSWORD",
+    "db_dovecot": "DB_DOVECOT_PASSWORD",
+    "db_replication": "DB_REPLICATION_PASSWORD",
+}
+NAMES = tuple(VARIABLES)
 
 
 def load_or_create(var_dir: Path) -> dict:
@@ -26,4 +36,4 @@ def load_or_create(var_dir: Path) -> dict:
         temporary.write_text(json.dumps(stored, indent=2))
         temporary.chmod(0o600)
         temporary.replace(path)
-    return {name: os.environ.get(f"MAILADMIN_{name.upper()}", stored[name]) for name in NAMES}
+    return {name: config.value(VARIABLES[name]) or stored[name] for name in NAMES}

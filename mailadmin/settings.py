@@ -2,33 +2,24 @@
 
 Every value the panel and the bundled mail stack share (database, ports, folders, spam
 threshold, hashing scheme) is defined here once; the daemons' configurations are rendered
-from these values (see mailstack/config.py).  Values come from MAILADMIN_* environment
-variables where set.
+from these values (see mailstack/config.py).  Values come from the MAILADMIN_* environment
+variables declared in mailadmin/config.py (type, default, allowed values), read with `env()`:
+a value that is not allowed gives the default here and an error in `manage.py check`.
 """
-import os
-from decimal import Decimal
 from pathlib import Path
 
+from mailadmin.config import value as env
 from mailadmin.secrets import load_or_create
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-
-def env(name, default):
-    return os.environ.get(f"MAILADMIN_{name}", default)
-
-
-def env_bool(name, default):
-    return env(name, "1" if default else "0").lower() in ("1", "true", "yes", "on")
-
-
-VAR_DIR = Path(env("VAR_DIR", BASE_DIR / "var")).resolve()
+VAR_DIR = Path(env("VAR_DIR") or BASE_DIR / "var").resolve()
 SECRETS = load_or_create(VAR_DIR)
-PORT_BASE = int(env("PORT_BASE", 10000))
+PORT_BASE = env("PORT_BASE")
 
 SECRET_KEY = SECRETS["django_secret_key"]
-DEBUG = env_bool("DEBUG", False)
-ALLOWED_HOSTS = [host for host in env("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if host]
+DEBUG = env("DEBUG")
+ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -51,6 +42,7 @@ INSTALLED_APPS = [
     "mailstack",
     "api",
     "selfservice",
+    "mailadmin.apps.MailadminConfig",
 ]
 
 MIDDLEWARE = [
@@ -88,17 +80,17 @@ TEMPLATES = [
 
 # The address columns use an accent-sensitive, case-insensitive collation: `User@x` and
 # `user@x` are one address (as Postfix, which lower-cases its lookup keys, sees them), while
-# `josé@x` and `jose@x` stay two different addresses.  See README, "Addresses".
+# `josé@x` and `jose@x` stay two different addresses.  See docs/addresses.md.
 ADDRESS_COLLATION = "utf8mb4_uca1400_as_ci"
 
-DB_NAME = env("DB_NAME", "mailadmin")
-DB_HOST = env("DB_HOST", "127.0.0.1")
-DB_PORT = int(env("DB_PORT", PORT_BASE + 3306))
+DB_NAME = env("DB_NAME")
+DB_HOST = env("DB_HOST")
+DB_PORT = env("DB_PORT") or PORT_BASE + 3306
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.mysql",
         "NAME": DB_NAME,
-        "USER": env("DB_USER", "mailadmin"),
+        "USER": env("DB_USER"),
         "PASSWORD": SECRETS["db_panel"],
         "HOST": DB_HOST,
         "PORT": DB_PORT,
@@ -151,19 +143,19 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # Mailbox password hashes, written with Dovecot's {SCHEME} prefix (domains/passwords.py).
 # One of ARGON2ID (default), BLF-CRYPT, SHA512-CRYPT; a system check validates it.
-MAILADMIN_PASSWORD_SCHEME = env("PASSWORD_SCHEME", "ARGON2ID")
+MAILADMIN_PASSWORD_SCHEME = env("PASSWORD_SCHEME")
 
 # Spam threshold used when neither the mailbox nor its domain sets one.
-MAILADMIN_SPAM_THRESHOLD_DEFAULT = Decimal(env("SPAM_THRESHOLD_DEFAULT", "5.0"))
+MAILADMIN_SPAM_THRESHOLD_DEFAULT = env("SPAM_THRESHOLD_DEFAULT")
 
 # The bundled mail stack (mailstack/).  Ports are PORT_BASE + the standard port.
 MAILSTACK = {
     "var_dir": VAR_DIR,
-    "hostname": env("MAIL_HOSTNAME", "mail.localhost"),
-    "mail_user": env("MAIL_USER", "vmail"),
-    "vmail_dir": Path(env("VMAIL_DIR", VAR_DIR / "vmail")),
-    "relayhost": env("RELAYHOST", ""),
-    "spam_test_rules": env_bool("SPAM_TEST_RULES", False),
+    "hostname": env("MAIL_HOSTNAME"),
+    "mail_user": env("MAIL_USER"),
+    "vmail_dir": env("VMAIL_DIR") or VAR_DIR / "vmail",
+    "relayhost": env("RELAYHOST"),
+    "spam_test_rules": env("SPAM_TEST_RULES"),
     "ports": {
         "smtp": PORT_BASE + 25,
         "submission": PORT_BASE + 587,
@@ -181,15 +173,15 @@ MAILSTACK = {
     # MariaDB replicas (host names or addresses, on the primary's port) that Postfix and Dovecot
     # also read from, so that mail keeps flowing while the primary is down; the panel writes to
     # the primary only.  The private stack runs a replica itself for each loopback address here
-    # (e.g. 127.0.0.2).  See README, "Database replicas".
-    "db_replicas": [host.strip() for host in env("DB_REPLICAS", "").split(",") if host.strip()],
+    # (e.g. 127.0.0.2).  See docs/replicas.md.
+    "db_replicas": env("DB_REPLICAS"),
 }
 
 # Shortest mailbox password the policy accepts (domains/password_policy.py).
-MAILADMIN_PASSWORD_MIN_LENGTH = int(env("PASSWORD_MIN_LENGTH", 10))
+MAILADMIN_PASSWORD_MIN_LENGTH = env("PASSWORD_MIN_LENGTH")
 
 # Deleted mail is kept this many days by the mail-store worker before it is removed.
-MAILADMIN_MAILSTORE_RETENTION_DAYS = int(env("MAILSTORE_RETENTION_DAYS", 30))
+MAILADMIN_MAILSTORE_RETENTION_DAYS = env("MAILSTORE_RETENTION_DAYS")
 
 # Caches: Django's per-process memory cache by default; the "api" cache is a database table
 # (made by the api app's migrations) that every worker process shares, for the API's rate limits
@@ -201,7 +193,7 @@ CACHES = {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Sign-in security (accounts/, README "Sign-in"): lockout of repeated failed sign-ins
+# Sign-in security (accounts/, docs/signin.md): lockout of repeated failed sign-ins
 # (django-axes), a TOTP second factor (django-otp), and the HTTPS settings `check --deploy` asks for.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses locked-out sign-ins before any password check
@@ -210,7 +202,7 @@ AUTHENTICATION_BACKENDS = [
 
 # Reverse proxies in front of the panel that append to X-Forwarded-For.  With 0 (the default)
 # the client address is REMOTE_ADDR only and forwarded headers are ignored (mailadmin/client_ip.py).
-MAILADMIN_TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", 0))
+MAILADMIN_TRUSTED_PROXY_COUNT = env("TRUSTED_PROXY_COUNT")
 
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours: 15 minutes
@@ -235,7 +227,7 @@ OTP_STATIC_THROTTLE_FACTOR = 1
 OTP_LOGIN_URL = "two_factor_verify"
 
 # Production behind HTTPS: MAILADMIN_HTTPS=1 (`manage.py check --deploy` then reports no issues).
-if env_bool("HTTPS", False):
+if env("HTTPS"):
     SECURE_SSL_REDIRECT = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -275,16 +267,16 @@ SPECTACULAR_SETTINGS = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 # Rate limits (api/throttling.py): requests per API key, and failed key checks per client address.
 # Counted in the shared "api" cache (see CACHES).
-MAILADMIN_API_RATE = env("API_RATE", "600/min")
-MAILADMIN_API_AUTH_FAILURE_RATE = env("API_AUTH_FAILURE_RATE", "60/hour")
+MAILADMIN_API_RATE = env("API_RATE")
+MAILADMIN_API_AUTH_FAILURE_RATE = env("API_AUTH_FAILURE_RATE")
 
 # ---------------------------------------------------------------------------------------------
 # Mailbox owners' own pages under /me/ and the endpoint of Roundcube's password plugin
-# (selfservice/, README "Self-service for mailbox owners").
+# (selfservice/, docs/selfservice.md).
 # Roundcube's password plugin sends this secret in the X-Mailadmin-Secret header; empty = the
 # endpoint is off (404).
-MAILADMIN_ROUNDCUBE_SECRET = env("ROUNDCUBE_SECRET", "")
+MAILADMIN_ROUNDCUBE_SECRET = env("ROUNDCUBE_SECRET")
 # The Dovecot configuration doveadm runs with (Sieve scripts, auth cache); empty = the bundled
-# stack's.  Set AUTH_CACHE=1 when Dovecot's auth_cache_size is not 0: changes then flush it.
-MAILADMIN_DOVECOT_CONFIG = env("DOVECOT_CONFIG", "")
-MAILADMIN_DOVECOT_AUTH_CACHE = env_bool("DOVECOT_AUTH_CACHE", False)
+# stack's.  Set DOVECOT_AUTH_CACHE=1 when Dovecot's auth_cache_size is not 0: changes then flush it.
+MAILADMIN_DOVECOT_CONFIG = str(env("DOVECOT_CONFIG"))
+MAILADMIN_DOVECOT_AUTH_CACHE = env("DOVECOT_AUTH_CACHE")

@@ -2,12 +2,14 @@
 import os
 from pathlib import Path
 
+from mailadmin import config
+
 _base = Path(__file__).resolve().parent.parent
 os.environ.setdefault("MAILADMIN_VAR_DIR", str(_base / "var" / "test"))
 os.environ.setdefault("MAILADMIN_PORT_BASE", "20000")
 # The tests' relay sink listens on PORT_BASE + 2525, so several test stacks
 # (each with its own VAR_DIR and PORT_BASE) can run side by side.
-RELAY_SINK_PORT = int(os.environ["MAILADMIN_PORT_BASE"]) + 2525
+RELAY_SINK_PORT = config.value("PORT_BASE") + 2525
 os.environ.setdefault("MAILADMIN_RELAYHOST", f"[127.0.0.1]:{RELAY_SINK_PORT}")
 os.environ.setdefault("MAILADMIN_SPAM_TEST_RULES", "1")
 

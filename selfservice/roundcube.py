@@ -1,4 +1,4 @@
-"""The endpoint of Roundcube's password plugin (its `httpapi` driver), see the README.
+"""The endpoint of Roundcube's password plugin (its `httpapi` driver), see docs/selfservice.md.
 
 POST form fields user, curpass, newpass and the shared secret in the X-Mailadmin-Secret header.
 200 with the body `ok` only when the password was changed; otherwise a 4xx with the reason

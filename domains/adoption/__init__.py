@@ -2,5 +2,5 @@
 
 `preflight` reads the tables and lists what would stop the migrations (read-only);
 `AdoptOrCreateModel` is the initial migration's table operation: it creates a table that is
-missing and converts one that exists in place.  See README, "Adopting an existing server".
+missing and converts one that exists in place.  See docs/adoption.md.
 """

@@ -98,7 +98,7 @@ def test_every_edition_is_adopted_in_place_without_a_row_lost_or_changed(edition
 
 
 def test_restoring_the_backup_taken_before_gives_the_editions_tables_back(edition_database):
-    """The README's roll back: the dump taken before `migrate`, loaded into the emptied database."""
+    """The roll back of docs/adoption.md: the dump taken before `migrate`, loaded into the emptied database."""
     database = edition_database("buster")
     before = (table_rows(database, "buster"), root_sql("SHOW CREATE TABLE virtual_users", database))
     backup = subprocess.run(["mariadb-dump", f"--socket={paths().mariadb_socket}", "-uroot", "--single-transaction",
