@@ -10,7 +10,7 @@ from accounts import admin_services, lockout
 from accounts.admin_forms import AdminForm, OwnPasswordForm
 from domains.errors import CurrentPasswordWrong
 from domains.forms import ConfirmForm, PasswordForm
-from domains.views.common import actor_of, call_service, page_of, posted, require_superadmin
+from mailadmin.view_helpers import actor_of, call_service, page_of, posted, require_superadmin
 
 
 def _admin(request, pk):

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods
 from domains import selectors, services
 from domains.forms import AliasForm, ConfirmForm
 from domains.models import Alias
-from domains.views.common import actor_of, call_service, posted
+from mailadmin.view_helpers import actor_of, call_service, posted
 
 
 def _destinations(domain, source) -> list[str]:

@@ -1,3 +1,5 @@
+"""What the panel's views share, in every app: the acting admin, superadmin-only pages, posted
+forms, service calls whose refusal becomes the form's error, list filters and pages."""
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
