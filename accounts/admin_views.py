@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 from accounts import admin_services, lockout
 from accounts.admin_forms import AdminForm, OwnPasswordForm
 from domains.errors import CurrentPasswordWrong
-from domains.forms import ConfirmForm, PasswordForm
+from mailadmin.forms import ConfirmForm, PasswordForm
 from mailadmin.view_helpers import actor_of, call_service, page_of, posted, require_superadmin
 
 

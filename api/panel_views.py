@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from api import services
 from api.forms import ApiKeyForm
 from api.models import ApiKey
-from domains.forms import ConfirmForm
+from mailadmin.forms import ConfirmForm
 from mailadmin.view_helpers import actor_of, call_service, page_of, posted, require_superadmin
 
 

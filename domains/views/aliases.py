@@ -5,8 +5,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from domains import selectors, services
-from domains.forms import AliasForm, ConfirmForm
+from domains.forms import AliasForm
 from domains.models import Alias
+from mailadmin.forms import ConfirmForm
 from mailadmin.view_helpers import actor_of, call_service, posted
 
 
