@@ -288,3 +288,6 @@ MAILADMIN_ROUNDCUBE_SECRET = env("ROUNDCUBE_SECRET", "")
 # stack's.  Set AUTH_CACHE=1 when Dovecot's auth_cache_size is not 0: changes then flush it.
 MAILADMIN_DOVECOT_CONFIG = env("DOVECOT_CONFIG", "")
 MAILADMIN_DOVECOT_AUTH_CACHE = env_bool("DOVECOT_AUTH_CACHE", False)
+# The module that ends a changed mailbox's sessions and flushes the auth cache for the services
+# (domains/mailserver.py): the shipped one runs doveadm with the configuration above.
+MAILADMIN_MAIL_SERVER = "mailstack.doveadm"
