@@ -1,7 +1,7 @@
 from django import forms
 
-from domains.forms import PasswordForm, suggested_password
 from domains.models import Domain
+from mailadmin.forms import PasswordForm, suggested_password
 
 
 class AdminForm(forms.Form):

@@ -6,11 +6,11 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from accounts import admin_services, lockout
+from accounts import lockout, services
 from accounts.admin_forms import AdminForm, OwnPasswordForm
 from domains.errors import CurrentPasswordWrong
-from domains.forms import ConfirmForm, PasswordForm
-from domains.views.common import actor_of, call_service, page_of, posted, require_superadmin
+from mailadmin.forms import ConfirmForm, PasswordForm
+from mailadmin.view_helpers import actor_of, call_service, page_of, posted, require_superadmin
 
 
 def _admin(request, pk):
@@ -31,7 +31,7 @@ def admin_create(request):
     require_superadmin(request.user)
     form = AdminForm(posted(request), creating=True)
     if request.method == "POST" and form.is_valid():
-        if admin := call_service(form, admin_services.admin_create, actor=actor_of(request), **form.cleaned_data):
+        if admin := call_service(form, services.admin_create, actor=actor_of(request), **form.cleaned_data):
             messages.success(request, f"The admin {admin.username} was created.")
             return redirect("admin_list")
     return render(request, "form.html", {"form": form, "title": "New admin", "submit": "Create"})
@@ -45,7 +45,7 @@ def admin_edit(request, pk):
                "domains": admin.domains.all()}
     form = AdminForm(posted(request), initial=initial, creating=False)
     if request.method == "POST" and form.is_valid():
-        if call_service(form, admin_services.admin_update, actor=actor_of(request), admin=admin, **form.cleaned_data):
+        if call_service(form, services.admin_update, actor=actor_of(request), admin=admin, **form.cleaned_data):
             messages.success(request, f"The admin {admin.username} was saved.")
             return redirect("admin_list")
     return render(request, "form.html", {"form": form, "title": f"Edit {admin.username}", "submit": "Save"})
@@ -60,7 +60,7 @@ def admin_password(request, pk):
         return _own_password(request, done="admin_list")
     form = PasswordForm(posted(request))
     if request.method == "POST" and form.is_valid():
-        if call_service(form, admin_services.admin_set_password, actor=actor_of(request), admin=admin,
+        if call_service(form, services.admin_set_password, actor=actor_of(request), admin=admin,
                         password=form.cleaned_data["password"]):
             messages.success(request, f"The password of {admin.username} was changed.")
             return redirect("admin_list")
@@ -87,9 +87,9 @@ def _own_password(request, *, done: str):
             status = 429
         else:
             try:
-                admin = admin_services.admin_set_password(actor=actor_of(request), admin=admin,
-                                                          password=form.cleaned_data["password"],
-                                                          current_password=form.cleaned_data["current_password"])
+                admin = services.admin_set_password(actor=actor_of(request), admin=admin,
+                                                    password=form.cleaned_data["password"],
+                                                    current_password=form.cleaned_data["current_password"])
             except CurrentPasswordWrong as wrong:
                 lockout.failed(request, lockout.ADMIN, admin.get_username())
                 form.add_error("current_password", wrong)
@@ -109,7 +109,7 @@ def admin_delete(request, pk):
     admin = _admin(request, pk)
     form = ConfirmForm(posted(request))
     if request.method == "POST" and form.is_valid():
-        call_service(form, admin_services.admin_delete, actor=actor_of(request), admin=admin)
+        call_service(form, services.admin_delete, actor=actor_of(request), admin=admin)
         if not form.errors:
             messages.success(request, f"The admin {admin.username} was deleted.")
             return redirect("admin_list")

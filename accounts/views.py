@@ -8,7 +8,7 @@ from django_otp.decorators import otp_required
 
 from accounts import selectors, services, totp
 from accounts.forms import CodeForm
-from domains.views.common import actor_of
+from mailadmin.view_helpers import actor_of
 
 PENDING_KEY_SESSION = "two_factor_pending_key"
 

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_http_methods
 from api import services
 from api.forms import ApiKeyForm
 from api.models import ApiKey
-from domains.forms import ConfirmForm
-from domains.views.common import actor_of, call_service, page_of, posted, require_superadmin
+from mailadmin.forms import ConfirmForm
+from mailadmin.view_helpers import actor_of, call_service, page_of, posted, require_superadmin
 
 
 @login_required

@@ -20,12 +20,12 @@ from django.db.models import Count
 from django.test import Client
 from django.urls import resolve
 
-from accounts.testing import sign_in_with_second_factor
 from api.services import api_key_create
 from domains.audit import Actor
 from domains.models import Domain, Mailbox
 from domains.passwords import hash_password
 from mailstack.daemons import StackError, _wait_for, port_open
+from tests.signin import sign_in_with_second_factor
 
 from .stats import summary
 

@@ -1,14 +1,10 @@
-"""Forms check the shape of the input; the services decide everything else."""
-import secrets
-
+"""The forms of the domain, mailbox and alias pages (the shared ones are in mailadmin/forms.py).
+Forms check the shape of the input; the services decide everything else."""
 from django import forms
 
+from mailadmin.forms import ListFilterForm, SpamThresholdField, suggested_password
+
 MIB = 2**20
-
-
-def suggested_password() -> str:
-    """A passphrase-like suggestion an admin can hand out (about 120 bits)."""
-    return "-".join(secrets.token_urlsafe(6) for _ in range(4))
 
 
 class QuotaField(forms.IntegerField):
@@ -25,12 +21,6 @@ class QuotaField(forms.IntegerField):
 
     def prepare_value(self, value):
         return value // MIB if isinstance(value, int) and value >= MIB and value % MIB == 0 else value
-
-
-class SpamThresholdField(forms.DecimalField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
-        super().__init__(min_value=0, max_value=999.9, max_digits=4, decimal_places=1, **kwargs)
 
 
 class DomainForm(forms.Form):
@@ -97,21 +87,6 @@ class MailboxForm(forms.Form):
             self.fields["password"].help_text = f"Suggestion: {suggested_password()}"
 
 
-class PasswordForm(forms.Form):
-    password = forms.CharField(label="New password", widget=forms.PasswordInput, strip=False)
-    confirm = forms.CharField(label="The same again", widget=forms.PasswordInput, strip=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["password"].help_text = f"Suggestion: {suggested_password()}"
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("password") != cleaned.get("confirm"):
-            raise forms.ValidationError("The two passwords differ.")
-        return cleaned
-
-
 class AliasForm(forms.Form):
     local_part = forms.CharField(label="Address", max_length=64, required=False,
                                  help_text="the part before the @; empty = catch-all for the domain")
@@ -129,19 +104,6 @@ class AliasForm(forms.Form):
 
 class RenameForm(forms.Form):
     local_part = forms.CharField(label="New address", max_length=64, help_text="the part before the @")
-
-
-class ConfirmForm(forms.Form):
-    """An empty form: the POST itself, with its CSRF token, is the confirmation."""
-
-
-class ListFilterForm(forms.Form):
-    """A list's filters, read from the query string (see views.common.list_filters)."""
-
-    def filters(self) -> dict:
-        """The values given that could be read; a value that could not is left out (and named in `errors`)."""
-        self.is_valid()
-        return {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
 
 
 class SearchForm(ListFilterForm):

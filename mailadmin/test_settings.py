@@ -14,3 +14,7 @@ os.environ.setdefault("MAILADMIN_RELAYHOST", f"[127.0.0.1]:{RELAY_SINK_PORT}")
 os.environ.setdefault("MAILADMIN_SPAM_TEST_RULES", "1")
 
 from mailadmin.settings import *  # noqa: E402,F403
+from mailadmin.settings import INSTALLED_APPS  # noqa: E402
+
+# The benchmark's commands: the suite seeds with seed_benchmark (tests/test_query_plans.py).
+INSTALLED_APPS = [*INSTALLED_APPS, "benchmarks"]

@@ -1,5 +1,6 @@
 """The panel's calls to Dovecot's doveadm: Sieve scripts of the self-service pages, auth cache flushes,
-ending the sessions of a changed mailbox.
+ending the sessions of a changed mailbox (the services reach the last two through domains/mailserver.py,
+which MAILADMIN_MAIL_SERVER points here).
 
 doveadm runs with the Dovecot configuration the daemons use: MAILADMIN_DOVECOT_CONFIG, by
 default the bundled stack's.  It needs the rights Dovecot's own tools need (root, as the

@@ -1,7 +1,7 @@
 from django import forms
 
-from domains.forms import SpamThresholdField
 from domains.password_policy import MAX_LENGTH
+from mailadmin.forms import SpamThresholdField
 
 
 class SignInForm(forms.Form):

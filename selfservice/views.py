@@ -15,8 +15,8 @@ from accounts.lockout import MAILBOX
 from domains.errors import CurrentPasswordWrong
 from domains.models import MailboxUsage
 from domains.services import mailbox_set_password
-from domains.views.common import call_service, posted
 from mailadmin.client_ip import client_ip
+from mailadmin.view_helpers import call_service, posted
 from mailstack.doveadm import DoveadmError
 from selfservice import forms, selectors, services
 

@@ -43,7 +43,7 @@ def long_address(length):
 @pytest.fixture
 def admin_client(client, admin_user):
     """A superadmin signed in past the second factor, as every superadmin must be."""
-    from accounts.testing import sign_in_with_second_factor
+    from tests.signin import sign_in_with_second_factor
 
     return sign_in_with_second_factor(client, admin_user)
 

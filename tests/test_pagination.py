@@ -11,7 +11,7 @@ from django.test import Client
 from domains import services
 from domains.audit import Actor
 from domains.models import Mailbox
-from domains.views import common
+from mailadmin import view_helpers
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.command("tests")
@@ -21,7 +21,7 @@ PAGE = 5
 
 @pytest.fixture(autouse=True)
 def small_pages(monkeypatch):
-    monkeypatch.setattr(common, "PAGE_SIZE", PAGE)
+    monkeypatch.setattr(view_helpers, "PAGE_SIZE", PAGE)
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ def test_previous_links_walk_back_through_the_same_pages(domains, admin_client):
 
 def test_the_total_is_shown_and_capped(domains, admin_client, monkeypatch):
     assert "25 mailboxes" in admin_client.get("/mailboxes/").content.decode()
-    monkeypatch.setattr(common, "COUNT_CAP", 10)
+    monkeypatch.setattr(view_helpers, "COUNT_CAP", 10)
     assert "more than 10 mailboxes" in admin_client.get("/mailboxes/").content.decode()
 
 

@@ -60,7 +60,7 @@ def state():
 
 
 def panel_client(admin_user):
-    from accounts.testing import sign_in_with_second_factor
+    from tests.signin import sign_in_with_second_factor
 
     client = Client(enforce_csrf_checks=True)
     return sign_in_with_second_factor(client, admin_user)

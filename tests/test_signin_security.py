@@ -13,10 +13,10 @@ from django.core.management import call_command
 from django.test import Client
 from django_otp.oath import totp
 
-from accounts.testing import sign_in_with_second_factor
 from mailadmin import forwarded_headers
 from mailadmin.client_ip import client_ip
 from tests.conftest import long_address
+from tests.signin import sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 

@@ -3,13 +3,13 @@ from functools import partial
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from domains import mailserver
 from domains.addresses import normalize_domain
 from domains.audit import Actor, record, snapshot
 from domains.models import Domain, MailboxUsage, MailStoreJob
 from domains.services.aliases import ROLE_ADDRESSES, alias_create
 from domains.services.common import clean_byte_count, clean_spam_threshold, unique_or_conflict
 from domains.services.suspension import mark_suspension, suspended_by
-from mailstack import doveadm
 
 AUDITED = ("name", "description", "active", "max_mailboxes", "max_aliases", "default_quota", "max_quota",
            "quota_total", "spam_threshold", "user_spam_threshold_min", "user_spam_threshold_max")
@@ -92,9 +92,9 @@ def domain_update(*, actor: Actor, domain: Domain, **changes) -> Domain:
         _check_user_threshold_bounds(domain)
         domain.save()
         if {"active", "spam_threshold"} & set(cleaned):
-            transaction.on_commit(doveadm.flush_auth_cache)
+            transaction.on_commit(mailserver.flush_auth_cache)
         if "active" in cleaned and not domain.active:
-            transaction.on_commit(partial(doveadm.end_sessions, f"*@{domain.name}"))
+            transaction.on_commit(partial(mailserver.end_sessions, f"*@{domain.name}"))
         record(actor, "domain.update", obj=domain, domain=domain, before=before,
                after=snapshot(domain, AUDITED))
     return domain
@@ -111,6 +111,6 @@ def domain_delete(*, actor: Actor, domain: Domain) -> MailStoreJob:
         MailboxUsage.objects.filter(username__in=domain.mailboxes.values("email")).delete()
         job = MailStoreJob.objects.create(action=MailStoreJob.ARCHIVE, domain_id=domain.pk, domain_name=domain.name,
                                           path=domain.name, requested_by=actor.label)
-        transaction.on_commit(partial(doveadm.end_sessions, f"*@{domain.name}"))
+        transaction.on_commit(partial(mailserver.end_sessions, f"*@{domain.name}"))
         domain.delete()
     return job

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 
-from domains import passwords
+from domains import mailserver, passwords
 from domains.addresses import normalize_local_part, normalize_mailbox_address
 from domains.audit import Actor, record, snapshot
 from domains.errors import BulkRejected, CurrentPasswordWrong
@@ -14,7 +14,6 @@ from domains.services.bulk import NewMailbox, mailboxes_create_many
 from domains.services.common import clean_byte_count, clean_spam_threshold, unique_or_conflict
 from domains.services.mailbox_fields import AUDITED, EDITABLE, mailbox_password_hash, quota_errors
 from domains.services.suspension import mark_suspension
-from mailstack import doveadm
 
 
 def _locked_domain(domain: Domain) -> Domain:
@@ -68,9 +67,9 @@ def mailbox_update(*, actor: Actor, mailbox: Mailbox, **changes) -> Mailbox:
             setattr(mailbox, name, value)
         mailbox.save()
         if "spam_threshold" in changes or "active" in changes:
-            transaction.on_commit(doveadm.flush_auth_cache)
+            transaction.on_commit(mailserver.flush_auth_cache)
         if "active" in changes and not mailbox.active:
-            transaction.on_commit(partial(doveadm.end_sessions, mailbox.email))
+            transaction.on_commit(partial(mailserver.end_sessions, mailbox.email))
         record(actor, "mailbox.update", obj=mailbox, domain=domain, before=before,
                after=snapshot(mailbox, AUDITED))
     return mailbox
@@ -89,7 +88,7 @@ def mailbox_set_password(*, actor: Actor, mailbox: Mailbox, password: str,
             raise CurrentPasswordWrong("The current password is not correct.", code="current_password")
         Mailbox.objects.filter(pk=mailbox.pk).update(password=hashed)
         record(actor, "mailbox.set_password", obj=mailbox, domain=mailbox.domain)
-        transaction.on_commit(partial(doveadm.end_sessions, locked.email))
+        transaction.on_commit(partial(mailserver.end_sessions, locked.email))
     mailbox.password = hashed
     return mailbox
 
@@ -141,7 +140,7 @@ def mailbox_rename(*, actor: Actor, mailbox: Mailbox, local_part: str) -> Mailbo
         MailboxUsage.objects.filter(username=old).update(username=new)
         record(actor, "mailbox.rename", obj=mailbox, domain=mailbox.domain, before={"email": old},
                after={"email": new, "maildir": mailbox.maildir})
-        transaction.on_commit(partial(doveadm.end_sessions, old))
+        transaction.on_commit(partial(mailserver.end_sessions, old))
     return mailbox
 
 
@@ -156,7 +155,7 @@ def mailbox_delete(*, actor: Actor, mailbox: Mailbox) -> MailStoreJob:
                                           domain_name=mailbox.domain.name,
                                           address=mailbox.email, path=mailbox.home, requested_by=actor.label)
         MailboxUsage.objects.filter(username=mailbox.email).delete()
-        transaction.on_commit(partial(doveadm.end_sessions, mailbox.email))
+        transaction.on_commit(partial(mailserver.end_sessions, mailbox.email))
         mailbox.delete()
     return job
 

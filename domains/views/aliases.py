@@ -5,9 +5,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from domains import selectors, services
-from domains.forms import AliasForm, ConfirmForm
+from domains.forms import AliasForm
 from domains.models import Alias
-from domains.views.common import actor_of, call_service, posted
+from mailadmin.forms import ConfirmForm
+from mailadmin.view_helpers import actor_of, call_service, posted
 
 
 def _destinations(domain, source) -> list[str]:

@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 
 from domains import selectors
 from domains.forms import AuditFilterForm
-from domains.views.common import list_filters, page_of, render_list
+from mailadmin.view_helpers import list_filters, page_of, render_list
 
 
 @login_required

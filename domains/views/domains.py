@@ -7,7 +7,15 @@ from django.views.decorators.http import require_http_methods
 from domains import selectors, services
 from domains.forms import DomainDeleteForm, DomainForm, SearchForm
 from domains.services.domains import domain_settings_for
-from domains.views.common import actor_of, call_service, list_filters, page_of, posted, render_list, require_superadmin
+from mailadmin.view_helpers import (
+    actor_of,
+    call_service,
+    list_filters,
+    page_of,
+    posted,
+    render_list,
+    require_superadmin,
+)
 
 
 def editable_fields(user) -> frozenset[str]:

@@ -5,9 +5,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from domains import selectors, services
-from domains.forms import ConfirmForm, MailboxForm, PasswordForm, RenameForm, SearchForm
+from domains.forms import MailboxForm, RenameForm, SearchForm
 from domains.services.suspension import BILLING
-from domains.views.common import actor_of, call_service, list_filters, page_of, posted, render_list
+from mailadmin.forms import ConfirmForm, PasswordForm
+from mailadmin.view_helpers import actor_of, call_service, list_filters, page_of, posted, render_list
 
 EDITABLE = ("display_name", "quota", "spam_threshold", "active")
 

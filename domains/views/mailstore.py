@@ -5,8 +5,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from domains import selectors, services
-from domains.forms import ConfirmForm
-from domains.views.common import actor_of, call_service, page_of
+from mailadmin.forms import ConfirmForm
+from mailadmin.view_helpers import actor_of, call_service, page_of
 
 
 @login_required

@@ -6,10 +6,10 @@ import re
 import pytest
 from django.test import Client
 
-from accounts.testing import sign_in_with_second_factor
 from api.models import ApiKey
 from domains.models import AuditEntry
 from tests.api.conftest import make_key
+from tests.signin import sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from domains.audit import Actor
-from domains.services.transfer import ImportRejected, import_records
 from domains.transfer.formats import FileError, make_record, read_csv, read_json
+from domains.transfer.importing import ImportRejected, import_records
 
 
 class Progress:

@@ -1,3 +1,5 @@
+"""What the panel's views share, in every app: the acting admin, superadmin-only pages, posted
+forms, service calls whose refusal becomes the form's error, list filters and pages."""
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -43,7 +45,7 @@ def call_service(form, service, **arguments):
 
 
 def list_filters(request, form_class):
-    """A list's filters from the query string, read by `form_class` (a ListFilterForm): (the values
+    """A list's filters from the query string, read by `form_class` (a mailadmin.forms.ListFilterForm): (the values
     that could be read, the form).  A value that cannot be read is ignored, never handed to the database."""
     form = form_class(request.GET)
     return form.filters(), form

@@ -1,4 +1,4 @@
-"""Fills an empty database with a large made-up mail system, for `bench_panel` to measure the panel against.
+"""Fills an empty database with a large made-up mail system, for `./mailctl bench` to measure against.
 
 The rows go in as SQL `INSERT ... SELECT` from MariaDB's Sequence engine (`seq_0_to_N` tables), in
 chunks, past the services on purpose: no audit rows, and one password hash (computed once) for every

@@ -1,4 +1,4 @@
-"""For tests elsewhere in the suite that need a signed-in admin past the second-factor step."""
+"""Tests (and the benchmark) that need a signed-in admin past the second-factor step."""
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
