@@ -40,6 +40,10 @@ LIST_FILTERS = [
     OpenApiParameter("active", bool, description="only active (true) or suspended (false) ones"),
     OpenApiParameter("prefix", str, description="the name or address starts with this (matched literally)"),
 ]
+# The rule of domains.services.bulk.aliases_create_many, which both alias-creating operations call.
+EXISTING_SOURCE = ("A source that exists already is refused with 409 (code `conflict`), even with destinations "
+                   "it does not have yet: creating never adds to an alias. Change an alias's destinations with "
+                   "`PUT /api/v1/aliases/{source}/`.")
 
 
 def _valid(serializer_class, data, **kwargs) -> dict:
@@ -262,7 +266,8 @@ class AliasList(ApiView):
         return self.get_paginated_response(
             AliasOut([{"source": source, "destinations": grouped[source]} for source in grouped], many=True).data)
 
-    @extend_schema(request=AliasCreateIn, responses={201: AliasOut})
+    @extend_schema(request=AliasCreateIn, responses={201: AliasOut},
+                   description=f"Creates an alias: its source with every destination. {EXISTING_SOURCE}")
     def post(self, request):
         data = _valid(AliasCreateIn, request.data)
         try:
@@ -384,7 +389,9 @@ class AliasBulkCreate(BulkCreate):
     address_field = "source"
     bulk_field = "aliases"
 
-    @extend_schema(request=AliasBulkIn, responses={201: AliasBulkOut})
+    @extend_schema(request=AliasBulkIn, responses={201: AliasBulkOut},
+                   description=f"Creates every alias or none; each item's errors are under `aliases[<index>]`. "
+                               f"{EXISTING_SOURCE}")
     def post(self, request):
         items, domains = self.items_and_domains(request)
         services.aliases_create_many(actor=actor_for(request), domains=domains,
