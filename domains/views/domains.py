@@ -6,23 +6,22 @@ from django.views.decorators.http import require_http_methods
 
 from domains import selectors, services
 from domains.forms import DomainDeleteForm, DomainForm, SearchForm
+from domains.scope import Scope
 from domains.services.domains import domain_settings_for
 from domains.views.common import actor_of, call_service, list_filters, page_of, posted, render_list, require_superadmin
 
 
 def editable_fields(user) -> frozenset[str]:
-    """A superadmin sets every setting and suspends; a domain admin sets what the service's rule
-    leaves to callers whose reach is some domains."""
-    if user.is_superuser:
-        return domain_settings_for(all_domains=True) | {"active"}
-    return domain_settings_for(all_domains=False)
+    """The settings the service's rule leaves to the user's scope; a superadmin also suspends."""
+    all_domains = Scope.of_user(user).all_domains
+    return domain_settings_for(all_domains=all_domains) | ({"active"} if all_domains else set())
 
 
 @login_required
 def domain_list(request):
     filters, form = list_filters(request, SearchForm)
     search = filters.get("q", "")
-    page = page_of(request, selectors.domain_list_for(request.user, search=search))
+    page = page_of(request, selectors.domain_list_for(Scope.of_user(request.user), prefix=search))
     return render_list(request, "domains/domain_list.html", {"page": page, "search": search}, form)
 
 
@@ -42,12 +41,13 @@ def domain_create(request):
 
 @login_required
 def domain_detail(request, pk):
-    domain = selectors.domain_get_for(request.user, pk)
+    scope = Scope.of_user(request.user)
+    domain = selectors.domain_get_for(scope, pk)
     filters, form = list_filters(request, SearchForm)
     search = filters.get("q", "")
     context = {
         "domain": domain,
-        "page": page_of(request, selectors.mailbox_list_for(request.user, domain=domain, search=search)),
+        "page": page_of(request, selectors.mailbox_list_for(scope, domain=domain, prefix=search)),
         "search": search,
         "aliases": selectors.alias_sources_of(domain),
         "dns_records": dns_records(domain.name),
@@ -58,7 +58,7 @@ def domain_detail(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def domain_edit(request, pk):
-    domain = selectors.domain_get_for(request.user, pk)
+    domain = selectors.domain_get_for(Scope.of_user(request.user), pk)
     fields = editable_fields(request.user)
     initial = {name: getattr(domain, name) for name in fields}
     form = DomainForm(posted(request), initial=initial, fields=fields)
@@ -74,13 +74,14 @@ def domain_edit(request, pk):
 @require_http_methods(["GET", "POST"])
 def domain_delete(request, pk):
     require_superadmin(request.user)
-    domain = selectors.domain_get_for(request.user, pk)
+    scope = Scope.of_user(request.user)
+    domain = selectors.domain_get_for(scope, pk)
     form = DomainDeleteForm(posted(request), domain=domain)
     if request.method == "POST" and form.is_valid():
         services.domain_delete(actor=actor_of(request), domain=domain)
         messages.success(request, f"The domain {domain} was deleted.")
         return redirect("home")
-    figures = selectors.domain_list_for(request.user).get(pk=domain.pk)
+    figures = selectors.domain_list_for(scope).get(pk=domain.pk)
     context = {"form": form, "domain": domain, "mailbox_count": figures.mailbox_count,
                "alias_count": figures.alias_count, "stored": figures.quota_used,
                "retention_days": settings.MAILADMIN_MAILSTORE_RETENTION_DAYS}
