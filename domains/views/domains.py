@@ -11,10 +11,10 @@ from domains.services.domains import domain_settings_for
 from domains.views.common import actor_of, call_service, list_filters, page_of, posted, render_list, require_superadmin
 
 
-def editable_fields(user) -> frozenset[str]:
-    """The settings the service's rule leaves to the user's scope; a superadmin also suspends."""
-    all_domains = Scope.of_user(user).all_domains
-    return domain_settings_for(all_domains=all_domains) | ({"active"} if all_domains else set())
+def editable_fields(scope: Scope) -> frozenset[str]:
+    """The settings the service's rule leaves to the caller's scope; a superadmin also suspends."""
+    suspends = {"active"} if scope.all_domains else set()
+    return domain_settings_for(all_domains=scope.all_domains) | suspends
 
 
 @login_required
@@ -29,7 +29,7 @@ def domain_list(request):
 @require_http_methods(["GET", "POST"])
 def domain_create(request):
     require_superadmin(request.user)
-    fields = {"name", *editable_fields(request.user), "role_aliases_to"}
+    fields = {"name", *editable_fields(Scope.of_user(request.user)), "role_aliases_to"}
     form = DomainForm(posted(request), fields=fields)
     if request.method == "POST" and form.is_valid():
         domain = call_service(form, services.domain_create, actor=actor_of(request), **form.cleaned_data)
@@ -58,8 +58,9 @@ def domain_detail(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def domain_edit(request, pk):
-    domain = selectors.domain_get_for(Scope.of_user(request.user), pk)
-    fields = editable_fields(request.user)
+    scope = Scope.of_user(request.user)
+    domain = selectors.domain_get_for(scope, pk)
+    fields = editable_fields(scope)
     initial = {name: getattr(domain, name) for name in fields}
     form = DomainForm(posted(request), initial=initial, fields=fields)
     if request.method == "POST" and form.is_valid():
