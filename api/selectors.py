@@ -1,10 +1,10 @@
-"""What an API request names, by canonical name or address, through the one scope rule
-(domains/selectors.py): anything malformed, absent or outside the key's scope answers 404."""
+"""The rows an API request names (a domain by name, a mailbox by address, an alias by source),
+read through the one scope rule of domains/selectors.py: a name that is malformed, absent or
+outside the key's scope answers 404.  Imported as `by_name`."""
 from collections.abc import Callable, Iterable
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 
 from domains import selectors
 from domains.addresses import normalize_alias_source, normalize_domain, normalize_mailbox_address
@@ -19,21 +19,20 @@ def _canonical(normalize: Callable[[str], str], value: str) -> str:
         raise Http404 from error
 
 
-def domain_named(scope: Scope, name: str) -> Domain:
+def domain(scope: Scope, name: str) -> Domain:
     """By its canonical name; the Unicode form of an IDN domain is accepted too."""
-    return get_object_or_404(selectors.domains_visible_to(scope), name=_canonical(normalize_domain, name))
+    return selectors.domain_get_for(scope, name=_canonical(normalize_domain, name))
 
 
-def mailbox_at(scope: Scope, address: str) -> Mailbox:
-    return get_object_or_404(selectors.mailboxes_visible_to(scope).select_related("domain"),
-                             email=_canonical(normalize_mailbox_address, address))
+def mailbox(scope: Scope, address: str) -> Mailbox:
+    return selectors.mailbox_get_for(scope, email=_canonical(normalize_mailbox_address, address))
 
 
-def alias_from(scope: Scope, source: str) -> tuple[Domain, str, list[str]]:
+def alias(scope: Scope, source: str) -> tuple[Domain, str, list[str]]:
     """The alias's domain, canonical source and destinations."""
     canonical = _canonical(normalize_alias_source, source)
-    domain = domain_named(scope, canonical.rpartition("@")[2])
-    return domain, canonical, selectors.alias_destinations_in(domain, canonical)
+    found = domain(scope, canonical.rpartition("@")[2])
+    return found, canonical, selectors.alias_destinations_in(found, canonical)
 
 
 def domains_of_items(scope: Scope, addresses: Iterable[str]) -> dict[str, Domain]:
@@ -41,7 +40,7 @@ def domains_of_items(scope: Scope, addresses: Iterable[str]) -> dict[str, Domain
     does not exist) the whole request is 404, as for a single item.  Malformed addresses are left
     to the services, which report them by item."""
     names = set(_canonical_or_skipped(lambda address: normalize_domain(address.rpartition("@")[2]), addresses))
-    domains = {domain.name: domain for domain in selectors.domains_visible_to(scope).filter(name__in=names)}
+    domains = {row.name: row for row in selectors.domains_visible_to(scope).filter(name__in=names)}
     if len(domains) != len(names):
         raise Http404
     return domains

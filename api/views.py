@@ -8,7 +8,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from api import idempotency
-from api import selectors as named
+from api import selectors as by_name
 from api.authentication import actor_for
 from api.pagination import AliasSourceCursor, DomainCursor, MailboxCursor
 from api.permissions import HasApiKey, check_action
@@ -62,7 +62,7 @@ def _list_filters(request, scope: Scope, names=("active", "prefix")) -> dict | N
     filters = {name: query.get(name) for name in names if query.get(name) is not None}
     if filters.get("domain"):
         try:
-            filters["domain"] = named.domain_named(scope, filters["domain"])
+            filters["domain"] = by_name.domain(scope, filters["domain"])
         except Http404:
             return None
     return filters
@@ -131,11 +131,11 @@ class DomainDetail(ApiView):
 
     @extend_schema(responses={200: DomainOut})
     def get(self, request, name):
-        return Response(DomainOut(named.domain_named(self.scope, name)).data)
+        return Response(DomainOut(by_name.domain(self.scope, name)).data)
 
     @extend_schema(request=DomainUpdateIn, responses={200: DomainOut})
     def patch(self, request, name):
-        domain = named.domain_named(self.scope, name)
+        domain = by_name.domain(self.scope, name)
         data = _valid(DomainUpdateIn, request.data)
         check_domain_settings(data, all_domains=self.scope.all_domains)
         if "active" in data:
@@ -145,7 +145,7 @@ class DomainDetail(ApiView):
 
     @extend_schema(responses={204: None})
     def delete(self, request, name):
-        domain = named.domain_named(self.scope, name)
+        domain = by_name.domain(self.scope, name)
         if not self.scope.all_domains:
             raise exceptions.PermissionDenied("Only a key for all domains may delete domains.")
         services.domain_delete(actor=actor_for(request), domain=domain)
@@ -161,7 +161,7 @@ class DomainSetActive(ApiView):
 
     @extend_schema(request=None, responses={200: DomainOut})
     def post(self, request, name):
-        domain = named.domain_named(self.scope, name)
+        domain = by_name.domain(self.scope, name)
         domain = services.domain_update(actor=actor_for(request), domain=domain, active=self.active)
         return Response(DomainOut(domain).data)
 
@@ -187,7 +187,7 @@ class MailboxList(ApiView):
             local_part, domain_name = split_address(data.pop("address"))
         except ValidationError as error:
             raise ValidationError({"address": error.error_list}) from error
-        domain = named.domain_named(self.scope, domain_name)
+        domain = by_name.domain(self.scope, domain_name)
         mailbox = services.mailbox_create(actor=actor_for(request), domain=domain, local_part=local_part, **data)
         return Response(MailboxOut(mailbox).data, status=status.HTTP_201_CREATED,
                         headers={"Location": f"/api/v1/mailboxes/{mailbox.email}/"})
@@ -199,11 +199,11 @@ class MailboxDetail(ApiView):
 
     @extend_schema(responses={200: MailboxOut})
     def get(self, request, address):
-        return Response(MailboxOut(named.mailbox_at(self.scope, address)).data)
+        return Response(MailboxOut(by_name.mailbox(self.scope, address)).data)
 
     @extend_schema(request=MailboxUpdateIn, responses={200: MailboxOut})
     def patch(self, request, address):
-        mailbox = named.mailbox_at(self.scope, address)
+        mailbox = by_name.mailbox(self.scope, address)
         data = _valid(MailboxUpdateIn, request.data)
         if "active" in data:
             check_action(request.auth, "mailbox.suspend")
@@ -212,7 +212,7 @@ class MailboxDetail(ApiView):
 
     @extend_schema(responses={204: None})
     def delete(self, request, address):
-        mailbox = named.mailbox_at(self.scope, address)
+        mailbox = by_name.mailbox(self.scope, address)
         services.mailbox_delete(actor=actor_for(request), mailbox=mailbox)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -223,7 +223,7 @@ class MailboxPassword(ApiView):
 
     @extend_schema(request=PasswordIn, responses={204: None})
     def post(self, request, address):
-        mailbox = named.mailbox_at(self.scope, address)
+        mailbox = by_name.mailbox(self.scope, address)
         data = _valid(PasswordIn, request.data)
         services.mailbox_set_password(actor=actor_for(request), mailbox=mailbox, password=data["password"])
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -238,7 +238,7 @@ class MailboxSetActive(ApiView):
 
     @extend_schema(request=None, responses={200: MailboxOut})
     def post(self, request, address):
-        mailbox = named.mailbox_at(self.scope, address)
+        mailbox = by_name.mailbox(self.scope, address)
         mailbox = services.mailbox_update(actor=actor_for(request), mailbox=mailbox, active=self.active)
         return Response(MailboxOut(mailbox).data)
 
@@ -271,7 +271,7 @@ class AliasList(ApiView):
             domain_name = domain_of(data["source"])
         except ValidationError as error:
             raise ValidationError({"source": error.error_list}) from error
-        domain = named.domain_named(self.scope, domain_name)
+        domain = by_name.domain(self.scope, domain_name)
         rows = services.alias_create(actor=actor_for(request), domain=domain, source=data["source"],
                                      destinations=data["destinations"])
         source = rows[0].source
@@ -289,12 +289,12 @@ class AliasDetail(ApiView):
 
     @extend_schema(responses={200: AliasOut})
     def get(self, request, source):
-        _, canonical, destinations = named.alias_from(self.scope, source)
+        _, canonical, destinations = by_name.alias(self.scope, source)
         return Response(AliasOut({"source": canonical, "destinations": destinations}).data)
 
     @extend_schema(request=AliasUpdateIn, responses={200: AliasOut})
     def put(self, request, source):
-        domain, canonical, _ = named.alias_from(self.scope, source)
+        domain, canonical, _ = by_name.alias(self.scope, source)
         data = _valid(AliasUpdateIn, request.data)
         try:
             rows = services.alias_set_destinations(actor=actor_for(request), domain=domain, source=canonical,
@@ -306,7 +306,7 @@ class AliasDetail(ApiView):
 
     @extend_schema(responses={204: None})
     def delete(self, request, source):
-        domain, canonical, _ = named.alias_from(self.scope, source)
+        domain, canonical, _ = by_name.alias(self.scope, source)
         try:
             services.alias_delete(actor=actor_for(request), domain=domain, source=canonical)
         except Alias.DoesNotExist as error:
@@ -331,7 +331,7 @@ class DomainUsage(ApiView):
 
     @extend_schema(responses={200: DomainUsageOut})
     def get(self, request, name):
-        domain = named.domain_named(self.scope, name)
+        domain = by_name.domain(self.scope, name)
         return Response(DomainUsageOut(selectors.domain_list_for(self.scope).get(pk=domain.pk)).data)
 
 
@@ -343,7 +343,7 @@ class DomainMailboxUsage(ApiView):
 
     @extend_schema(responses={200: MailboxUsageOut(many=True)})
     def get(self, request, name):
-        domain = named.domain_named(self.scope, name)
+        domain = by_name.domain(self.scope, name)
         return self.paginated(selectors.with_mailbox_usage(domain.mailboxes.all(), messages=True), MailboxUsageOut)
 
 
@@ -352,7 +352,7 @@ class MailboxUsage(ApiView):
 
     @extend_schema(responses={200: MailboxUsageOut})
     def get(self, request, address):
-        mailbox = named.mailbox_at(self.scope, address)
+        mailbox = by_name.mailbox(self.scope, address)
         usage = selectors.with_mailbox_usage(Mailbox.objects.filter(pk=mailbox.pk), messages=True).get()
         return Response(MailboxUsageOut(usage).data)
 
@@ -364,7 +364,7 @@ class BulkCreate(ApiView):
 
     def items_and_domains(self, request) -> tuple[list[dict], dict]:
         items = _valid(self.serializer_class, request.data)[self.bulk_field]
-        return items, named.domains_of_items(self.scope, [item[self.address_field] for item in items])
+        return items, by_name.domains_of_items(self.scope, [item[self.address_field] for item in items])
 
 
 class MailboxBulkCreate(BulkCreate):
@@ -394,7 +394,7 @@ class AliasBulkCreate(BulkCreate):
         items, domains = self.items_and_domains(request)
         services.aliases_create_many(actor=actor_for(request), domains=domains,
                                      aliases=[services.NewAlias(**item) for item in items])
-        grouped = selectors.alias_destinations(named.alias_sources_of_items([item["source"] for item in items]))
+        grouped = selectors.alias_destinations(by_name.alias_sources_of_items([item["source"] for item in items]))
         return Response({"aliases": AliasOut([{"source": source, "destinations": destinations}
                                               for source, destinations in grouped.items()], many=True).data},
                         status=status.HTTP_201_CREATED)

@@ -49,8 +49,9 @@ def with_domain_figures(domains: QuerySet[Domain]) -> QuerySet[Domain]:
                             quota_used=Coalesce(Subquery(stored), 0))
 
 
-def domain_get_for(scope: Scope, pk) -> Domain:
-    return get_object_or_404(domains_visible_to(scope), pk=pk)
+def domain_get_for(scope: Scope, **lookup) -> Domain:
+    """The one domain matching `lookup` (pk=, name=) within the scope; 404 otherwise."""
+    return get_object_or_404(domains_visible_to(scope), **lookup)
 
 
 def mailboxes_visible_to(scope: Scope, *, domain: Domain | None = None, active: bool | None = None,
@@ -86,8 +87,9 @@ def with_mailbox_usage(mailboxes: QuerySet[Mailbox], *, messages: bool = False) 
     return mailboxes
 
 
-def mailbox_get_for(scope: Scope, pk) -> Mailbox:
-    return get_object_or_404(mailboxes_visible_to(scope).select_related("domain"), pk=pk)
+def mailbox_get_for(scope: Scope, **lookup) -> Mailbox:
+    """The one mailbox matching `lookup` (pk=, email=) within the scope; 404 otherwise."""
+    return get_object_or_404(mailboxes_visible_to(scope).select_related("domain"), **lookup)
 
 
 def alias_sources_visible_to(scope: Scope, *, domain: Domain | None = None, prefix: str = "") -> QuerySet:

@@ -14,7 +14,7 @@ from domains.views.common import actor_of, call_service, posted
 @login_required
 @require_http_methods(["GET", "POST"])
 def alias_create(request, domain_pk):
-    domain = selectors.domain_get_for(Scope.of_user(request.user), domain_pk)
+    domain = selectors.domain_get_for(Scope.of_user(request.user), pk=domain_pk)
     form = AliasForm(posted(request))
     if request.method == "POST" and form.is_valid():
         source = f"{form.cleaned_data['local_part']}@{domain.name}"
@@ -28,7 +28,7 @@ def alias_create(request, domain_pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def alias_edit(request, domain_pk, source):
-    domain = selectors.domain_get_for(Scope.of_user(request.user), domain_pk)
+    domain = selectors.domain_get_for(Scope.of_user(request.user), pk=domain_pk)
     initial = {"destinations": "\n".join(selectors.alias_destinations_in(domain, source))}
     form = AliasForm(posted(request), initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
@@ -46,7 +46,7 @@ def alias_edit(request, domain_pk, source):
 @login_required
 @require_http_methods(["GET", "POST"])
 def alias_delete(request, domain_pk, source):
-    domain = selectors.domain_get_for(Scope.of_user(request.user), domain_pk)
+    domain = selectors.domain_get_for(Scope.of_user(request.user), pk=domain_pk)
     destinations = selectors.alias_destinations_in(domain, source)
     form = ConfirmForm(posted(request))
     if request.method == "POST" and form.is_valid():

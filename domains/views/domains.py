@@ -42,7 +42,7 @@ def domain_create(request):
 @login_required
 def domain_detail(request, pk):
     scope = Scope.of_user(request.user)
-    domain = selectors.domain_get_for(scope, pk)
+    domain = selectors.domain_get_for(scope, pk=pk)
     filters, form = list_filters(request, SearchForm)
     search = filters.get("q", "")
     context = {
@@ -59,7 +59,7 @@ def domain_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 def domain_edit(request, pk):
     scope = Scope.of_user(request.user)
-    domain = selectors.domain_get_for(scope, pk)
+    domain = selectors.domain_get_for(scope, pk=pk)
     fields = editable_fields(scope)
     initial = {name: getattr(domain, name) for name in fields}
     form = DomainForm(posted(request), initial=initial, fields=fields)
@@ -76,7 +76,7 @@ def domain_edit(request, pk):
 def domain_delete(request, pk):
     require_superadmin(request.user)
     scope = Scope.of_user(request.user)
-    domain = selectors.domain_get_for(scope, pk)
+    domain = selectors.domain_get_for(scope, pk=pk)
     form = DomainDeleteForm(posted(request), domain=domain)
     if request.method == "POST" and form.is_valid():
         services.domain_delete(actor=actor_of(request), domain=domain)
