@@ -1,4 +1,5 @@
-"""Every API request needs a usable key; read-only keys only read; a key's allowed actions hold."""
+"""Every API request needs a usable key; read-only keys only read; a key's allowed actions hold.
+The views are ApiView's (api/views.py), whose `scope` is what the key reaches."""
 from rest_framework import exceptions, permissions
 
 from api.models import ApiKey
@@ -13,7 +14,7 @@ class HasApiKey(permissions.BasePermission):
             raise exceptions.NotAuthenticated()
         if request.method in permissions.SAFE_METHODS:
             return True
-        if key.read_only:
+        if view.scope.read_only:
             raise exceptions.PermissionDenied("This API key is read-only.")
         action = view.actions.get(request.method)
         check_action(key, action)

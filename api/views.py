@@ -1,12 +1,14 @@
 """The REST API's views: parse the input, check the key's rights, call one service, serialize."""
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils.functional import cached_property
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from api import idempotency, selectors
+from api import idempotency
+from api import selectors as by_name
 from api.authentication import actor_for
 from api.pagination import AliasSourceCursor, DomainCursor, MailboxCursor
 from api.permissions import HasApiKey, check_action
@@ -31,15 +33,20 @@ from api.serializers import (
     PasswordIn,
 )
 from api.throttling import ApiKeyRate
-from domains import services
+from domains import selectors, services
 from domains.addresses import domain_of, split_address
 from domains.models import Alias, Mailbox
+from domains.scope import Scope
 from domains.services.domains import check_domain_settings
 
 LIST_FILTERS = [
     OpenApiParameter("active", bool, description="only active (true) or suspended (false) ones"),
     OpenApiParameter("prefix", str, description="the name or address starts with this (matched literally)"),
 ]
+# The rule of domains.services.bulk.aliases_create_many, which both alias-creating operations call.
+EXISTING_SOURCE = ("A source that exists already is refused with 409 (code `conflict`), even with destinations "
+                   "it does not have yet: creating never adds to an alias. Change an alias's destinations with "
+                   "`PUT /api/v1/aliases/{source}/`.")
 
 
 def _valid(serializer_class, data, **kwargs) -> dict:
@@ -48,13 +55,17 @@ def _valid(serializer_class, data, **kwargs) -> dict:
     return dict(serializer.validated_data)
 
 
-def _filtered_domains(domains, request):
+def _list_filters(request, scope: Scope, names=("active", "prefix")) -> dict | None:
+    """The list filters among `names`, as the selectors take them; None when the list is empty
+    anyway (a `domain` that does not exist or is outside the key's scope)."""
     query = _valid(ListFilter, request.query_params)
-    if query.get("active") is not None:
-        domains = domains.filter(active=query["active"])
-    if query.get("prefix"):
-        domains = domains.filter(name__istartswith=query["prefix"].lower())  # LIKE that uses the index
-    return domains
+    filters = {name: query.get(name) for name in names if query.get(name) is not None}
+    if filters.get("domain"):
+        try:
+            filters["domain"] = by_name.domain(scope, filters["domain"])
+        except Http404:
+            return None
+    return filters
 
 
 class ApiView(GenericAPIView):
@@ -63,6 +74,11 @@ class ApiView(GenericAPIView):
     schema = ApiAutoSchema()
     actions: dict[str, str] = {}  # method -> the action it performs, checked against the key
     idempotency_claim = None
+
+    @cached_property
+    def scope(self) -> Scope:
+        """What the request's key reaches (the permission check has made sure there is a key)."""
+        return Scope.of_key(self.request.auth)
 
     def initial(self, request, *args, **kwargs):
         """After the key, its rights and its rate are checked: a POST's Idempotency-Key is claimed."""
@@ -97,11 +113,11 @@ class DomainList(ApiView):
 
     @extend_schema(parameters=LIST_FILTERS, responses={200: DomainOut(many=True)})
     def get(self, request):
-        return self.paginated(_filtered_domains(selectors.domains_for_key(request.auth), request), DomainOut)
+        return self.paginated(selectors.domains_visible_to(self.scope, **_list_filters(request, self.scope)), DomainOut)
 
     @extend_schema(request=DomainCreateIn, responses={201: DomainOut})
     def post(self, request):
-        if not request.auth.all_domains:
+        if not self.scope.all_domains:
             raise exceptions.PermissionDenied("Only a key for all domains may create domains.")
         data = _valid(DomainCreateIn, request.data)
         domain = services.domain_create(actor=actor_for(request), **data)
@@ -115,13 +131,13 @@ class DomainDetail(ApiView):
 
     @extend_schema(responses={200: DomainOut})
     def get(self, request, name):
-        return Response(DomainOut(selectors.domain_get_for(request.auth, name)).data)
+        return Response(DomainOut(by_name.domain(self.scope, name)).data)
 
     @extend_schema(request=DomainUpdateIn, responses={200: DomainOut})
     def patch(self, request, name):
-        domain = selectors.domain_get_for(request.auth, name)
+        domain = by_name.domain(self.scope, name)
         data = _valid(DomainUpdateIn, request.data)
-        check_domain_settings(data, all_domains=request.auth.all_domains)
+        check_domain_settings(data, all_domains=self.scope.all_domains)
         if "active" in data:
             check_action(request.auth, "domain.suspend")
         domain = services.domain_update(actor=actor_for(request), domain=domain, **data)
@@ -129,8 +145,8 @@ class DomainDetail(ApiView):
 
     @extend_schema(responses={204: None})
     def delete(self, request, name):
-        domain = selectors.domain_get_for(request.auth, name)
-        if not request.auth.all_domains:
+        domain = by_name.domain(self.scope, name)
+        if not self.scope.all_domains:
             raise exceptions.PermissionDenied("Only a key for all domains may delete domains.")
         services.domain_delete(actor=actor_for(request), domain=domain)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -145,7 +161,7 @@ class DomainSetActive(ApiView):
 
     @extend_schema(request=None, responses={200: DomainOut})
     def post(self, request, name):
-        domain = selectors.domain_get_for(request.auth, name)
+        domain = by_name.domain(self.scope, name)
         domain = services.domain_update(actor=actor_for(request), domain=domain, active=self.active)
         return Response(DomainOut(domain).data)
 
@@ -160,17 +176,8 @@ class MailboxList(ApiView):
                                *LIST_FILTERS],
                    responses={200: MailboxOut(many=True)})
     def get(self, request):
-        query = _valid(ListFilter, request.query_params)
-        mailboxes = selectors.mailboxes_for_key(request.auth)
-        if query.get("domain"):
-            try:
-                mailboxes = mailboxes.filter(domain=selectors.domain_get_for(request.auth, query["domain"]))
-            except Http404:
-                mailboxes = mailboxes.none()
-        if query.get("active") is not None:
-            mailboxes = mailboxes.filter(active=query["active"])
-        if query.get("prefix"):
-            mailboxes = mailboxes.filter(email__istartswith=query["prefix"].lower())  # LIKE that uses the index
+        filters = _list_filters(request, self.scope, ("domain", "active", "prefix"))
+        mailboxes = Mailbox.objects.none() if filters is None else selectors.mailboxes_visible_to(self.scope, **filters)
         return self.paginated(mailboxes, MailboxOut)
 
     @extend_schema(request=MailboxCreateIn, responses={201: MailboxOut})
@@ -180,7 +187,7 @@ class MailboxList(ApiView):
             local_part, domain_name = split_address(data.pop("address"))
         except ValidationError as error:
             raise ValidationError({"address": error.error_list}) from error
-        domain = selectors.domain_get_for(request.auth, domain_name)
+        domain = by_name.domain(self.scope, domain_name)
         mailbox = services.mailbox_create(actor=actor_for(request), domain=domain, local_part=local_part, **data)
         return Response(MailboxOut(mailbox).data, status=status.HTTP_201_CREATED,
                         headers={"Location": f"/api/v1/mailboxes/{mailbox.email}/"})
@@ -192,11 +199,11 @@ class MailboxDetail(ApiView):
 
     @extend_schema(responses={200: MailboxOut})
     def get(self, request, address):
-        return Response(MailboxOut(selectors.mailbox_get_for(request.auth, address)).data)
+        return Response(MailboxOut(by_name.mailbox(self.scope, address)).data)
 
     @extend_schema(request=MailboxUpdateIn, responses={200: MailboxOut})
     def patch(self, request, address):
-        mailbox = selectors.mailbox_get_for(request.auth, address)
+        mailbox = by_name.mailbox(self.scope, address)
         data = _valid(MailboxUpdateIn, request.data)
         if "active" in data:
             check_action(request.auth, "mailbox.suspend")
@@ -205,7 +212,7 @@ class MailboxDetail(ApiView):
 
     @extend_schema(responses={204: None})
     def delete(self, request, address):
-        mailbox = selectors.mailbox_get_for(request.auth, address)
+        mailbox = by_name.mailbox(self.scope, address)
         services.mailbox_delete(actor=actor_for(request), mailbox=mailbox)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -216,7 +223,7 @@ class MailboxPassword(ApiView):
 
     @extend_schema(request=PasswordIn, responses={204: None})
     def post(self, request, address):
-        mailbox = selectors.mailbox_get_for(request.auth, address)
+        mailbox = by_name.mailbox(self.scope, address)
         data = _valid(PasswordIn, request.data)
         services.mailbox_set_password(actor=actor_for(request), mailbox=mailbox, password=data["password"])
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -231,7 +238,7 @@ class MailboxSetActive(ApiView):
 
     @extend_schema(request=None, responses={200: MailboxOut})
     def post(self, request, address):
-        mailbox = selectors.mailbox_get_for(request.auth, address)
+        mailbox = by_name.mailbox(self.scope, address)
         mailbox = services.mailbox_update(actor=actor_for(request), mailbox=mailbox, active=self.active)
         return Response(MailboxOut(mailbox).data)
 
@@ -248,28 +255,23 @@ class AliasList(ApiView):
                                OpenApiParameter("prefix", str, description="the source starts with this")],
                    responses={200: AliasOut(many=True)})
     def get(self, request):
-        query = _valid(ListFilter, request.query_params)
-        sources = selectors.alias_sources_for_key(request.auth)
-        if query.get("domain"):
-            try:
-                sources = sources.filter(domain=selectors.domain_get_for(request.auth, query["domain"]))
-            except Http404:
-                sources = sources.none()
-        if query.get("prefix"):
-            sources = sources.filter(source__istartswith=query["prefix"].lower())
+        filters = _list_filters(request, self.scope, ("domain", "prefix"))
+        sources = Alias.objects.none().values("source") if filters is None else \
+            selectors.alias_sources_visible_to(self.scope, **filters)
         page = self.paginate_queryset(sources)
         grouped = selectors.alias_destinations([row["source"] for row in page])
         return self.get_paginated_response(
             AliasOut([{"source": source, "destinations": grouped[source]} for source in grouped], many=True).data)
 
-    @extend_schema(request=AliasCreateIn, responses={201: AliasOut})
+    @extend_schema(request=AliasCreateIn, responses={201: AliasOut},
+                   description=f"Creates an alias: its source with every destination. {EXISTING_SOURCE}")
     def post(self, request):
         data = _valid(AliasCreateIn, request.data)
         try:
             domain_name = domain_of(data["source"])
         except ValidationError as error:
             raise ValidationError({"source": error.error_list}) from error
-        domain = selectors.domain_get_for(request.auth, domain_name)
+        domain = by_name.domain(self.scope, domain_name)
         rows = services.alias_create(actor=actor_for(request), domain=domain, source=data["source"],
                                      destinations=data["destinations"])
         source = rows[0].source
@@ -287,12 +289,12 @@ class AliasDetail(ApiView):
 
     @extend_schema(responses={200: AliasOut})
     def get(self, request, source):
-        _, canonical, destinations = selectors.alias_get_for(request.auth, source)
+        _, canonical, destinations = by_name.alias(self.scope, source)
         return Response(AliasOut({"source": canonical, "destinations": destinations}).data)
 
     @extend_schema(request=AliasUpdateIn, responses={200: AliasOut})
     def put(self, request, source):
-        domain, canonical, _ = selectors.alias_get_for(request.auth, source)
+        domain, canonical, _ = by_name.alias(self.scope, source)
         data = _valid(AliasUpdateIn, request.data)
         try:
             rows = services.alias_set_destinations(actor=actor_for(request), domain=domain, source=canonical,
@@ -304,7 +306,7 @@ class AliasDetail(ApiView):
 
     @extend_schema(responses={204: None})
     def delete(self, request, source):
-        domain, canonical, _ = selectors.alias_get_for(request.auth, source)
+        domain, canonical, _ = by_name.alias(self.scope, source)
         try:
             services.alias_delete(actor=actor_for(request), domain=domain, source=canonical)
         except Alias.DoesNotExist as error:
@@ -320,7 +322,7 @@ class UsageList(ApiView):
 
     @extend_schema(parameters=LIST_FILTERS, responses={200: DomainUsageOut(many=True)})
     def get(self, request):
-        return self.paginated(_filtered_domains(selectors.domain_usage_for_key(request.auth), request),
+        return self.paginated(selectors.domain_list_for(self.scope, **_list_filters(request, self.scope)),
                               DomainUsageOut)
 
 
@@ -329,8 +331,8 @@ class DomainUsage(ApiView):
 
     @extend_schema(responses={200: DomainUsageOut})
     def get(self, request, name):
-        domain = selectors.domain_get_for(request.auth, name)
-        return Response(DomainUsageOut(selectors.domain_usage_for_key(request.auth).get(pk=domain.pk)).data)
+        domain = by_name.domain(self.scope, name)
+        return Response(DomainUsageOut(selectors.domain_list_for(self.scope).get(pk=domain.pk)).data)
 
 
 class DomainMailboxUsage(ApiView):
@@ -341,8 +343,8 @@ class DomainMailboxUsage(ApiView):
 
     @extend_schema(responses={200: MailboxUsageOut(many=True)})
     def get(self, request, name):
-        domain = selectors.domain_get_for(request.auth, name)
-        return self.paginated(selectors.mailbox_usage_of(domain.mailboxes.all()), MailboxUsageOut)
+        domain = by_name.domain(self.scope, name)
+        return self.paginated(selectors.with_mailbox_usage(domain.mailboxes.all(), messages=True), MailboxUsageOut)
 
 
 class MailboxUsage(ApiView):
@@ -350,8 +352,9 @@ class MailboxUsage(ApiView):
 
     @extend_schema(responses={200: MailboxUsageOut})
     def get(self, request, address):
-        mailbox = selectors.mailbox_get_for(request.auth, address)
-        return Response(MailboxUsageOut(selectors.mailbox_usage_of(Mailbox.objects.filter(pk=mailbox.pk)).get()).data)
+        mailbox = by_name.mailbox(self.scope, address)
+        usage = selectors.with_mailbox_usage(Mailbox.objects.filter(pk=mailbox.pk), messages=True).get()
+        return Response(MailboxUsageOut(usage).data)
 
 
 class BulkCreate(ApiView):
@@ -361,7 +364,7 @@ class BulkCreate(ApiView):
 
     def items_and_domains(self, request) -> tuple[list[dict], dict]:
         items = _valid(self.serializer_class, request.data)[self.bulk_field]
-        return items, selectors.domains_of_items(request.auth, [item[self.address_field] for item in items])
+        return items, by_name.domains_of_items(self.scope, [item[self.address_field] for item in items])
 
 
 class MailboxBulkCreate(BulkCreate):
@@ -384,12 +387,14 @@ class AliasBulkCreate(BulkCreate):
     address_field = "source"
     bulk_field = "aliases"
 
-    @extend_schema(request=AliasBulkIn, responses={201: AliasBulkOut})
+    @extend_schema(request=AliasBulkIn, responses={201: AliasBulkOut},
+                   description=f"Creates every alias or none; each item's errors are under `aliases[<index>]`. "
+                               f"{EXISTING_SOURCE}")
     def post(self, request):
         items, domains = self.items_and_domains(request)
         services.aliases_create_many(actor=actor_for(request), domains=domains,
                                      aliases=[services.NewAlias(**item) for item in items])
-        grouped = selectors.alias_destinations(selectors.alias_sources_of_items([item["source"] for item in items]))
+        grouped = selectors.alias_destinations(by_name.alias_sources_of_items([item["source"] for item in items]))
         return Response({"aliases": AliasOut([{"source": source, "destinations": destinations}
                                               for source, destinations in grouped.items()], many=True).data},
                         status=status.HTTP_201_CREATED)

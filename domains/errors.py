@@ -23,3 +23,12 @@ class BulkRejected(ValidationError):
         super().__init__("%(count)d of the items cannot be created, so none was.", code="bulk_rejected",
                          params={"count": len(item_errors)})
         self.item_errors = item_errors
+
+    def only_item_error(self) -> ValidationError:
+        """A batch of one's errors as one error, of their kind (Conflict, LimitReached: the caller's
+        status code) when they share one: what a single create raises."""
+        [errors] = self.item_errors.values()
+        if len(errors) == 1:
+            return errors[0]
+        kinds = {type(error) for error in errors}
+        return (kinds.pop() if len(kinds) == 1 else ValidationError)(errors)

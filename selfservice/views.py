@@ -1,6 +1,6 @@
 """Mailbox owners' pages under /me/: thin views over selfservice.services.
 
-Owners are not panel users: their session holds the mailbox's id (selectors.py), never a
+Owners are not panel users: their session holds the mailbox's id (session.py), never a
 Django user, so an owner's session reaches no admin page and an admin's reaches no owner page.
 """
 from functools import wraps
@@ -18,7 +18,7 @@ from domains.services import mailbox_set_password
 from mailadmin.client_ip import client_ip
 from mailadmin.view_helpers import call_service, posted
 from mailstack.doveadm import DoveadmError
-from selfservice import forms, selectors, services
+from selfservice import forms, selectors, services, session
 
 LOCKED = "Too many failed attempts. Wait 15 minutes, then try again."
 
@@ -26,7 +26,7 @@ LOCKED = "Too many failed attempts. Wait 15 minutes, then try again."
 def mailbox_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        request.mailbox = selectors.signed_in_mailbox(request)
+        request.mailbox = session.signed_in_mailbox(request)
         if request.mailbox is None:
             return redirect("selfservice_login")
         return view(request, *args, **kwargs)
@@ -39,7 +39,7 @@ def _actor(request):
 
 @require_http_methods(["GET", "POST"])
 def sign_in(request):
-    if selectors.signed_in_mailbox(request):
+    if session.signed_in_mailbox(request):
         return redirect("selfservice_home")
     form = forms.SignInForm(posted(request))
     status = 200
@@ -51,7 +51,7 @@ def sign_in(request):
             mailbox = services.mailbox_authenticate(address=address, password=form.cleaned_data["password"])
             if mailbox is not None:
                 lockout.succeeded(request, MAILBOX, address)
-                selectors.sign_in(request, mailbox)
+                session.sign_in(request, mailbox)
                 return redirect("selfservice_home")
             status = 429 if lockout.failed(request, MAILBOX, address) else 200
         if status == 429:
@@ -63,7 +63,7 @@ def sign_in(request):
 
 @require_POST
 def sign_out(request):
-    selectors.sign_out(request)
+    session.sign_out(request)
     return redirect("selfservice_login")
 
 
@@ -103,7 +103,7 @@ def password_change(request):
         except ValidationError as refused:
             form.add_error(None, refused)
         else:
-            selectors.sign_in(request, mailbox)  # this session stays signed in with the new password
+            session.sign_in(request, mailbox)  # this session stays signed in with the new password
             messages.success(request, "Your password was changed. Use the new one in your mail programs.")
             return redirect("selfservice_home")
     return _form_page(request, form, "Change your password", "Change password")

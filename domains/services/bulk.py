@@ -1,7 +1,7 @@
-"""Creating many mailboxes or aliases at once, all or nothing: the path of the API's bulk
-requests and of imports.  The rules are the single services' (domains.services.mailboxes and
-.aliases); here they are applied to a whole batch with a handful of queries, and every problem
-of every item is reported before anything is written."""
+"""Creating mailboxes or aliases, all or nothing: the path of the API's bulk requests, of imports,
+and of a single create (a batch of one).  The rules of each field are in mailbox_fields.py and
+alias_rules.py; here they are applied to a whole batch with a handful of queries, and every
+problem of every item is reported before anything is written."""
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +15,7 @@ from domains.addresses import domain_of, normalize_mailbox_address
 from domains.audit import Actor, record_many, snapshot
 from domains.errors import BulkRejected, Conflict, LimitReached
 from domains.models import Alias, Domain, Mailbox, MailStoreJob
-from domains.services.aliases import clean_alias, reachable_from
+from domains.services.alias_rules import alias_limit_reached, clean_alias, refuse_loop
 from domains.services.common import clean_byte_count, clean_spam_threshold, unique_or_conflict
 from domains.services.mailbox_fields import AUDITED, mailbox_password_hash, maildir_of_its_own, quota_errors
 from domains.services.suspension import suspended_by
@@ -200,14 +200,14 @@ def _alias_limits(problems: _Problems, items: list[tuple[int, Domain, str, list[
         domain = locked[domain.pk]
         counts[domain.pk] = counts.get(domain.pk, 0) + len(destinations)
         if domain.max_aliases and counts[domain.pk] > domain.max_aliases:
-            problems.add(index, LimitReached("%(domain)s has reached its limit of %(max)d aliases.",
-                                             code="alias_limit", params={"domain": domain.name,
-                                                                         "max": domain.max_aliases}))
+            problems.add(index, alias_limit_reached(domain))
 
 
 def aliases_create_many(*, actor: Actor, domains: Mapping[str, Domain], aliases: Sequence[NewAlias]) -> int:
-    """Creates every alias (a source with its destinations) or none; a source that exists already
-    is a conflict.  Returns the number of rows created.  Raises BulkRejected with each item's errors."""
+    """Creates every alias (a source with its destinations) or none.  A source that exists already
+    is a conflict, even with destinations it does not have yet: creating never adds to an alias
+    (alias_set_destinations changes its destinations).  Returns the number of rows created.
+    Raises BulkRejected with each item's errors."""
     problems, items = _Problems(), []
     for index, item in enumerate(aliases):
         domain = problems.check(index, _domain_of_item, domains, item.source)
@@ -233,9 +233,7 @@ def aliases_create_many(*, actor: Actor, domains: Mapping[str, Domain], aliases:
             Alias.objects.bulk_create(rows, batch_size=CHUNK)
         # With every new row in place, no source may be reachable from its own destinations.
         for index, _domain, source, destinations in items:
-            if source in reachable_from(destinations, ignoring=""):
-                problems.add(index, ValidationError("The alias %(source)s would forward to itself (a loop).",
-                                                    code="alias_loop", params={"source": source}))
+            problems.check(index, refuse_loop, source, destinations)
         problems.raise_any()
         record_many(actor, "alias.create", [
             (source, locked[domain.pk], {"after": {"destinations": sorted(destinations)}})

@@ -9,7 +9,7 @@ from domains.addresses import normalize_local_part, normalize_mailbox_address
 from domains.audit import Actor, record, snapshot
 from domains.errors import BulkRejected, CurrentPasswordWrong
 from domains.models import Alias, Domain, Mailbox, MailboxUsage, MailStoreJob
-from domains.services.aliases import refuse_loop
+from domains.services.alias_rules import refuse_loop
 from domains.services.bulk import NewMailbox, mailboxes_create_many
 from domains.services.common import clean_byte_count, clean_spam_threshold, unique_or_conflict
 from domains.services.mailbox_fields import AUDITED, EDITABLE, mailbox_password_hash, quota_errors
@@ -41,9 +41,7 @@ def mailbox_create(*, actor: Actor, domain: Domain, local_part: str, password: s
     try:
         [mailbox] = mailboxes_create_many(actor=actor, domains={domain.name: domain}, mailboxes=[new])
     except BulkRejected as rejected:
-        [errors] = rejected.item_errors.values()
-        kinds = {type(error) for error in errors}  # Conflict, LimitReached: the caller's status code
-        raise (kinds.pop() if len(kinds) == 1 else ValidationError)(errors) from None
+        raise rejected.only_item_error() from None
     return mailbox
 
 

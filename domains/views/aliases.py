@@ -7,21 +7,15 @@ from django.views.decorators.http import require_http_methods
 from domains import selectors, services
 from domains.forms import AliasForm
 from domains.models import Alias
+from domains.scope import Scope
 from mailadmin.forms import ConfirmForm
 from mailadmin.view_helpers import actor_of, call_service, posted
-
-
-def _destinations(domain, source) -> list[str]:
-    destinations = list(domain.aliases.filter(source=source).values_list("destination", flat=True))
-    if not destinations:
-        raise Http404
-    return destinations
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def alias_create(request, domain_pk):
-    domain = selectors.domain_get_for(request.user, domain_pk)
+    domain = selectors.domain_get_for(Scope.of_user(request.user), pk=domain_pk)
     form = AliasForm(posted(request))
     if request.method == "POST" and form.is_valid():
         source = f"{form.cleaned_data['local_part']}@{domain.name}"
@@ -35,8 +29,8 @@ def alias_create(request, domain_pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def alias_edit(request, domain_pk, source):
-    domain = selectors.domain_get_for(request.user, domain_pk)
-    initial = {"destinations": "\n".join(_destinations(domain, source))}
+    domain = selectors.domain_get_for(Scope.of_user(request.user), pk=domain_pk)
+    initial = {"destinations": "\n".join(selectors.alias_destinations_in(domain, source))}
     form = AliasForm(posted(request), initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
         try:
@@ -53,8 +47,8 @@ def alias_edit(request, domain_pk, source):
 @login_required
 @require_http_methods(["GET", "POST"])
 def alias_delete(request, domain_pk, source):
-    domain = selectors.domain_get_for(request.user, domain_pk)
-    destinations = _destinations(domain, source)
+    domain = selectors.domain_get_for(Scope.of_user(request.user), pk=domain_pk)
+    destinations = selectors.alias_destinations_in(domain, source)
     form = ConfirmForm(posted(request))
     if request.method == "POST" and form.is_valid():
         services.alias_delete(actor=actor_of(request), domain=domain, source=source)

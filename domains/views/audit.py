@@ -2,12 +2,13 @@ from django.contrib.auth.decorators import login_required
 
 from domains import selectors
 from domains.forms import AuditFilterForm
+from domains.scope import Scope
 from mailadmin.view_helpers import list_filters, page_of, render_list
 
 
 @login_required
 def audit_list(request):
-    entries = selectors.audit_visible_to(request.user)
+    entries = selectors.audit_visible_to(Scope.of_user(request.user))
     filters, form = list_filters(request, AuditFilterForm)
     if "domain" in filters:
         entries = entries.filter(domain_name=filters["domain"].lower())

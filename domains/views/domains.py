@@ -6,6 +6,7 @@ from django.views.decorators.http import require_http_methods
 
 from domains import selectors, services
 from domains.forms import DomainDeleteForm, DomainForm, SearchForm
+from domains.scope import Scope
 from domains.services.domains import domain_settings_for
 from mailadmin.view_helpers import (
     actor_of,
@@ -18,19 +19,17 @@ from mailadmin.view_helpers import (
 )
 
 
-def editable_fields(user) -> frozenset[str]:
-    """A superadmin sets every setting and suspends; a domain admin sets what the service's rule
-    leaves to callers whose reach is some domains."""
-    if user.is_superuser:
-        return domain_settings_for(all_domains=True) | {"active"}
-    return domain_settings_for(all_domains=False)
+def editable_fields(scope: Scope) -> frozenset[str]:
+    """The settings the service's rule leaves to the caller's scope; a superadmin also suspends."""
+    suspends = {"active"} if scope.all_domains else set()
+    return domain_settings_for(all_domains=scope.all_domains) | suspends
 
 
 @login_required
 def domain_list(request):
     filters, form = list_filters(request, SearchForm)
     search = filters.get("q", "")
-    page = page_of(request, selectors.domain_list_for(request.user, search=search))
+    page = page_of(request, selectors.domain_list_for(Scope.of_user(request.user), prefix=search))
     return render_list(request, "domains/domain_list.html", {"page": page, "search": search}, form)
 
 
@@ -38,7 +37,7 @@ def domain_list(request):
 @require_http_methods(["GET", "POST"])
 def domain_create(request):
     require_superadmin(request.user)
-    fields = {"name", *editable_fields(request.user), "role_aliases_to"}
+    fields = {"name", *editable_fields(Scope.of_user(request.user)), "role_aliases_to"}
     form = DomainForm(posted(request), fields=fields)
     if request.method == "POST" and form.is_valid():
         domain = call_service(form, services.domain_create, actor=actor_of(request), **form.cleaned_data)
@@ -50,12 +49,13 @@ def domain_create(request):
 
 @login_required
 def domain_detail(request, pk):
-    domain = selectors.domain_get_for(request.user, pk)
+    scope = Scope.of_user(request.user)
+    domain = selectors.domain_get_for(scope, pk=pk)
     filters, form = list_filters(request, SearchForm)
     search = filters.get("q", "")
     context = {
         "domain": domain,
-        "page": page_of(request, selectors.mailbox_list_for(request.user, domain=domain, search=search)),
+        "page": page_of(request, selectors.mailbox_list_for(scope, domain=domain, prefix=search)),
         "search": search,
         "aliases": selectors.alias_sources_of(domain),
         "dns_records": dns_records(domain.name),
@@ -66,8 +66,9 @@ def domain_detail(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def domain_edit(request, pk):
-    domain = selectors.domain_get_for(request.user, pk)
-    fields = editable_fields(request.user)
+    scope = Scope.of_user(request.user)
+    domain = selectors.domain_get_for(scope, pk=pk)
+    fields = editable_fields(scope)
     initial = {name: getattr(domain, name) for name in fields}
     form = DomainForm(posted(request), initial=initial, fields=fields)
     if request.method == "POST" and form.is_valid():
@@ -82,13 +83,14 @@ def domain_edit(request, pk):
 @require_http_methods(["GET", "POST"])
 def domain_delete(request, pk):
     require_superadmin(request.user)
-    domain = selectors.domain_get_for(request.user, pk)
+    scope = Scope.of_user(request.user)
+    domain = selectors.domain_get_for(scope, pk=pk)
     form = DomainDeleteForm(posted(request), domain=domain)
     if request.method == "POST" and form.is_valid():
         services.domain_delete(actor=actor_of(request), domain=domain)
         messages.success(request, f"The domain {domain} was deleted.")
         return redirect("home")
-    figures = selectors.domain_list_for(request.user).get(pk=domain.pk)
+    figures = selectors.domain_list_for(scope).get(pk=domain.pk)
     context = {"form": form, "domain": domain, "mailbox_count": figures.mailbox_count,
                "alias_count": figures.alias_count, "stored": figures.quota_used,
                "retention_days": settings.MAILADMIN_MAILSTORE_RETENTION_DAYS}

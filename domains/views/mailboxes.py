@@ -6,6 +6,7 @@ from django.views.decorators.http import require_http_methods
 
 from domains import selectors, services
 from domains.forms import MailboxForm, RenameForm, SearchForm
+from domains.scope import Scope
 from domains.services.suspension import BILLING
 from mailadmin.forms import ConfirmForm, PasswordForm
 from mailadmin.view_helpers import actor_of, call_service, list_filters, page_of, posted, render_list
@@ -17,14 +18,14 @@ EDITABLE = ("display_name", "quota", "spam_threshold", "active")
 def mailbox_list(request):
     filters, form = list_filters(request, SearchForm)
     search = filters.get("q", "")
-    page = page_of(request, selectors.mailbox_list_for(request.user, search=search))
+    page = page_of(request, selectors.mailbox_list_for(Scope.of_user(request.user), prefix=search))
     return render_list(request, "domains/mailbox_list.html", {"page": page, "search": search}, form)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def mailbox_create(request, domain_pk):
-    domain = selectors.domain_get_for(request.user, domain_pk)
+    domain = selectors.domain_get_for(Scope.of_user(request.user), pk=domain_pk)
     form = MailboxForm(posted(request), fields=("local_part", "password", *EDITABLE))
     if request.method == "POST" and form.is_valid():
         mailbox = call_service(form, services.mailbox_create, actor=actor_of(request), domain=domain,
@@ -39,7 +40,7 @@ def mailbox_create(request, domain_pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def mailbox_edit(request, pk):
-    mailbox = selectors.mailbox_get_for(request.user, pk)
+    mailbox = selectors.mailbox_get_for(Scope.of_user(request.user), pk=pk)
     form = MailboxForm(posted(request), initial={name: getattr(mailbox, name) for name in EDITABLE},
                        fields=EDITABLE)
     if mailbox.suspended_by == BILLING:
@@ -57,7 +58,7 @@ def mailbox_edit(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def mailbox_password(request, pk):
-    mailbox = selectors.mailbox_get_for(request.user, pk)
+    mailbox = selectors.mailbox_get_for(Scope.of_user(request.user), pk=pk)
     form = PasswordForm(posted(request))
     if request.method == "POST" and form.is_valid():
         if call_service(form, services.mailbox_set_password, actor=actor_of(request), mailbox=mailbox,
@@ -71,7 +72,7 @@ def mailbox_password(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def mailbox_rename(request, pk):
-    mailbox = selectors.mailbox_get_for(request.user, pk)
+    mailbox = selectors.mailbox_get_for(Scope.of_user(request.user), pk=pk)
     old = mailbox.email
     form = RenameForm(posted(request), initial={"local_part": old.split("@")[0]})
     if request.method == "POST" and form.is_valid():
@@ -86,7 +87,7 @@ def mailbox_rename(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def mailbox_delete(request, pk):
-    mailbox = selectors.mailbox_get_for(request.user, pk)
+    mailbox = selectors.mailbox_get_for(Scope.of_user(request.user), pk=pk)
     form = ConfirmForm(posted(request))
     if request.method == "POST" and form.is_valid():
         services.mailbox_delete(actor=actor_of(request), mailbox=mailbox)

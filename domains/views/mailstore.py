@@ -5,13 +5,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from domains import selectors, services
+from domains.scope import Scope
 from mailadmin.forms import ConfirmForm
 from mailadmin.view_helpers import actor_of, call_service, page_of
 
 
 @login_required
 def mailstore_list(request):
-    page = page_of(request, selectors.mailstore_jobs_visible_to(request.user))
+    page = page_of(request, selectors.mailstore_jobs_visible_to(Scope.of_user(request.user)))
     return render(request, "domains/mailstore_list.html", {"page": page})
 
 
@@ -19,8 +20,9 @@ def mailstore_list(request):
 @require_POST
 def mailstore_restore(request, pk):
     """Restores an archived mailbox's mail into the mailbox that now has its address."""
-    archived = selectors.mailstore_job_get_for(request.user, pk)
-    mailbox = selectors.mailboxes_visible_to(request.user).filter(email=archived.address).first()
+    scope = Scope.of_user(request.user)
+    archived = selectors.mailstore_job_get_for(scope, pk)
+    mailbox = selectors.mailboxes_visible_to(scope).filter(email=archived.address).first()
     if mailbox is None:
         raise Http404
     form = ConfirmForm(request.POST)

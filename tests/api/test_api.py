@@ -178,10 +178,10 @@ def test_list_filters(api, world):
 
 
 def test_a_database_outage_answers_503(api, world, monkeypatch):
-    def unreachable(key):
+    def unreachable(*args, **kwargs):
         raise OperationalError(2002, "Can't connect to MySQL server")
 
-    monkeypatch.setattr("api.selectors.domains_for_key", unreachable)
+    monkeypatch.setattr("domains.selectors.domains_visible_to", unreachable)
     response = api("GET", "domains/", key=world["keys"]["allowed"])
     assert_problem(response, 503)
     assert response["Retry-After"] == "60"
