@@ -56,10 +56,11 @@ def domain_get_for(scope: Scope, **lookup) -> Domain:
 
 def mailboxes_visible_to(scope: Scope, *, domain: Domain | None = None, active: bool | None = None,
                          prefix: str = "") -> QuerySet[Mailbox]:
-    """Shaped so that a page out of a million mailboxes is read through an index (measured with
-    `manage.py bench_panel`): no join (with one to virtual_domains, MariaDB read and sorted every
-    mailbox for a page of 50; the page's domains come in one more query), the caller's domains as
-    a list of ids, and the prefix matched in the column's collation (see _prefix)."""
+    """Shaped so that a page out of a million mailboxes is read through an index (measured by
+    `./mailctl bench`, held by tests/test_query_plans.py): no join (with one to virtual_domains,
+    MariaDB read and sorted every mailbox for a page of 50; the page's domains come in one more
+    query), the caller's domains as a list of ids, and the prefix matched in the column's
+    collation (see _prefix)."""
     mailboxes = _within(Mailbox.objects.prefetch_related("domain"), scope)
     if domain is not None:
         mailboxes = mailboxes.filter(domain=domain)
