@@ -75,7 +75,9 @@ def build_hash_maps(log) -> dict[str, str]:
             cursor.execute(query)
             while rows := cursor.fetchmany(50_000):
                 output.writelines(f"{key} {value}\n" for key, value in rows)
-        subprocess.run(["postmap", f"hash:{source}"], check=True, capture_output=True)
+        # The stack's own main.cf: a host whose Postfix is unconfigured has no /etc/postfix/main.cf.
+        subprocess.run(["postmap", "-c", str(paths().postfix_config), f"hash:{source}"], check=True,
+                       capture_output=True)
         log(f"  static map {source.name}: {time.monotonic() - started:.1f} s")
         replacements[f"mysql:{paths().postfix_config / name}"] = f"hash:{source}"
     return replacements
