@@ -50,15 +50,15 @@ def send_until_accepted(sent, pause=3, timeout=150):
 
 
 def deferred_once(timeout=10) -> list[str]:
-    """The delay reasons of the queued messages' recipients, once every one of them has had a
-    delivery attempt that was put off (postqueue -j gives a recipient a delay_reason then)."""
+    """The delay reasons of the queued messages' recipients, once the queue holds one message
+    whose delivery was tried and put off (postqueue -j gives its recipient a delay_reason then)."""
     deadline = time.monotonic() + timeout
     while True:
         listing = subprocess.run(["postqueue", "-c", str(paths().postfix_config), "-j"], capture_output=True,
                                  text=True).stdout
         reasons = [recipient.get("delay_reason") for line in listing.splitlines() if line.strip()
                    for recipient in json.loads(line)["recipients"]]
-        if all(reasons) or time.monotonic() > deadline:
+        if (len(reasons) == 1 and reasons[0]) or time.monotonic() > deadline:
             return reasons
         time.sleep(0.2)
 
@@ -73,6 +73,8 @@ def deliver_queue_until_received(user, subject, attempts=20):
 
 
 def test_mail_waits_out_dovecot_and_database_outages_and_nothing_bounces(mail_domain, relay_sink):
+    # Mail an earlier test left queued (one still on its way when its test ended) would count here.
+    subprocess.run(["postsuper", "-c", str(paths().postfix_config), "-d", "ALL"], capture_output=True, check=True)
     example = mail_domain("example.org")
     example.mailbox("john")
     dovecot, mariadb = Dovecot(), MariaDB()
