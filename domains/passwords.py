@@ -13,7 +13,8 @@ serving one request at a time), so each process holds at most one m-sized buffer
 process's address space is capped by its vsz_limit; for auth and auth-worker that defaults to
 default_vsz_limit = 256M.  64 MiB leaves room for the process itself: under `ulimit -v 256M`,
 doveadm verifies m=64 and 128 MiB but fails at m=256 MiB.  A larger m would need
-`service auth { vsz_limit }` raised with it, or logins fail.
+`service auth { vsz_limit }` raised with it, or logins fail.  The test settings alone lower t and m
+(MAILADMIN_ARGON2_COST) for the tests that are not about hashing; Dovecot verifies any cost.
 
 BLF-CRYPT is written as $2y$ (as Dovecot writes it; the same algorithm as $2b$) at cost 10.
 bcrypt reads only 72 bytes (Dovecot silently truncates): longer passwords are refused when
@@ -31,6 +32,7 @@ SCHEMES = ("ARGON2ID", "BLF-CRYPT", "SHA512-CRYPT")
 DEFAULT_SCHEME = "ARGON2ID"
 BCRYPT_COST = 10
 BCRYPT_MAX_BYTES = 72
+ARGON2_COST = {"time_cost": 3, "memory_cost": 65536}
 _PREFIX = re.compile(r"\{([A-Za-z0-9._-]{1,40})\}")
 
 
@@ -44,9 +46,12 @@ class PasswordTooLongError(ValueError):
 
 class Argon2:
     def __init__(self, type_: Type, ident: str):
-        self.ident = ident
-        self.hasher = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=1, hash_len=32,
-                                     salt_len=16, type=type_)
+        self.type, self.ident = type_, ident
+
+    @property
+    def hasher(self) -> PasswordHasher:
+        return PasswordHasher(**_setting("MAILADMIN_ARGON2_COST", ARGON2_COST), parallelism=1, hash_len=32,
+                              salt_len=16, type=self.type)
 
     def hash(self, password: str) -> str:
         return self.hasher.hash(password)
@@ -134,15 +139,20 @@ def _parse(stored_hash: str):
     return name, handler, body
 
 
-def default_scheme() -> str:
-    """settings.MAILADMIN_PASSWORD_SCHEME, or ARGON2ID when Django settings are not configured."""
+def _setting(name: str, default):
+    """The Django setting, or `default` when it is unset or Django settings are not configured."""
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
 
     try:
-        return getattr(settings, "MAILADMIN_PASSWORD_SCHEME", DEFAULT_SCHEME)
+        return getattr(settings, name, default)
     except ImproperlyConfigured:
-        return DEFAULT_SCHEME
+        return default
+
+
+def default_scheme() -> str:
+    """settings.MAILADMIN_PASSWORD_SCHEME, or ARGON2ID when Django settings are not configured."""
+    return _setting("MAILADMIN_PASSWORD_SCHEME", DEFAULT_SCHEME)
 
 
 def hash_password(password: str, scheme: str | None = None) -> str:

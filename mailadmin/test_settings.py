@@ -18,3 +18,15 @@ from mailadmin.settings import INSTALLED_APPS  # noqa: E402
 
 # The benchmark's commands: the suite seeds with seed_benchmark (tests/test_query_plans.py).
 INSTALLED_APPS = [*INSTALLED_APPS, "benchmarks"]
+
+# Dovecot answers a wrong password at once and keeps no per-address penalty (deploy/dovecot/dovecot.conf):
+# every test connects from 127.0.0.1, and the 2 to 15 s brake on password guessing would carry over
+# from one test's wrong password to the next tests' logins.
+MAILSTACK = {**MAILSTACK, "slow_auth_failures": False}  # noqa: F405
+
+# Mailbox passwords hashed as Argon2id at t=1, m=1 MiB instead of t=3, m=64 MiB (domains/passwords.py),
+# and admin passwords with a fast hasher: ~0.2 s less per hash and per check, hundreds of times in
+# the suite.  Dovecot verifies such hashes as any other; the tests about hashing use the production
+# cost (the production_argon2_cost fixture, tests/conftest.py).
+MAILADMIN_ARGON2_COST = {"time_cost": 1, "memory_cost": 1024}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -105,6 +105,7 @@ def context(profile: str = "private") -> dict:
         "spam_threshold_default": settings.MAILADMIN_SPAM_THRESHOLD_DEFAULT,
         "spam_test_rules": stack.get("spam_test_rules", False),
         "auth_cache": getattr(settings, "MAILADMIN_DOVECOT_AUTH_CACHE", False),
+        "slow_auth_failures": stack.get("slow_auth_failures", True),
     }
     if profile == "production":
         return common | {

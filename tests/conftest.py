@@ -31,6 +31,13 @@ def django_db_setup(django_db_blocker):
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture
+def production_argon2_cost(settings):
+    """For the tests about hashing: Argon2id at the cost production writes (t=3, m=64 MiB), not
+    the test settings' cheaper one."""
+    del settings.MAILADMIN_ARGON2_COST
+
+
 def long_address(length):
     """A well-formed address of `length` characters (64 before the @, labels of up to 63 after)."""
     local, domain = "l" * 64, "example"

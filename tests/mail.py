@@ -3,10 +3,12 @@ import base64
 import email
 import email.policy
 import imaplib
+import json
 import poplib
 import smtplib
 import socket
 import ssl
+import subprocess
 import time
 import uuid
 from email.message import EmailMessage
@@ -191,3 +193,20 @@ def wait_until_postfix_accepts(to: str, timeout: float = 150):
             if time.monotonic() > deadline:
                 raise
             time.sleep(12)
+
+
+def wait_until_postfix_idle(timeout: float = 30):
+    """Waits until Postfix holds no message that is arriving or being delivered (deferred ones
+    wait for a later try): everything sent before has been delivered, relayed or put off, and
+    anything Dovecot sent while delivering it (an auto-reply, a forward) has been too."""
+    deadline = time.monotonic() + timeout
+    while True:
+        listing = subprocess.run(["postqueue", "-c", str(paths().postfix_config), "-j"], capture_output=True,
+                                 text=True, check=True).stdout
+        in_flight = [line for line in listing.splitlines()
+                     if line.strip() and json.loads(line)["queue_name"] in ("maildrop", "incoming", "active")]
+        if not in_flight:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Postfix still delivering after {timeout} s: {in_flight}")
+        time.sleep(0.2)

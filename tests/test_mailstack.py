@@ -12,6 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from mailstack import stack
+from mailstack.config import paths
 from mailstack.daemons import Dovecot, MariaDB, _pid_from
 from mailstack.render import TEMPLATES
 from tests import mail
@@ -57,6 +58,19 @@ def test_both_profiles_restrict_senders_and_tls_versions_alike(tmp_path, profile
                                    "restrictions") for line in overrides), service
     dovecot = (tmp_path / "dovecot" / "dovecot.conf").read_text()
     assert "ssl_min_protocol = TLSv1.2" in dovecot
+
+
+@pytest.mark.parametrize("profile", ["private", "production"])
+def test_wrong_passwords_stay_slowed_down_outside_the_test_stack(tmp_path, settings, profile):
+    """Dovecot's 2 s delay before a failure reply and its growing penalty per client address stay
+    on in the bundled stack and in production; only the test stack turns them off."""
+    settings.MAILSTACK = {name: value for name, value in settings.MAILSTACK.items() if name != "slow_auth_failures"}
+    call_command("mailstack", "render", "--profile", profile, "--output", str(tmp_path))
+    dovecot = (tmp_path / "dovecot" / "dovecot.conf").read_text()
+    assert "auth_failure_delay" not in dovecot and "anvil-auth-penalty" not in dovecot
+    running = subprocess.run(["doveconf", "-c", str(paths().dovecot_config / "dovecot.conf"), "auth_failure_delay"],
+                             capture_output=True, text=True, check=True)
+    assert running.stdout.strip() == "auth_failure_delay = 0", "the test stack answers wrong passwords at once"
 
 
 def test_managesieve_answers_and_offers_starttls(settings):

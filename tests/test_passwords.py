@@ -18,6 +18,9 @@ from domains.passwords import (
     verify_password,
 )
 
+# About hashing: every test here hashes at the cost production writes.
+pytestmark = pytest.mark.usefixtures("production_argon2_cost")
+
 PASSWORD = "correct horse battery staple"
 NON_ASCII = "pässwörd-日本"
 READ_SCHEMES = ("SHA256-CRYPT", "SHA512-CRYPT", "BLF-CRYPT", "ARGON2ID", "ARGON2I", "CRYPT")
@@ -235,3 +238,9 @@ def test_system_check(settings, scheme, error):
     assert bool(found) == error
     if error:
         assert all(name in found[0].hint for name in SCHEMES)
+
+
+def test_only_the_test_settings_lower_the_hash_costs():
+    import mailadmin.settings as production
+
+    assert not hasattr(production, "MAILADMIN_ARGON2_COST") and not hasattr(production, "PASSWORD_HASHERS")

@@ -40,6 +40,7 @@ def test_suspended_mailbox_or_domain_cannot_sign_in(client, owners):
     assert REFUSED in sign_in(client, suspended.email).content
 
 
+@pytest.mark.usefixtures("production_argon2_cost")
 def test_a_weaker_hash_is_replaced_by_the_default_scheme_at_sign_in(client, owners):
     old_hash = passwords.hash_password(PASSWORD, "SHA512-CRYPT")
     mailbox = owners.factory.mailbox(f"legacy{uuid.uuid4().hex[:8]}", password=None, password_hash=old_hash)
