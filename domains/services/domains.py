@@ -91,10 +91,10 @@ def domain_update(*, actor: Actor, domain: Domain, **changes) -> Domain:
             setattr(domain, name, value)
         _check_user_threshold_bounds(domain)
         domain.save()
-        if {"active", "spam_threshold"} & set(cleaned):
-            transaction.on_commit(mailserver.flush_auth_cache)
-        if "active" in cleaned and not domain.active:
+        if "active" in cleaned and not domain.active:  # ending the sessions also drops the cached logins
             transaction.on_commit(partial(mailserver.end_sessions, f"*@{domain.name}"))
+        elif {"active", "spam_threshold"} & set(cleaned):
+            transaction.on_commit(mailserver.flush_auth_cache)
         record(actor, "domain.update", obj=domain, domain=domain, before=before,
                after=snapshot(domain, AUDITED))
     return domain

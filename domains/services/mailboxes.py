@@ -64,10 +64,10 @@ def mailbox_update(*, actor: Actor, mailbox: Mailbox, **changes) -> Mailbox:
         for name, value in changes.items():
             setattr(mailbox, name, value)
         mailbox.save()
-        if "spam_threshold" in changes or "active" in changes:
-            transaction.on_commit(mailserver.flush_auth_cache)
-        if "active" in changes and not mailbox.active:
+        if "active" in changes and not mailbox.active:  # ending the sessions also drops the cached login
             transaction.on_commit(partial(mailserver.end_sessions, mailbox.email))
+        elif "spam_threshold" in changes or "active" in changes:
+            transaction.on_commit(mailserver.flush_auth_cache)
         record(actor, "mailbox.update", obj=mailbox, domain=domain, before=before,
                after=snapshot(mailbox, AUDITED))
     return mailbox
