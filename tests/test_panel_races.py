@@ -33,17 +33,14 @@ def as_either_admin(post):
     return at_once(2, request)
 
 
-def test_two_admins_creating_one_mailbox_at_once_get_one_mailbox_and_a_clear_error(domain):
-    answers = as_either_admin(lambda client: client.post(f"/domains/{domain.pk}/mailboxes/new/", {
-        "local_part": "carol", "password": "a long enough password 1"}))
+@pytest.mark.parametrize(("form", "body", "rows"), [
+    ("mailboxes", {"local_part": "carol", "password": "a long enough password 1"},
+     lambda: Mailbox.objects.filter(email="carol@race.example")),
+    ("aliases", {"local_part": "team", "destinations": "ann@race.example"},
+     lambda: Alias.objects.filter(source="team@race.example")),
+], ids=["mailbox", "alias"])
+def test_two_admins_creating_one_address_at_once_get_one_row_and_a_clear_error(domain, form, body, rows):
+    answers = as_either_admin(lambda client: client.post(f"/domains/{domain.pk}/{form}/new/", body))
     assert sorted(status for status, _page in answers) == [200, 302]
     assert any("exists already" in page for status, page in answers if status == 200)
-    assert Mailbox.objects.filter(email="carol@race.example").count() == 1
-
-
-def test_two_admins_creating_one_alias_at_once_get_one_row_and_a_clear_error(domain):
-    answers = as_either_admin(lambda client: client.post(f"/domains/{domain.pk}/aliases/new/", {
-        "local_part": "team", "destinations": "ann@race.example"}))
-    assert sorted(status for status, _page in answers) == [200, 302]
-    assert any("exists already" in page for status, page in answers if status == 200)
-    assert Alias.objects.filter(source="team@race.example").count() == 1
+    assert rows().count() == 1
