@@ -4,6 +4,7 @@ edition's own queries or with the panel's bundled ones, against an adopted datab
 import imaplib
 import os
 import shutil
+import signal
 import smtplib
 import subprocess
 import time
@@ -110,12 +111,24 @@ class IspmailDovecot:
             time.sleep(0.2)
 
     def stop(self):
-        if self.conf.exists():
-            subprocess.run(["dovecot", "-c", self.conf, "stop"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+        """Ends this Dovecot at once: its master and every process it started get SIGKILL, so its
+        ports are free again without the 2.4 s of a graceful `dovecot stop` (nothing it holds
+        needs saving: it is a test double that only delivers and answers logins)."""
+        pid_file = self.base / "run" / "master.pid"
+        if not pid_file.exists():
+            return
+        master = int(pid_file.read_text())
+        children = [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()
+                    and _parent_of(entry) == master]
+        for pid in (master, *children):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        pid_file.unlink()
         deadline = time.monotonic() + 15
-        while port_open(IMAP_PORT) and time.monotonic() < deadline:
-            time.sleep(0.2)
+        while (port_open(IMAP_PORT) or port_open(LMTP_PORT)) and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def remove(self):
         self.stop()
@@ -143,12 +156,26 @@ class IspmailDovecot:
             client.logout()
 
 
+def _parent_of(process: Path) -> int | None:
+    try:
+        return int((process / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def postmap(map_file: Path, key: str) -> str | None:
     config = paths().postfix_config
     result = subprocess.run(["postmap", "-c", str(config), "-q", key, f"mysql:{map_file}"], capture_output=True,
                             text=True)
     assert result.returncode in (0, 1), result.stderr
     return result.stdout.strip() if result.returncode == 0 else None
+
+
+def _written_earlier(path: Path):
+    """Postfix reads a map file only once it has not changed for a second (it takes a fresher file
+    for one being written, and waits); a file the test has just written is dated a minute back."""
+    earlier = time.time() - 60
+    os.utime(path, (earlier, earlier))
 
 
 def edition_postfix_maps(folder: Path, database: str) -> dict[str, Path]:
@@ -159,6 +186,7 @@ def edition_postfix_maps(folder: Path, database: str) -> dict[str, Path]:
         path = folder / name
         path.write_text(f"user = {EDITION_USER}\npassword = {EDITION_PASSWORD}\nhosts = 127.0.0.1:{DB_PORT}\n"
                         f"dbname = {database}\nquery = {query}\n")
+        _written_earlier(path)
         maps[name] = path
     return maps
 
@@ -170,5 +198,6 @@ def bundled_postfix_maps(folder: Path, database: str) -> dict[str, Path]:
     for name in editions.POSTFIX_QUERIES:
         path = folder / name
         path.write_text(render(f"postfix/{name}", database=database))
+        _written_earlier(path)
         maps[name] = path
     return maps
