@@ -1,18 +1,30 @@
-"""What the services ask of the mail server once a change is committed: end a mailbox's open
-sessions and drop Dovecot's cached logins.
+"""What the panel asks of the mail server (Dovecot): end a mailbox's open sessions, drop Dovecot's
+cached logins, store a mailbox's self-service Sieve script.  Every such call of the panel goes
+through here.
 
-MAILADMIN_MAIL_SERVER names the module that does it: any module with these two functions.  The
-one shipped, `mailstack.doveadm`, runs the system's `doveadm` with MAILADMIN_DOVECOT_CONFIG, so it
-serves a production Dovecot (its /etc/dovecot/dovecot.conf) and the bundled stack (the default)
-alike; the domains app itself never imports the bundled stack.
+MAILADMIN_MAIL_SERVER chooses how: `doveadm` (`mailstack.doveadm`) runs the system's `doveadm`
+itself with MAILADMIN_DOVECOT_CONFIG, as the bundled stack's panel running as root does; `sudo`
+(`mailstack.privileged`) has a root-owned helper run it through a narrow sudo rule, for a panel
+running as an unprivileged user (docs/production.md).  The domains app itself never imports
+either.
 """
 from importlib import import_module
 
 from django.conf import settings
 
+IMPLEMENTATIONS = {"doveadm": "mailstack.doveadm", "sudo": "mailstack.privileged"}
+
+# The name of the self-service script in each mailbox's Sieve storage; Dovecot runs it from
+# `sieve_before2` (deploy/dovecot/dovecot.conf).  The sudo helper has it written in too.
+SIEVE_SCRIPT = "mailadmin"
+
+
+class MailServerError(RuntimeError):
+    """The mail server refused or failed a request; str() says why, fit to be shown."""
+
 
 def _implementation():
-    return import_module(settings.MAILADMIN_MAIL_SERVER)
+    return import_module(IMPLEMENTATIONS[settings.MAILADMIN_MAIL_SERVER])
 
 
 def end_sessions(address: str) -> None:
@@ -24,3 +36,9 @@ def end_sessions(address: str) -> None:
 def flush_auth_cache() -> None:
     """Drops every entry of Dovecot's auth cache, if it keeps one."""
     _implementation().flush_auth_cache()
+
+
+def put_sieve_script(address: str, script: str) -> None:
+    """Stores `script` as the mailbox's script SIEVE_SCRIPT; Dovecot compiles it first and raises
+    MailServerError with its reason if it does not compile.  The user's active script stays active."""
+    _implementation().put_sieve_script(address, script)

@@ -1,6 +1,6 @@
-"""The panel's calls to Dovecot's doveadm: Sieve scripts of the self-service pages, auth cache flushes,
-ending the sessions of a changed mailbox (the services reach the last two through domains/mailserver.py,
-which MAILADMIN_MAIL_SERVER points here).
+"""The panel's calls to Dovecot's doveadm, run by the panel's own process: ending the sessions of
+a changed mailbox, auth cache flushes, Sieve scripts of the self-service pages (reached through
+domains/mailserver.py when MAILADMIN_MAIL_SERVER is `doveadm`, the default).
 
 doveadm runs with the Dovecot configuration the daemons use: MAILADMIN_DOVECOT_CONFIG, by
 default the bundled stack's.  It needs the rights Dovecot's own tools need (root, as the
@@ -12,12 +12,13 @@ from pathlib import Path
 
 from django.conf import settings
 
+from domains.mailserver import SIEVE_SCRIPT, MailServerError
 from mailstack.config import paths
 
 logger = logging.getLogger(__name__)
 
 
-class DoveadmError(RuntimeError):
+class DoveadmError(MailServerError):
     """doveadm refused or failed; str() is its message."""
 
 
@@ -63,3 +64,9 @@ def end_sessions(user: str) -> None:
         # The change itself is committed and new logins are refused; the old sessions stay.
         logger.exception("could not end the Dovecot sessions of %s", user)
     flush_auth_cache(*([] if "*" in user else [user]))
+
+
+def put_sieve_script(address: str, script: str) -> None:
+    """Stores the mailbox's self-service script; Dovecot compiles it first (DoveadmError with its
+    reason if it does not compile)."""
+    doveadm("sieve", "put", "-u", address, SIEVE_SCRIPT, stdin=script.encode())
