@@ -1,12 +1,11 @@
-"""The panel's calls to Dovecot's doveadm, run by the panel's own process: ending the sessions of
-a changed mailbox, auth cache flushes, Sieve scripts of the self-service pages (reached through
-domains/mailserver.py when MAILADMIN_MAIL_SERVER is `doveadm`, the default).
+"""MAILADMIN_MAIL_SERVER=doveadm (the default): the panel's own process runs Dovecot's doveadm
+for domains/mailserver.py.
 
 doveadm runs with the Dovecot configuration the daemons use: MAILADMIN_DOVECOT_CONFIG, by
 default the bundled stack's.  It needs the rights Dovecot's own tools need (root, as the
-bundled stack and `./mailctl run` have).
+bundled stack and `./mailctl run` have); a panel running as an unprivileged user uses
+mailstack/privileged.py instead.
 """
-import logging
 import subprocess
 from pathlib import Path
 
@@ -14,8 +13,6 @@ from django.conf import settings
 
 from domains.mailserver import SIEVE_SCRIPT, MailServerError
 from mailstack.config import paths
-
-logger = logging.getLogger(__name__)
 
 
 class DoveadmError(MailServerError):
@@ -42,31 +39,16 @@ def doveadm(*arguments: str, stdin: bytes | None = None, ok_codes: tuple[int, ..
     return result.stdout.decode(errors="replace")
 
 
+def kick(user: str) -> None:
+    """Ends the sessions of `user` (an address, or a pattern such as `*@example.org`); none open is fine."""
+    doveadm("kick", user, ok_codes=(0, NOBODY_KICKED))
+
+
 def flush_auth_cache(*users: str) -> None:
-    """With Dovecot's auth cache on (MAILADMIN_DOVECOT_AUTH_CACHE), a changed password or
-    threshold counts only after a flush (of these users' entries, else of all); the bundled
-    stack runs without the cache."""
-    if getattr(settings, "MAILADMIN_DOVECOT_AUTH_CACHE", False):
-        try:
-            doveadm("auth", "cache", "flush", *users)
-        except DoveadmError:
-            # The change itself is committed; Dovecot sees it when its cache entry expires.
-            logger.exception("could not flush Dovecot's auth cache")
-
-
-def end_sessions(user: str) -> None:
-    """Ends the open IMAP, POP3 and ManageSieve sessions of `user` (an address, or a pattern
-    such as `*@example.org`) and drops its auth cache entry: a mailbox suspended, deleted,
-    renamed or given a new password keeps no session that logged in before."""
-    try:
-        doveadm("kick", user, ok_codes=(0, NOBODY_KICKED))
-    except DoveadmError:
-        # The change itself is committed and new logins are refused; the old sessions stay.
-        logger.exception("could not end the Dovecot sessions of %s", user)
-    flush_auth_cache(*([] if "*" in user else [user]))
+    """Drops these users' entries of Dovecot's auth cache, or all of them."""
+    doveadm("auth", "cache", "flush", *users)
 
 
 def put_sieve_script(address: str, script: str) -> None:
-    """Stores the mailbox's self-service script; Dovecot compiles it first (DoveadmError with its
-    reason if it does not compile)."""
+    """Stores the mailbox's self-service script; Dovecot compiles it first."""
     doveadm("sieve", "put", "-u", address, SIEVE_SCRIPT, stdin=script.encode())

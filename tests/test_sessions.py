@@ -1,11 +1,8 @@
 """A mailbox suspended, deleted, renamed or given a new password (or its domain suspended or
 deleted) keeps no IMAP, POP3 or ManageSieve session that logged in before the change: Dovecot ends
 them after the commit (`doveadm kick`).  Other mailboxes' sessions stay open."""
-import imaplib
 import os
-import poplib
 import signal
-import time
 
 import pytest
 from django.test import override_settings
@@ -15,6 +12,7 @@ from mailstack import doveadm, stack
 from mailstack.daemons import Dovecot, MailStoreWorker, _pid_from
 from tests import mail
 from tests.conftest import PASSWORD
+from tests.mail import ended
 
 pytestmark = pytest.mark.stack
 
@@ -29,19 +27,6 @@ CHANGES = {
                                                                           active=False),
     "delete the domain": lambda example, mailbox: services.domain_delete(actor=example.actor, domain=example.domain),
 }
-
-
-def ended(check, timeout=10) -> bool:
-    """Whether the session's next commands fail within the timeout (Dovecot ends kicked
-    sessions within moments)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            check()
-        except (imaplib.IMAP4.abort, imaplib.IMAP4.error, poplib.error_proto, OSError, EOFError):
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.fixture
