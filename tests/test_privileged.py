@@ -16,6 +16,8 @@ import pytest
 from django.conf import settings
 
 from domains.mailserver import SIEVE_SCRIPT
+from domains.models import Mailbox
+from domains.passwords import hash_password
 from mailstack import privileged
 from mailstack.doveadm import config_path
 from selfservice import sieve
@@ -28,6 +30,7 @@ from tests.selfservice.conftest import signed_in
 pytestmark = pytest.mark.stack
 
 BASE_DIR = Path(settings.BASE_DIR)
+NEW_PASSWORD = "a fresh passphrase 2026"
 NOBODY_ENVIRONMENT = {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "LANG": "C.UTF-8"}
 # The panel's side, as `nobody`: MAILADMIN_MAIL_SERVER=sudo, then one call of domains.mailserver
 # (the services' path) or of the implementation itself (whose errors mailserver logs and swallows).
@@ -139,6 +142,19 @@ def test_a_suspended_domain_kicks_all_its_sessions_and_no_other(rule, mailboxes)
     assert result.returncode == 0 and result.stderr == b"", result.stderr
     assert ended(mailboxes["pat@example.org"].noop) and ended(mailboxes["sam@example.org"].noop)
     assert still_open(mailboxes["kim@other.example"])
+
+
+def test_a_new_password_counts_at_once_with_dovecots_auth_cache(rule, mail_domain, empty_auth_cache):
+    mailbox = mail_domain("example.org").mailbox("pat")
+    assert mail.imap_login_works("pat@example.org", PASSWORD)  # Dovecot's cache now holds the login
+    Mailbox.objects.filter(pk=mailbox.pk).update(password=hash_password(NEW_PASSWORD))  # the change's row
+    assert mail.imap_login_works("pat@example.org", PASSWORD)  # still the cached one
+
+    result = rule.panel("mailserver", "end_sessions", "pat@example.org")  # what the change asks after its commit
+
+    assert result.returncode == 0 and result.stderr == b"", result.stderr
+    assert not mail.imap_login_works("pat@example.org", PASSWORD)
+    assert mail.imap_login_works("pat@example.org", NEW_PASSWORD)
 
 
 def test_addresses_with_utf8_local_parts_and_idn_domains_are_accepted(rule):

@@ -5,11 +5,9 @@ import os
 import signal
 
 import pytest
-from django.test import override_settings
 
 from domains import services
-from mailstack import doveadm, stack
-from mailstack.daemons import Dovecot, MailStoreWorker, _pid_from
+from mailstack.daemons import MailStoreWorker, _pid_from
 from tests import mail
 from tests.conftest import PASSWORD
 from tests.mail import ended
@@ -78,25 +76,6 @@ def test_suspending_ends_pop3_and_managesieve_sessions_too(mail_domain):
 
     assert ended(pop3.noop)
     assert ended(lambda: sieve.command(b"NOOP"))
-
-
-@pytest.fixture(scope="module")
-def dovecot_auth_cache():
-    """Dovecot with its auth cache on (MAILADMIN_DOVECOT_AUTH_CACHE), as a busy server runs it;
-    reloaded once for the tests that need it, and back to the stack's own afterwards."""
-    with override_settings(MAILADMIN_DOVECOT_AUTH_CACHE=True):
-        stack.render_configs()
-        Dovecot().start()  # reloads
-        yield
-    stack.render_configs()
-    Dovecot().start()
-
-
-@pytest.fixture
-def empty_auth_cache(dovecot_auth_cache):
-    """Each test starts with nothing cached, as after the reload (an earlier test's pat@example.org
-    would otherwise still be cached, found or not)."""
-    doveadm.flush_auth_cache()
 
 
 @pytest.mark.parametrize("change", ["suspend", "delete", "rename", "set password"])
