@@ -71,8 +71,10 @@ class Rule:
         self.sudoers.chmod(rule.mode)
 
     def as_nobody(self, *command: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-        """Runs `command` as nobody where /etc/sudoers.d holds only this rule."""
-        script = 'mount --bind "$0" /etc/sudoers.d && exec setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"'
+        """Runs `command` as nobody where /etc/sudoers.d holds only this rule (and /run is empty, so
+        that sudo's records of the calls stay in the namespace too)."""
+        script = ('mount --bind "$0" /etc/sudoers.d && mount -t tmpfs -o mode=755 tmpfs /run && '
+                  'exec setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"')
         return subprocess.run(["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", script,
                                str(self.sudoers_d), *command], input=stdin, capture_output=True, timeout=60,
                               cwd=BASE_DIR, env=NOBODY_ENVIRONMENT)
