@@ -6,6 +6,7 @@ Each test runs the panel's side as the user `nobody` in a mount namespace of its
 sudoers stay untouched; the helper runs doveadm with the test stack's Dovecot configuration."""
 import imaplib
 import importlib.util
+import os
 import subprocess
 import sys
 import time
@@ -307,3 +308,43 @@ def test_the_owners_page_says_when_the_mail_server_did_not_take_the_rules(client
     assert response.status_code == 200
     assert "Saved, but the mail server did not take the rules yet" in response.content.decode()
     assert MailboxRules.objects.get(mailbox=owner).forward_to == ["far@remote.test"]
+
+
+def deploy_check_errors():
+    """What `manage.py check --deploy` reports of the helper."""
+    from django.core.checks import registry
+
+    from mailstack.checks import check_mail_server_helper
+
+    assert check_mail_server_helper in registry.registry.get_checks(include_deployment_checks=True)
+    return [message.msg for message in check_mail_server_helper() if message.id == "mailstack.E001"]
+
+
+def test_the_deploy_check_accepts_the_helper_as_installed(rule, settings):
+    settings.MAILADMIN_MAIL_SERVER, settings.MAILADMIN_MAIL_SERVER_HELPER = "sudo", str(rule.helper)
+    assert deploy_check_errors() == []
+
+
+@pytest.mark.parametrize("problem", ["missing", "writable by others", "owned by nobody", "in nobody's folder"])
+def test_the_deploy_check_reports_a_helper_another_user_could_change(tmp_path, settings, problem):
+    folder = tmp_path / "libexec"
+    folder.mkdir(mode=0o755)
+    tmp_path.chmod(0o755)
+    helper = folder / "mailadmin-dovecot"
+    helper.write_bytes(privileged.HELPER_SOURCE.read_bytes())
+    helper.chmod(0o755)
+    if problem == "missing":
+        helper.unlink()
+    elif problem == "writable by others":
+        helper.chmod(0o757)
+    elif problem == "owned by nobody":
+        os.chown(helper, 65534, 65534)
+    else:
+        os.chown(folder, 65534, 65534)
+    settings.MAILADMIN_MAIL_SERVER, settings.MAILADMIN_MAIL_SERVER_HELPER = "sudo", str(helper)
+
+    [error] = deploy_check_errors()
+
+    assert str(helper) in error and "not safe to run as root" in error
+    settings.MAILADMIN_MAIL_SERVER = "doveadm"
+    assert deploy_check_errors() == []
