@@ -4,6 +4,7 @@ Archive moves a deleted mailbox's (or domain's) folder into the archive and sche
 purge after the retention period; restore moves an archive back as the home of a mailbox that
 has no mail yet; purge removes an archive for good.  Only this worker touches stored mail.
 """
+import os
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from domains.models import MailStoreJob
+from domains.models import Mailbox, MailStoreJob
 
 ARCHIVE_FOLDER = ".archive"
 
@@ -36,12 +37,38 @@ def _archive(job: MailStoreJob, root: Path, now) -> str:
     job.archive = f"{ARCHIVE_FOLDER}/{now:%Y%m%d-%H%M%S}-{job.pk}-{job.path.replace('/', '_')}"
     target = _inside(root, job.archive)
     target.parent.mkdir(parents=True, exist_ok=True)
-    source.rename(target)  # same file system: atomic, and ownership stays the mail user's
+    kept = _new_mailboxes_inside(job, source)
+    if kept is None:
+        source.rename(target)  # same file system: atomic, and ownership stays the mail user's
+    else:
+        target.mkdir()
+        shutil.copystat(source, target)
+        os.chown(target, source.stat().st_uid, source.stat().st_gid)
+        for folder in kept[1]:
+            (source / folder).rename(target / folder)
     retention = timedelta(days=settings.MAILADMIN_MAILSTORE_RETENTION_DAYS)
     MailStoreJob.objects.create(action=MailStoreJob.PURGE, domain_id=job.domain_id, domain_name=job.domain_name,
                                 address=job.address, path=job.path, archive=job.archive, not_before=now + retention,
                                 requested_by="mailstore")
     return f"archived until {now + retention:%Y-%m-%d}"
+
+
+def _new_mailboxes_inside(job: MailStoreJob, source: Path) -> tuple[set, list] | None:
+    """For the archive of a domain's folder while the domain exists again: the folders its new
+    mailboxes use (each given a fresh name by the services, never an old one) and the others,
+    which are the old mail.  None when no mailbox uses the folder: it is archived whole.  The
+    folders are listed before the mailboxes are read, so a mailbox created meanwhile (whose
+    fresh folder cannot be in the list) is never taken."""
+    if job.address:
+        return None
+    folders = sorted(entry.name for entry in source.iterdir())
+    in_use = {maildir.split("/", 1)[1] for maildir in
+              Mailbox.objects.filter(maildir__startswith=f"{job.path}/").values_list("maildir", flat=True)}
+    in_use |= {email.split("@", 1)[0] for email in Mailbox.objects.filter(
+        domain__name=job.path, maildir="").values_list("email", flat=True)}
+    if not in_use:
+        return None
+    return in_use, [folder for folder in folders if folder not in in_use]
 
 
 def _restore(job: MailStoreJob, root: Path, now) -> str:
