@@ -142,8 +142,8 @@ def _maildirs(rows: list[tuple[int, Mailbox]]):
     # A domain deleted and created again before the worker archived its old folder: every folder
     # in it is the old mail's (the worker leaves the new mailboxes' own folders in place).
     domain_folders = {home.split("/", 1)[0] for home in defaults}
-    archived_domains = set(MailStoreJob.objects.filter(
-        path__in=domain_folders, action=MailStoreJob.ARCHIVE, state=MailStoreJob.PENDING).values_list("path", flat=True))
+    archived_domains = set(MailStoreJob.objects.filter(path__in=domain_folders, action=MailStoreJob.ARCHIVE,
+                                                       state=MailStoreJob.PENDING).values_list("path", flat=True))
     for _index, mailbox in rows:
         if mailbox.home in taken or mailbox.home.split("/", 1)[0] in archived_domains:
             mailbox.maildir = maildir_of_its_own(mailbox.home)
