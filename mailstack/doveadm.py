@@ -41,12 +41,12 @@ def doveadm(*arguments: str, stdin: bytes | None = None, ok_codes: tuple[int, ..
 
 def kick(user: str) -> None:
     """Ends the sessions of `user` (an address, or a pattern such as `*@example.org`); none open is fine."""
-    doveadm("kick", user, ok_codes=(0, NOBODY_KICKED))
+    doveadm("kick", "--", user, ok_codes=(0, NOBODY_KICKED))
 
 
 def flush_auth_cache(*users: str) -> None:
     """Drops these users' entries of Dovecot's auth cache, or all of them."""
-    doveadm("auth", "cache", "flush", *users)
+    doveadm("auth", "cache", "flush", "--", *users)
 
 
 def put_sieve_script(address: str, script: str) -> None:

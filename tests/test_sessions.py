@@ -87,3 +87,14 @@ def test_a_change_drops_the_mailboxs_auth_cache_entry(mail_domain, mail_store_pa
     CHANGES[change](example, mailbox)
 
     assert not mail.imap_login_works("pat@example.org", PASSWORD)
+
+
+def test_a_new_password_ends_the_session_of_a_mailbox_whose_name_starts_with_a_hyphen(mail_domain):
+    """`-pat` is a local part the panel allows; doveadm must not read it as an option."""
+    example = mail_domain("example.org")
+    mailbox = example.mailbox("-pat")
+    session = imap_session("-pat@example.org")
+
+    services.mailbox_set_password(actor=example.actor, mailbox=mailbox, password="a fresh passphrase 2026")
+
+    assert ended(session.noop)

@@ -48,12 +48,14 @@ def domain(name: str) -> str:
 
 def address(text: str) -> str:
     """An address as the panel allows one: a UTF-8 local part of at most 64 octets without white
-    space, control or invisible characters or the panel's forbidden characters; no option, no pattern."""
+    space, control or invisible characters or the panel's forbidden characters; no pattern.  A local
+    part may start with "-" (the panel allows it): doveadm gets every address after "--" or as the
+    value of -u, never where it could be read as an option."""
     local, at, name = text.rpartition("@")
     if not at or not local:
         raise Refused(f"not an address: {text!r}")
     domain(name)
-    if local.startswith(("-", ".")) or local.endswith(".") or ".." in local \
+    if local.startswith(".") or local.endswith(".") or ".." in local \
             or len(local.encode()) > 64 or len(text.encode()) > 254 \
             or any(ch in FORBIDDEN or ch.isspace() or unicodedata.category(ch)[0] in "CZ" for ch in local):
         raise Refused(f"not an address: {text!r}")
@@ -79,9 +81,9 @@ def command(words: list[str]) -> tuple[list[str], bytes | None]:
         raise Refused("usage: kick ADDRESS|*@DOMAIN | flush-auth-cache [ADDRESS...] | sieve-put ADDRESS")
     action, rest = words[0], words[1:]
     if action == "kick" and len(rest) == 1:
-        return ["kick", kick_target(rest[0])], None
+        return ["kick", "--", kick_target(rest[0])], None
     if action == "flush-auth-cache" and len(rest) <= MAX_ADDRESSES:
-        return ["auth", "cache", "flush", *map(address, rest)], None
+        return ["auth", "cache", "flush", "--", *map(address, rest)], None
     if action == "sieve-put" and len(rest) == 1:
         user = address(rest[0])
         script = sys.stdin.buffer.read(MAX_SCRIPT_OCTETS + 1)
