@@ -11,7 +11,7 @@ import pytest
 from mailstack.production import environment
 from mailstack.production.desired import TLS_CERT, TLS_KEY, certificate_files, configuration_files
 from mailstack.production.install import BACKUPS, InstallError, apply_configuration
-from mailstack.production.services import check_all
+from mailstack.production.services import ServiceError, check_all
 from mailstack.production.tls import self_signed
 
 
@@ -137,3 +137,24 @@ def test_settings_the_install_cannot_run_without_are_named(tmp_path):
                             group="root", log=lambda line: None)
     assert "MAILADMIN_MAIL_HOSTNAME" in str(failure.value) and "MAILADMIN_TLS_CERT_FILE" in str(failure.value)
     assert not (tmp_path / "etc/mailadmin").exists(), "nothing stored"
+
+
+def test_a_daemon_that_fails_to_start_gets_the_previous_files_back_and_a_restart(host):
+    """activate() is the part that needs the host's systemd (tried in the lab); here it fails the
+    way a daemon that does not come up fails, and the files and the restart it then asks for are
+    what the host would see."""
+    certificate = self_signed("mx.example.net")
+    apply(host, entries(host, certificate))
+    calls = []
+
+    def activate(paths, restart=False):
+        calls.append(restart)
+        if not restart:
+            raise ServiceError("postfix@-.service is failed; not answering on 465")
+
+    with pytest.raises(InstallError, match="not answering on 465") as failure:
+        apply_configuration(host, [*entries(host, certificate)[:-2], *certificate_files(*self_signed("mx2"))],
+                            check=lambda: check_all(host, host=False), activate=activate, log=lambda line: None)
+    assert "the daemons run with them" in str(failure.value)
+    assert calls == [False, True], "the new files were tried, then the daemons restarted with the previous ones"
+    assert (host / TLS_CERT.lstrip("/")).read_bytes() == certificate[0]
