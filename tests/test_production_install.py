@@ -78,6 +78,9 @@ def test_rendered_host_passes_the_daemons_own_checks_and_listens_on_the_standard
     assert 'add_header Strict-Transport-Security "max-age=31536000' in site
     assert f"ssl_certificate_key {host}{TLS_KEY};" in site and "proxy_pass http://unix:/run/mailadmin.sock;" in site
     assert oct((host / TLS_KEY.lstrip("/")).stat().st_mode & 0o777) == "0o600"
+    sudoers = host / "etc/sudoers.d/mailadmin"
+    assert oct(sudoers.stat().st_mode & 0o777) == "0o440" and "mailadmin ALL=(root) NOPASSWD:" in sudoers.read_text()
+    assert (host / "usr/local/libexec/mailadmin/mailadmin-dovecot").stat().st_mode & 0o777 == 0o755
 
 
 def test_a_second_run_on_an_unchanged_host_writes_nothing(host):
@@ -124,6 +127,7 @@ def test_settings_files_keep_the_daemons_passwords_from_the_panel(tmp_path):
     for secret in ("DB_POSTFIX_PASSWORD", "DB_DOVECOT_PASSWORD", "DB_REPLICATION_PASSWORD"):
         assert f"MAILADMIN_{secret}" not in panel.read_text()
     assert "MAILADMIN_DB_PANEL_PASSWORD=" in panel.read_text() and "MAILADMIN_HTTPS=1" in panel.read_text()
+    assert "MAILADMIN_MAIL_SERVER=sudo" in panel.read_text(), "the panel reaches Dovecot through the helper"
     assert "MAILADMIN_ALLOWED_HOSTS=mx.example.net" in panel.read_text()
     again = environment.prepare(tmp_path, {"MAILADMIN_ACME_EMAIL": "hostmaster@example.net"}, group="root",
                                 log=lambda line: None)

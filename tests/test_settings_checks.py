@@ -46,6 +46,8 @@ BAD_AND_GOOD = {
     "ROUNDCUBE_SECRET": ("short", "r" * 64),
     "DOVECOT_CONFIG": ("dovecot.conf", "/etc/dovecot/dovecot.conf"),
     "DOVECOT_AUTH_CACHE": ("enabled", "1"),
+    "MAIL_SERVER": ("mailstack.doveadm", "sudo"),
+    "MAIL_SERVER_HELPER": ("mailadmin-dovecot", "/usr/local/libexec/mailadmin/mailadmin-dovecot"),
     "TLS": ("letsencrypt", "acme"),
     "TLS_CERT_FILE": ("fullchain.pem", "/etc/ssl/mx.pem"),
     "TLS_KEY_FILE": ("/etc/ssl/mx key.pem", ""),

@@ -67,6 +67,7 @@ def checks(root: Path, *, host: bool) -> list[list[str]]:
         ["doveconf", "-n", "-c", root / "etc/dovecot/dovecot.conf"],
         ["nginx", "-t", "-q", "-e", "stderr", "-c", root / "etc/nginx/nginx.conf"],
         ["systemd-analyze", "verify", *units],
+        ["visudo", "-cf", root / "etc/sudoers.d/mailadmin"],
     ]
     if host:
         commands.insert(1, ["postfix", "check"])
