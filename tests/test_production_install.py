@@ -162,3 +162,25 @@ def test_a_daemon_that_fails_to_start_gets_the_previous_files_back_and_a_restart
     assert "the daemons run with them" in str(failure.value)
     assert calls == [False, True], "the new files were tried, then the daemons restarted with the previous ones"
     assert (host / TLS_CERT.lstrip("/")).read_bytes() == certificate[0]
+
+
+# systemd sets the "no new privileges" flag for these (systemd.exec(5)); sudo then refuses to run.
+NO_NEW_PRIVILEGES = ("NoNewPrivileges", "SystemCallFilter", "SystemCallArchitectures", "RestrictAddressFamilies",
+                     "RestrictNamespaces", "PrivateDevices", "ProtectKernelTunables", "ProtectKernelModules",
+                     "ProtectKernelLogs", "ProtectClock", "MemoryDenyWriteExecute", "RestrictRealtime",
+                     "RestrictSUIDSGID", "DynamicUser", "LockPersonality")
+
+
+def test_the_panel_unit_lets_sudo_reach_the_dovecot_helper_and_the_worker_is_locked_down(host):
+    apply(host, entries(host))
+    units = host / "etc/systemd/system"
+
+    def options(unit):
+        lines = (units / unit).read_text().splitlines()
+        return {line.split("=", 1)[0]: line.split("=", 1)[1] for line in lines if "=" in line and line[0] != "#"}
+
+    panel, worker = options("mailadmin.service"), options("mailadmin-mailstore.service")
+    assert not set(NO_NEW_PRIVILEGES) & set(panel), "sudo refuses to run under no_new_privs"
+    assert panel["User"] == "mailadmin" and panel["ProtectSystem"] == "full"
+    assert worker["User"] == "vmail" and worker["NoNewPrivileges"] == "yes"
+    assert worker["ProtectSystem"] == "strict" and worker["ReadWritePaths"] == "/var/vmail"
