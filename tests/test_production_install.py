@@ -38,9 +38,10 @@ def entries(root, certificate=None):
 
 
 def apply(root, files, activated=None):
+    calls = activated if activated is not None else []
     return apply_configuration(root, files, check=lambda: check_all(root, host=False),
-                               activate=lambda paths, restart=False: (activated if activated is not None else [])
-                               .append((paths, restart)), log=lambda line: None)
+                               activate=lambda paths: calls.append(("activate", paths)),
+                               revert=lambda paths: calls.append(("revert", paths)), log=lambda line: None)
 
 
 def postconf(root, *arguments):
@@ -90,7 +91,7 @@ def test_a_second_run_on_an_unchanged_host_writes_nothing(host):
     activated = []
     assert apply(host, entries(host, certificate), activated) == []
     assert {path: path.lstat().st_mtime_ns for path in host.rglob("*")} == before
-    assert activated == [([], False)], "daemons are only made sure to run, none reloaded"
+    assert activated == [("activate", [])], "daemons are only made sure to run, none reloaded"
 
 
 def test_a_failing_check_puts_the_previous_files_back(host, settings):
@@ -151,16 +152,20 @@ def test_a_daemon_that_fails_to_start_gets_the_previous_files_back_and_a_restart
     apply(host, entries(host, certificate))
     calls = []
 
-    def activate(paths, restart=False):
-        calls.append(restart)
-        if not restart:
-            raise ServiceError("postfix@-.service is failed; not answering on 465")
+    def activate(paths):
+        calls.append("activate")
+        raise ServiceError("postfix@-.service is failed; not answering on 465")
+
+    def revert(paths):
+        calls.append("revert")
+        assert (host / TLS_CERT.lstrip("/")).read_bytes() == certificate[0], "the files are back first"
 
     with pytest.raises(InstallError, match="not answering on 465") as failure:
         apply_configuration(host, [*entries(host, certificate)[:-2], *certificate_files(*self_signed("mx2"))],
-                            check=lambda: check_all(host, host=False), activate=activate, log=lambda line: None)
+                            check=lambda: check_all(host, host=False), activate=activate, revert=revert,
+                            log=lambda line: None)
     assert "the daemons run with them" in str(failure.value)
-    assert calls == [False, True], "the new files were tried, then the daemons restarted with the previous ones"
+    assert calls == ["activate", "revert"], "the new files were tried, then the daemons brought back to the old"
     assert (host / TLS_CERT.lstrip("/")).read_bytes() == certificate[0]
 
 

@@ -93,14 +93,15 @@ def _main_pid(service: Service) -> str:
     return systemctl("show", "--property=MainPID", "--value", service.unit, check=False).stdout.strip()
 
 
-def wait_until_serving(service: Service, timeout: float = 60.0) -> None:
-    """Active and answering on its ports and sockets; a service with neither (the worker) must
-    still be the same running process a moment later: one that fails at start is restarted by
-    systemd and only seems active between two attempts."""
+def wait_until_serving(service: Service, timeout: float = 60.0, *, answering: bool = True) -> None:
+    """Active and answering on its ports and sockets (`answering`: the ports of our configuration;
+    after a roll-back only active); a service with neither (the worker) must still be the same
+    running process a moment later: one that fails at start is restarted by systemd and only
+    seems active between two attempts."""
     deadline = time.monotonic() + timeout
     while True:
-        missing = [str(port) for port in service.ports if not port_answers(port)]
-        missing += [path for path in service.sockets if not Path(path).exists()]
+        missing = [str(port) for port in service.ports if answering and not port_answers(port)]
+        missing += [path for path in service.sockets if answering and not Path(path).exists()]
         if service.active() and not missing:
             if service.ports or service.sockets:
                 return
