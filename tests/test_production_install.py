@@ -134,6 +134,9 @@ def test_settings_files_keep_the_daemons_passwords_from_the_panel(tmp_path):
                                 log=lambda line: None)
     assert again["MAILADMIN_DB_POSTFIX_PASSWORD"] == values["MAILADMIN_DB_POSTFIX_PASSWORD"], "stored, kept"
     assert again["MAILADMIN_MAIL_HOSTNAME"] == "mx.example.net" and "hostmaster@example.net" in panel.read_text()
+    moved = environment.prepare(tmp_path, {"MAILADMIN_MAIL_HOSTNAME": "mail.example.net"}, group="root",
+                                log=lambda line: None)
+    assert moved["MAILADMIN_ALLOWED_HOSTS"] == "mail.example.net", "the panel answers to the new host name"
 
 
 def test_settings_the_install_cannot_run_without_are_named(tmp_path):

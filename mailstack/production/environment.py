@@ -70,7 +70,9 @@ def merged(stored: dict[str, str], environ) -> dict[str, str]:
     for name in (*PANEL_SECRETS, *DAEMON_SECRETS):
         if not values.get(name):
             values[name] = secrets.token_urlsafe(48)
-    values.setdefault("ALLOWED_HOSTS", values.get("MAIL_HOSTNAME", ""))
+    if "ALLOWED_HOSTS" not in given and stored.get("ALLOWED_HOSTS", stored.get("MAIL_HOSTNAME")) == stored.get(
+            "MAIL_HOSTNAME"):
+        values["ALLOWED_HOSTS"] = values.get("MAIL_HOSTNAME", "")  # follows the host name unless set apart
     return values
 
 
