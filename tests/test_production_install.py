@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from mailadmin.secrets import load_or_create
 from mailstack.production import environment
 from mailstack.production.desired import TLS_CERT, TLS_KEY, certificate_files, configuration_files
 from mailstack.production.install import BACKUPS, InstallError, apply_configuration
@@ -192,3 +193,19 @@ def test_the_panel_unit_lets_sudo_reach_the_dovecot_helper_and_the_worker_is_loc
     assert panel["User"] == "mailadmin" and panel["ProtectSystem"] == "full"
     assert worker["User"] == "vmail" and worker["NoNewPrivileges"] == "yes"
     assert worker["ProtectSystem"] == "strict" and worker["ReadWritePaths"] == "/var/vmail"
+
+
+def test_a_process_given_the_production_settings_writes_no_secrets_file(tmp_path, monkeypatch):
+    """The panel, the worker, and any command root runs with /etc/mailadmin/mailadmin.env: no
+    secrets.json appears (one owned by root would stop the panel from starting), and the daemons'
+    passwords are simply not known."""
+    monkeypatch.setenv("MAILADMIN_DJANGO_SECRET_KEY", "k" * 50)
+    monkeypatch.setenv("MAILADMIN_DB_PANEL_PASSWORD", "panel-password")
+    for name in ("DB_POSTFIX_PASSWORD", "DB_DOVECOT_PASSWORD", "DB_REPLICATION_PASSWORD"):
+        monkeypatch.delenv(f"MAILADMIN_{name}", raising=False)
+    values = load_or_create(tmp_path)
+    assert values["db_panel"] == "panel-password" and values["db_postfix"] == values["db_dovecot"] == ""
+    assert not (tmp_path / "secrets.json").exists()
+    monkeypatch.delenv("MAILADMIN_DJANGO_SECRET_KEY")
+    assert len(load_or_create(tmp_path)["db_postfix"]) > 20, "the bundled stack still generates its secrets"
+    assert (tmp_path / "secrets.json").exists()
