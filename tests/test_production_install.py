@@ -35,7 +35,7 @@ def host(tmp_path):
 
 
 def entries(root, certificate=None):
-    return configuration_files(root) + certificate_files(*(certificate or self_signed("mx.example.net")))
+    return certificate_files(*(certificate or self_signed("mx.example.net"))) + configuration_files(root)
 
 
 def apply(root, files, activated=None):
@@ -53,6 +53,10 @@ def postconf(root, *arguments):
 def test_rendered_host_passes_the_daemons_own_checks_and_listens_on_the_standard_ports(host):
     written = apply(host, entries(host))
     assert "/etc/postfix/main.cf" in written and "/etc/systemd/system/mailadmin.service" in written
+    order = written.index
+    assert order(TLS_CERT) < order("/etc/postfix/mysql-virtual-mailbox-maps.cf") < order("/etc/postfix/main.cf"), \
+        "what main.cf names is in place before it"
+    assert order("/etc/dovecot/dovecot-sql.conf.ext") < order("/etc/dovecot/dovecot.conf")
     assert not os.path.lexists(host / "etc/nginx/sites-enabled/default"), "Debian's default site is disabled"
     assert os.readlink(host / "etc/nginx/sites-enabled/mailadmin") == "../sites-available/mailadmin"
     main = {name: value.strip() for name, _, value in (line.partition(" =") for line in
@@ -165,7 +169,7 @@ def test_a_daemon_that_fails_to_start_gets_the_previous_files_back_and_a_restart
         assert (host / TLS_CERT.lstrip("/")).read_bytes() == certificate[0], "the files are back first"
 
     with pytest.raises(InstallError, match="not answering on 465") as failure:
-        apply_configuration(host, [*entries(host, certificate)[:-2], *certificate_files(*self_signed("mx2"))],
+        apply_configuration(host, [*certificate_files(*self_signed("mx2")), *configuration_files(host)],
                             check=lambda: check_all(host, host=False), activate=activate, revert=revert,
                             log=lambda line: None)
     assert "the daemons run with them" in str(failure.value)

@@ -182,7 +182,7 @@ def install(log=print) -> None:
 
     certificate, source = tls.wanted_files(root)
     log(f"certificate: {source}")
-    written = configure(configuration_files(root) + certificate)
+    written = configure(certificate + configuration_files(root))
     if settings.MAILADMIN_TLS == "acme" and not tls.acme_covers(root, hostname):
         try:
             tls.request_certificate(hostname, log)
@@ -191,7 +191,7 @@ def install(log=print) -> None:
                                "./mailctl install again once the ACME server can reach port 80") from error
         certificate, source = tls.wanted_files(root)
         log(f"certificate: {source}")
-        written += configure(configuration_files(root) + certificate)
+        written += configure(certificate + configuration_files(root))
     _restart_panel_on_new_code(written, log)
     _deploy_check(log)
     log("done")
