@@ -4,6 +4,7 @@ systemd-analyze verify), written only when they differ, and put back when a chec
 Starting the daemons themselves is the lab's part (a container host)."""
 import os
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -213,3 +214,12 @@ def test_a_process_given_the_production_settings_writes_no_secrets_file(tmp_path
     monkeypatch.delenv("MAILADMIN_DJANGO_SECRET_KEY")
     assert len(load_or_create(tmp_path)["db_postfix"]) > 20, "the bundled stack still generates its secrets"
     assert (tmp_path / "secrets.json").exists()
+
+
+def test_an_unknown_postfix_parameter_fails_the_check(host):
+    """postconf exits 0 on a misspelt parameter; the install still refuses it."""
+    files = [entry if entry.path != "/etc/postfix/main.cf" else
+             replace(entry, content=entry.content + b"smtpd_tls_wrapermode = yes\n") for entry in entries(host)]
+    with pytest.raises(InstallError, match="smtpd_tls_wrapermode"):
+        apply(host, files)
+    assert not (host / "etc/postfix/main.cf").exists()
