@@ -223,3 +223,13 @@ def test_an_unknown_postfix_parameter_fails_the_check(host):
     with pytest.raises(InstallError, match="smtpd_tls_wrapermode"):
         apply(host, files)
     assert not (host / "etc/postfix/main.cf").exists()
+
+
+def test_a_unit_option_systemd_cannot_parse_fails_the_check(host):
+    """systemd-analyze verify exits 0 when it ignores a value it cannot parse; the install refuses it."""
+    files = [entry if entry.path != "/etc/systemd/system/mailadmin.service" else
+             replace(entry, content=entry.content.replace(b"ProtectSystem=full", b"ProtectSystem=fully"))
+             for entry in entries(host)]
+    with pytest.raises(InstallError, match="protect system value, ignoring: fully"):
+        apply(host, files)
+    assert not (host / "etc/systemd/system/mailadmin.service").exists()
