@@ -225,11 +225,16 @@ def test_an_unknown_postfix_parameter_fails_the_check(host):
     assert not (host / "etc/postfix/main.cf").exists()
 
 
-def test_a_unit_option_systemd_cannot_parse_fails_the_check(host):
-    """systemd-analyze verify exits 0 when it ignores a value it cannot parse; the install refuses it."""
-    files = [entry if entry.path != "/etc/systemd/system/mailadmin.service" else
-             replace(entry, content=entry.content.replace(b"ProtectSystem=full", b"ProtectSystem=fully"))
+@pytest.mark.parametrize(("path", "change", "said"), [
+    ("/etc/systemd/system/mailadmin.service", (b"ProtectSystem=full", b"ProtectSystem=fully"),
+     "protect system value, ignoring: fully"),
+    ("/etc/dovecot/dovecot.conf", (b"ssl_min_protocol = TLSv1.2", b"ssl_protocols = !SSLv3"),
+     "ssl_protocols has been replaced"),
+])
+def test_a_setting_the_daemon_would_ignore_fails_the_check(host, path, change, said):
+    """systemd-analyze verify and doveconf exit 0 when they ignore a value; the install refuses it."""
+    files = [entry if entry.path != path else replace(entry, content=entry.content.replace(*change))
              for entry in entries(host)]
-    with pytest.raises(InstallError, match="protect system value, ignoring: fully"):
+    with pytest.raises(InstallError, match=said):
         apply(host, files)
-    assert not (host / "etc/systemd/system/mailadmin.service").exists()
+    assert not (host / path.lstrip("/")).exists()

@@ -75,16 +75,17 @@ def checks(root: Path, *, host: bool) -> list[list[str]]:
 
 
 def check_all(root: Path, *, host: bool) -> None:
-    """Runs every check; raises ServiceError with the first one that fails.  postconf exits 0 on
-    an unknown or wrong parameter of our main.cf, so its warnings count as failures too (those of
-    `postfix check`, about the host's own files, do not)."""
+    """Runs every check; raises ServiceError with the first one that fails.  The tools exit 0
+    on a parameter they ignore, so their warnings about our files count as failures too (those
+    of `postfix check`, about the host's own files, do not)."""
     for command in checks(root, host=host):
         result = run(command)
         if command[0] == "postconf" and "warning:" in result.stderr:
             raise ServiceError(f"`{' '.join(command)}` warned:\n{result.stderr.strip()}")
-        # systemd-analyze only warns about a value it cannot parse, and ignores the option.
-        ours = [line for line in result.stderr.splitlines() if "mailadmin" in line]
-        if command[0] == "systemd-analyze" and ours:
+        # systemd-analyze and nginx only warn about a value they ignore; dovecot.conf is ours alone.
+        ours = [line for line in result.stderr.splitlines()
+                if "mailadmin" in line or (command[0] == "doveconf" and "Warning" in line)]
+        if command[0] in ("systemd-analyze", "nginx", "doveconf") and ours:
             raise ServiceError(f"`{' '.join(command)}` warned:\n" + "\n".join(ours))
 
 
