@@ -4,8 +4,9 @@ host writes nothing and restarts nothing.
 The configuration files (daemons, nginx, units, certificate) change as one set: what is there is
 backed up to /var/backups/mailadmin/<time>/, the new files are written and checked with the
 daemons' own tools, then each daemon whose files changed is reloaded (ours restarted) and must
-answer on its ports.  If any of that fails, the previous files are put back, the daemons restarted
-with them, and the install stops saying what failed.
+answer on its ports.  If a check fails, the previous files are put back before any daemon saw the
+new ones; if a start fails, they are put back, the daemons that ran before are restarted with them
+and those the run started are stopped.  Either way the install stops saying what failed.
 """
 import io
 import os
