@@ -4,6 +4,7 @@ systemd-analyze verify), written only when they differ, and put back when a chec
 Starting the daemons themselves is the lab's part (a container host)."""
 import os
 import subprocess
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -238,3 +239,14 @@ def test_a_setting_the_daemon_would_ignore_fails_the_check(host, path, change, s
     with pytest.raises(InstallError, match=said):
         apply(host, files)
     assert not (host / path.lstrip("/")).exists()
+
+
+def test_a_checkout_the_panels_user_could_not_enter_is_refused():
+    this_checkout = Path(__file__).resolve().parent.parent
+    assert environment.checkout_problem(this_checkout) == ""
+    with tempfile.TemporaryDirectory(dir=this_checkout / "var") as folder:  # every parent open, as the checkout's
+        os.chmod(folder, 0o755)
+        closed = Path(folder) / "root-only"
+        (closed / "mailadmin").mkdir(parents=True, mode=0o755)
+        os.chmod(closed, 0o700)
+        assert f"{closed} does not let other users pass" in environment.checkout_problem(closed / "mailadmin")

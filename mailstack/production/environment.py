@@ -91,6 +91,18 @@ def problems(values: dict[str, str]) -> list[str]:
     return found
 
 
+def checkout_problem(checkout: Path) -> str:
+    """The panel (user mailadmin) and the worker (vmail) run the checkout's code: every folder up
+    to it must let other users pass, and the checkout must be readable by them."""
+    for folder in [*reversed(checkout.parents), checkout]:
+        if not folder.stat().st_mode & 0o001:
+            return (f"{folder} does not let other users pass (mode {folder.stat().st_mode & 0o777:o}): the panel's "
+                    f"user could not run the code in {checkout}; use a checkout such as /opt/mailadmin")
+    if not checkout.stat().st_mode & 0o004:
+        return f"{checkout} is not readable by other users: the panel's user could not run its code"
+    return ""
+
+
 def ensure_panel_user() -> bool:
     """The panel's system user; True if it was made now."""
     if subprocess.run(["id", PANEL_USER], capture_output=True).returncode == 0:
