@@ -22,11 +22,25 @@ NAMES = tuple(VARIABLES)
 
 
 def load_or_create(var_dir: Path) -> dict:
+    """Each secret from its environment variable, else from the file.  Where the environment
+    gives Django's secret key (production: the install's /etc/mailadmin files), nothing is
+    generated or written, and a secret neither gives is "": the panel is never given the
+    daemons' passwords, and a command run by root with the panel's settings leaves no file
+    behind that the panel could not read.  Otherwise (the bundled stack) a missing secret is
+    generated into the file once."""
+    given = {name: config.value(VARIABLES[name]) for name in NAMES}
     path = var_dir / "secrets.json"
-    stored = {}
-    if path.exists():
+    try:
         stored = json.loads(path.read_text())
-    missing = [name for name in NAMES if name not in stored]
+    except FileNotFoundError:
+        stored = {}
+    except PermissionError:
+        if not given["django_secret_key"]:
+            raise
+        stored = {}  # another user's file (root's): nothing of it is this process's
+    if given["django_secret_key"]:
+        return {name: given[name] or stored.get(name, "") for name in NAMES}
+    missing = [name for name in NAMES if not given[name] and name not in stored]
     if len(stored.get("django_secret_key", "")) < 50:  # Django wants 50 or more (check --deploy, W009)
         missing.append("django_secret_key")
     if missing:
@@ -36,4 +50,4 @@ def load_or_create(var_dir: Path) -> dict:
         temporary.write_text(json.dumps(stored, indent=2))
         temporary.chmod(0o600)
         temporary.replace(path)
-    return {name: config.value(VARIABLES[name]) or stored[name] for name in NAMES}
+    return {name: given[name] or stored[name] for name in NAMES}

@@ -284,3 +284,13 @@ MAILADMIN_DOVECOT_AUTH_CACHE = env("DOVECOT_AUTH_CACHE")
 # configuration above itself; "sudo" runs the root-owned helper through sudo (mailstack/privileged.py).
 MAILADMIN_MAIL_SERVER = env("MAIL_SERVER")
 MAILADMIN_MAIL_SERVER_HELPER = str(env("MAIL_SERVER_HELPER"))
+
+# ---------------------------------------------------------------------------------------------
+# The production install (`./mailctl install`, mailstack/production/, docs/production.md): where
+# the certificate of mail and panel comes from.
+MAILADMIN_TLS = env("TLS")
+MAILADMIN_TLS_CERT_FILE = str(env("TLS_CERT_FILE"))
+MAILADMIN_TLS_KEY_FILE = str(env("TLS_KEY_FILE"))
+MAILADMIN_ACME_DIRECTORY = env("ACME_DIRECTORY")
+MAILADMIN_ACME_EMAIL = env("ACME_EMAIL")
+MAILADMIN_ACME_CA_BUNDLE = str(env("ACME_CA_BUNDLE"))

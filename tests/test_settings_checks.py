@@ -48,6 +48,12 @@ BAD_AND_GOOD = {
     "DOVECOT_AUTH_CACHE": ("enabled", "1"),
     "MAIL_SERVER": ("mailstack.doveadm", "sudo"),
     "MAIL_SERVER_HELPER": ("mailadmin-dovecot", "/usr/local/libexec/mailadmin/mailadmin-dovecot"),
+    "TLS": ("letsencrypt", "acme"),
+    "TLS_CERT_FILE": ("fullchain.pem", "/etc/ssl/mx.pem"),
+    "TLS_KEY_FILE": ("/etc/ssl/mx key.pem", ""),
+    "ACME_DIRECTORY": ("http://acme.example.net/dir", "https://acme.example.net:14000/dir"),
+    "ACME_EMAIL": ("hostmaster", "hostmaster@example.net"),
+    "ACME_CA_BUNDLE": ("ca.pem", "/etc/ssl/lab-ca.pem"),
     "SPAM_TEST_RULES": ("y", "0"),
     "BENCH_PORT_BASE": ("60000", "31000"),
 }
