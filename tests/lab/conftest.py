@@ -1,0 +1,29 @@
+"""The lab (tests/lab/hosts.py): one session-wide small internet in network namespaces, built
+before the first lab test and torn down after the last, also when a test fails.
+
+Every test under tests/lab gets the `lab` marker: `./mailctl lab` runs only them,
+`pytest -m "not lab"` leaves them out.
+"""
+import os
+from pathlib import Path
+
+import pytest
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.lab)
+
+
+@pytest.fixture(scope="session")
+def lab():
+    if os.geteuid() != 0:
+        pytest.skip("the lab needs root (network namespaces, overlay mounts, systemd-nspawn)")
+    from tests.lab.hosts import Lab
+
+    with Lab() as built:
+        yield built
+
