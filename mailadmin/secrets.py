@@ -22,18 +22,26 @@ NAMES = tuple(VARIABLES)
 
 
 def load_or_create(var_dir: Path) -> dict:
+    """Each secret from its environment variable, else from the file; one that neither gives is
+    generated into the file.  A process that may not write the var folder (the production panel,
+    whose environment file gives it its own secrets and never the daemons') gets "" for the rest."""
+    given = {name: config.value(VARIABLES[name]) for name in NAMES}
     path = var_dir / "secrets.json"
     stored = {}
     if path.exists():
         stored = json.loads(path.read_text())
-    missing = [name for name in NAMES if name not in stored]
-    if len(stored.get("django_secret_key", "")) < 50:  # Django wants 50 or more (check --deploy, W009)
-        missing.append("django_secret_key")
+    missing = [name for name in NAMES if not given[name] and name not in stored]
+    if not given["django_secret_key"] and len(stored.get("django_secret_key", "")) < 50:
+        missing.append("django_secret_key")  # Django wants 50 or more (check --deploy, W009)
     if missing:
-        stored.update({name: secrets.token_urlsafe(48) for name in missing})
-        var_dir.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(stored, indent=2))
-        temporary.chmod(0o600)
-        temporary.replace(path)
-    return {name: config.value(VARIABLES[name]) or stored[name] for name in NAMES}
+        generated = {name: secrets.token_urlsafe(48) for name in missing}
+        try:
+            var_dir.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_suffix(".tmp")
+            temporary.write_text(json.dumps(stored | generated, indent=2))
+            temporary.chmod(0o600)
+            temporary.replace(path)
+            stored |= generated
+        except PermissionError:
+            pass
+    return {name: given[name] or stored.get(name, "") for name in NAMES}

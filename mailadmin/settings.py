@@ -283,3 +283,13 @@ MAILADMIN_DOVECOT_AUTH_CACHE = env("DOVECOT_AUTH_CACHE")
 # The module that ends a changed mailbox's sessions and flushes the auth cache for the services
 # (domains/mailserver.py): the shipped one runs doveadm with the configuration above.
 MAILADMIN_MAIL_SERVER = "mailstack.doveadm"
+
+# ---------------------------------------------------------------------------------------------
+# The production install (`./mailctl install`, mailstack/production/, docs/production.md): where
+# the certificate of mail and panel comes from.
+MAILADMIN_TLS = env("TLS")
+MAILADMIN_TLS_CERT_FILE = str(env("TLS_CERT_FILE"))
+MAILADMIN_TLS_KEY_FILE = str(env("TLS_KEY_FILE"))
+MAILADMIN_ACME_DIRECTORY = env("ACME_DIRECTORY")
+MAILADMIN_ACME_EMAIL = env("ACME_EMAIL")
+MAILADMIN_ACME_CA_BUNDLE = str(env("ACME_CA_BUNDLE"))

@@ -11,9 +11,14 @@ from pathlib import Path
 from django.conf import settings
 
 PRODUCTION_PORTS = {
-    "smtp": 25, "submission": 587, "lmtp": 24, "imap": 143, "pop3": 110, "managesieve": 4190,
-    "spamd": 783, "milter": 1783, "auth": 12345,
+    "smtp": 25, "submissions": 465, "submission": 587, "lmtp": 24, "imap": 143, "imaps": 993, "pop3": 110,
+    "pop3s": 995, "managesieve": 4190, "spamd": 783, "auth": 12345,
 }
+# The certificate and key every production daemon reads (Postfix, Dovecot, nginx): stable paths
+# that the install and the certificate renewal hook fill, so no configuration changes on renewal.
+PRODUCTION_TLS_DIR = Path("/etc/mailadmin/tls")
+# Debian's spamass-milter (its init script) listens here when Postfix is installed.
+PRODUCTION_MILTER_SOCKET = "/var/spool/postfix/spamass/spamass.sock"
 
 
 @dataclass(frozen=True)
@@ -89,8 +94,10 @@ def _database(stack: dict) -> dict:
     }
 
 
-def context(profile: str = "private") -> dict:
-    """Everything the templates in deploy/ refer to, for one profile."""
+def context(profile: str = "private", root: Path = Path("/")) -> dict:
+    """Everything the templates in deploy/ refer to, for one profile.  In production the
+    configuration folders and the certificate are named below `root` ("/" on a real host; a
+    temporary folder where the tests check the rendered files with the daemons' own tools)."""
     stack = settings.MAILSTACK
     uid, gid = mail_ids()
     common = {
@@ -108,15 +115,21 @@ def context(profile: str = "private") -> dict:
         "slow_auth_failures": stack.get("slow_auth_failures", True),
     }
     if profile == "production":
+        def at(path) -> str:
+            return str(Path(root) / str(path).lstrip("/"))
+
         return common | {
             "listen_address": "all",
+            "dovecot_listen": "*, ::",
+            "inet_protocols": "all",
             "listen_prefix": "",
-            "ports": PRODUCTION_PORTS | {"smtp": "smtp", "submission": "submission"},
+            "ports": PRODUCTION_PORTS | {"smtp": "smtp", "submission": "submission", "submissions": "submissions"},
+            "milter": f"unix:{PRODUCTION_MILTER_SOCKET}",
             "vmail_dir": "/var/vmail",
-            "tls": {"cert": "/etc/ssl/certs/ssl-cert-snakeoil.pem", "key": "/etc/ssl/private/ssl-cert-snakeoil.key"},
-            "postfix": {"config_dir": "/etc/postfix", "queue_dir": "/var/spool/postfix",
+            "tls": {"cert": at(PRODUCTION_TLS_DIR / "fullchain.pem"), "key": at(PRODUCTION_TLS_DIR / "privkey.pem")},
+            "postfix": {"config_dir": at("/etc/postfix"), "queue_dir": "/var/spool/postfix",
                         "data_dir": "/var/lib/postfix", "log_file": "", "log_dir": ""},
-            "dovecot": {"config_dir": "/etc/dovecot", "base_dir": "/run/dovecot", "state_dir": "/var/lib/dovecot",
+            "dovecot": {"config_dir": at("/etc/dovecot"), "base_dir": "/run/dovecot", "state_dir": "/var/lib/dovecot",
                         "instance_name": "", "log_file": ""},
         }
     where = paths()
@@ -124,8 +137,11 @@ def context(profile: str = "private") -> dict:
         # Postfix reaches the bundled MariaDB over its unix socket: cheaper than loopback TCP per lookup.
         "db": common["db"] | {"socket": str(where.mariadb_socket), "postfix_hosts": ["127.0.0.1", "localhost"]},
         "listen_address": "127.0.0.1",
+        "dovecot_listen": "127.0.0.1",
+        "inet_protocols": "ipv4",
         "listen_prefix": "127.0.0.1:",
         "ports": stack["ports"],
+        "milter": f"inet:127.0.0.1:{stack['ports']['milter']}",
         "vmail_dir": str(stack["vmail_dir"]),
         "tls": {"cert": str(where.tls / "cert.pem"), "key": str(where.tls / "key.pem"),
                 "dovecot_client_cert": str(where.tls / "dovecot-client-cert.pem"),

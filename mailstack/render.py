@@ -36,9 +36,11 @@ SECRET_FILES = {
 _engine = Engine(dirs=[str(Path(settings.BASE_DIR) / "deploy")], autoescape=False)
 
 
-def render(template_name: str, profile: str = "private", database: str | None = None) -> str:
-    """The rendered template; `database` renders it for another database than the panel's."""
-    values = context(profile)
+def render(template_name: str, profile: str = "private", database: str | None = None, *,
+           root: Path = Path("/"), extra: dict | None = None) -> str:
+    """The rendered template; `database` renders it for another database than the panel's; `root`
+    and `extra`: see mailstack/config.py and mailstack/production/desired.py."""
+    values = context(profile, root) | (extra or {})
     if database:
         values["db"] = values["db"] | {"name": database}
     return _engine.get_template(template_name).render(Context(values))

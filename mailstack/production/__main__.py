@@ -1,0 +1,23 @@
+"""`./mailctl install` runs this: the settings first (environment.py), then the install itself
+(`manage.py mailstack install`) with Django started on those settings."""
+import os
+import sys
+from pathlib import Path
+
+from mailstack.production.environment import PANEL_USER, SettingsError, ensure_panel_user, prepare
+
+
+def main():
+    if ensure_panel_user():
+        print(f"created the system user {PANEL_USER}: the panel runs as it")
+    try:
+        environment = prepare(Path("/"), os.environ)
+    except SettingsError as error:
+        sys.exit(f"mailctl install: {error}")
+    environment["DJANGO_SETTINGS_MODULE"] = "mailadmin.settings"
+    manage = str(Path(__file__).resolve().parents[2] / "manage.py")
+    os.execve(sys.executable, [sys.executable, manage, "mailstack", "install", *sys.argv[1:]], environment)
+
+
+if __name__ == "__main__":
+    main()

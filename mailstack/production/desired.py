@@ -1,0 +1,81 @@
+"""Every file the production install owns, rendered from deploy/ for a root folder."""
+from pathlib import Path
+
+from django.conf import settings
+
+from mailstack.config import PRODUCTION_TLS_DIR, context
+from mailstack.production.environment import ACME_WEBROOT, PANEL_USER, SETTINGS_FILE
+from mailstack.production.files import File
+from mailstack.render import SECRET_FILES, TEMPLATES, render
+
+PANEL_SOCKET = "/run/mailadmin.sock"
+CERT_NAME = "mailadmin"
+LINEAGE = f"/etc/letsencrypt/live/{CERT_NAME}"
+TLS_CERT = str(PRODUCTION_TLS_DIR / "fullchain.pem")
+TLS_KEY = str(PRODUCTION_TLS_DIR / "privkey.pem")
+UNITS = ("mailadmin.socket", "mailadmin.service", "mailadmin-mailstore.service")
+NGINX_SITE = "/etc/nginx/sites-available/mailadmin"
+CERTBOT_HOOK = f"/etc/letsencrypt/renewal-hooks/deploy/{CERT_NAME}"
+CERTBOT_DROP_IN = "/etc/systemd/system/certbot.service.d/mailadmin.conf"
+
+
+def production_context(root: Path) -> dict:
+    """The production profile's values plus those of the web front, the units and the hook."""
+    values = context("production", root)
+
+    def at(path) -> str:
+        return str(Path(root) / str(path).lstrip("/"))
+
+    return values | {
+        "checkout": str(Path(settings.BASE_DIR).resolve()),
+        "panel_user": PANEL_USER,
+        "panel_socket": PANEL_SOCKET,
+        "settings_file": SETTINGS_FILE,
+        "acme_webroot": at(ACME_WEBROOT),
+        "tls_dir": at(PRODUCTION_TLS_DIR),
+        "cert_name": CERT_NAME,
+        "lineage": LINEAGE,
+    }
+
+
+def _render(template: str, root: Path, values: dict) -> bytes:
+    return render(template, "production", root=root, extra=values).encode()
+
+
+def configuration_files(root: Path) -> list[File]:
+    """The daemons' configurations, the nginx site, the systemd units and the renewal hook."""
+    values = production_context(root)
+    files = []
+    for daemon, names in TEMPLATES.items():
+        for name in names:
+            group = SECRET_FILES.get(name, "root")
+            files.append(File(f"/etc/{daemon}/{name}", _render(f"{daemon}/{name}", root, values),
+                              mode=0o640 if name in SECRET_FILES else 0o644, group=group))
+    files += [
+        File(NGINX_SITE, _render("nginx/mailadmin", root, values)),
+        File("/etc/nginx/sites-enabled/mailadmin", link="../sites-available/mailadmin"),
+        File("/etc/nginx/sites-enabled/default"),  # Debian's welcome page would take port 80's default
+        *(File(f"/etc/systemd/system/{unit}", _render(f"systemd/{unit}", root, values)) for unit in UNITS),
+        File(CERTBOT_HOOK, _render("certbot/mailadmin", root, values), mode=0o755),
+        _certbot_drop_in(),
+    ]
+    return files + privileged_files(root)
+
+
+def _certbot_drop_in() -> File:
+    """certbot's renewal timer trusts the ACME server's CA given to the install, if one was."""
+    bundle = str(settings.MAILADMIN_ACME_CA_BUNDLE)
+    if not bundle:
+        return File(CERTBOT_DROP_IN)
+    return File(CERTBOT_DROP_IN, f"# Rendered by ./mailctl install (MAILADMIN_ACME_CA_BUNDLE).\n[Service]\n"
+                                 f"Environment=REQUESTS_CA_BUNDLE={bundle}\n".encode())
+
+
+def certificate_files(chain: bytes, key: bytes) -> list[File]:
+    return [File(TLS_CERT, chain, mode=0o644), File(TLS_KEY, key, mode=0o600)]
+
+
+def privileged_files(root: Path) -> list[File]:
+    """The sudo rule (/etc/sudoers.d/mailadmin) and the root-owned helper through which the panel
+    reaches Dovecot's tools.  The one place the install gets them from; none are shipped yet."""
+    return []

@@ -1,0 +1,190 @@
+"""`./mailctl install`: the steps in order.  Each says what it did; a second run on an unchanged
+host writes nothing and restarts nothing.
+
+The configuration files (daemons, nginx, units, certificate) change as one set: what is there is
+backed up to /var/backups/mailadmin/<time>/, the new files are written and checked with the
+daemons' own tools, then each daemon whose files changed is reloaded (ours restarted) and must
+answer on its ports.  If any of that fails, the previous files are put back, the daemons restarted
+with them, and the install stops saying what failed.
+"""
+import io
+import os
+import pwd
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+
+from mailstack.production import database, tls
+from mailstack.production.desired import configuration_files
+from mailstack.production.environment import ACME_WEBROOT, VAR_DIR
+from mailstack.production.files import File, backup, changed, restore, write
+from mailstack.production.services import SERVICES, ServiceError, check_all, run, systemctl, wait_until_serving
+
+BACKUPS = "/var/backups/mailadmin"
+REVISION_STAMP = f"{VAR_DIR}/installed-revision"
+
+
+class InstallError(RuntimeError):
+    pass
+
+
+def apply_configuration(root: Path, entries: list[File], *, check, activate, log) -> list[str]:
+    """Writes the entries that differ from the host, then check() and activate(paths written).
+    If either raises ServiceError, the previous files are put back (after a failed activation,
+    activate(restart=True) then restarts the daemons with them) and InstallError says what
+    failed.  Returns the paths written."""
+    root = Path(root)
+    different = changed(root, entries)
+    if not different:
+        log("configuration: every file is as rendered; nothing written")
+        activate([])
+        return []
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    folder = backup(root, different, root / BACKUPS.lstrip("/") / stamp)
+    written = [entry.path for entry in different]
+    for entry in different:
+        write(root, entry)
+        log(f"configuration: {'removed' if entry.absent else 'wrote'} {entry.path}")
+    try:
+        check()
+    except ServiceError as error:
+        restore(root, folder)
+        raise InstallError(f"{error}\n\nthe previous files are back (from {folder}); no daemon was reloaded "
+                           "with the new ones") from error
+    try:
+        activate(written)
+    except ServiceError as error:
+        log(f"FAILED: {error}")
+        restore(root, folder)
+        log(f"configuration: put back the previous files from {folder}; restarting the daemons with them")
+        try:
+            activate(written, restart=True)
+        except ServiceError as second:
+            raise InstallError(f"{error}\n\nthe previous files are back (from {folder}), but a daemon did not "
+                               f"start with them either:\n{second}") from error
+        raise InstallError(f"{error}\n\nthe previous files are back (from {folder}) and the daemons run with "
+                           "them") from error
+    log(f"configuration: the previous files are kept in {folder}")
+    return written
+
+
+def services() -> list:
+    return [service for service in SERVICES if service.unit != "mariadb.service" or database.is_local()]
+
+
+def activate(paths: list[str], *, log, restart: bool = False) -> None:
+    """Enables and starts every daemon; reloads (our units: restarts) the ones whose files are
+    among `paths`; `restart`: restarts those instead (after putting files back)."""
+    if any(path.startswith("/etc/systemd/system/") for path in paths):
+        systemctl("daemon-reload")
+    if any(path.startswith("/etc/dovecot/") for path in paths):
+        run(["sievec", "/etc/dovecot/spam-to-junk.sieve"])
+    for service in services():
+        enable = service.enable or service.unit
+        if systemctl("is-enabled", "--quiet", enable, check=False).returncode != 0:
+            systemctl("enable", "--quiet", enable)
+            log(f"services: enabled {enable}")
+        if not service.active():
+            systemctl("start", service.unit)
+            log(f"services: started {service.unit}")
+        elif service.affected_by(paths):
+            action = "restart" if restart or service.restart else "reload"
+            systemctl(action, service.unit)
+            log(f"services: {action}ed {service.unit}")
+    for service in services():
+        wait_until_serving(service)
+    log("services: every daemon is active and answers on its ports")
+
+
+def _folders() -> None:
+    Path(VAR_DIR).mkdir(mode=0o755, exist_ok=True)
+    Path(ACME_WEBROOT).mkdir(mode=0o755, exist_ok=True)
+    Path(BACKUPS).mkdir(mode=0o700, parents=True, exist_ok=True)
+    Path("/etc/mailadmin/tls").mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod("/etc/mailadmin/tls", 0o700)
+    vmail = Path(settings.MAILSTACK["vmail_dir"])
+    if not vmail.exists():
+        vmail.mkdir(mode=0o700)
+        user = pwd.getpwnam(settings.MAILSTACK["mail_user"])
+        os.chown(vmail, user.pw_uid, user.pw_gid)
+
+
+def _django_step(name: str, *arguments, log, **options) -> None:
+    output = io.StringIO()
+    call_command(name, *arguments, stdout=output, **options)
+    for line in output.getvalue().strip().splitlines():
+        log(f"{name}: {line}")
+
+
+def _revision() -> str:
+    checkout = Path(settings.BASE_DIR)
+    result = subprocess.run(["git", "-C", str(checkout), "describe", "--always", "--dirty", "--abbrev=40"],
+                            capture_output=True, text=True)
+    return result.stdout.strip() or "unknown"
+
+
+def _restart_panel_on_new_code(started_now: list[str], log) -> None:
+    """After an upgrade (a new checkout revision) the panel and the worker run the new code."""
+    stamp = Path(REVISION_STAMP)
+    revision = _revision()
+    if stamp.exists() and stamp.read_text().strip() == revision:
+        return
+    for unit in ("mailadmin.service", "mailadmin-mailstore.service"):
+        if f"/etc/systemd/system/{unit}" not in started_now:
+            systemctl("restart", unit)
+            log(f"services: restarted {unit} (code revision {revision})")
+    stamp.write_text(revision + "\n")
+
+
+def install(log=print) -> None:
+    root = Path("/")
+    if os.geteuid() != 0:
+        raise InstallError("the install changes the system's configuration: run it as root")
+    hostname = settings.MAILSTACK["hostname"]
+    log(f"installing mailadmin for {hostname} (certificate: {settings.MAILADMIN_TLS})")
+    _folders()
+    if database.is_local():
+        _ensure_running("mariadb.service", log)
+    database.prepare(log)
+    _django_step("collectstatic", log=log, interactive=False, verbosity=1)
+    _django_step("create_first_superadmin", log=log)
+
+    def configure(entries):
+        return apply_configuration(root, entries, check=lambda: check_all(root, host=True),
+                                   activate=lambda paths, restart=False: activate(paths, log=log, restart=restart),
+                                   log=log)
+
+    certificate, source = tls.wanted_files(root)
+    log(f"certificate: {source}")
+    written = configure(configuration_files(root) + certificate)
+    if settings.MAILADMIN_TLS == "acme" and not tls.acme_covers(root, hostname):
+        try:
+            tls.request_certificate(hostname, log)
+        except tls.CertificateError as error:
+            raise InstallError(f"{error}\n\nmail and panel run with the interim certificate; run "
+                               "./mailctl install again once the ACME server can reach port 80") from error
+        certificate, source = tls.wanted_files(root)
+        log(f"certificate: {source}")
+        written += configure(configuration_files(root) + certificate)
+    _restart_panel_on_new_code(written, log)
+    _deploy_check(log)
+    log("done")
+
+
+def _ensure_running(unit: str, log) -> None:
+    if systemctl("is-enabled", "--quiet", unit, check=False).returncode != 0:
+        systemctl("enable", "--quiet", unit)
+        log(f"services: enabled {unit}")
+    if systemctl("is-active", "--quiet", unit, check=False).returncode != 0:
+        systemctl("start", unit)
+        log(f"services: started {unit}")
+
+
+def _deploy_check(log) -> None:
+    output = io.StringIO()
+    call_command("check", deploy=True, stdout=output, stderr=output)
+    log(f"check --deploy: {output.getvalue().strip()}")
+

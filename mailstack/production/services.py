@@ -1,0 +1,103 @@
+"""The daemons on the host: Debian's own units and ours, the checks of their own tools, and
+whether each is active and answers on its ports."""
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ServiceError(RuntimeError):
+    """A check, a start or a reload failed; str() names it and quotes the tool's answer."""
+
+
+def run(command, *, check=True, **kwargs) -> subprocess.CompletedProcess:
+    result = subprocess.run([str(part) for part in command], capture_output=True, text=True, **kwargs)
+    if check and result.returncode != 0:
+        answer = (result.stderr.strip() or result.stdout.strip())[-3000:]
+        raise ServiceError(f"`{' '.join(map(str, command))}` failed (exit {result.returncode}):\n{answer}")
+    return result
+
+
+def systemctl(*arguments, check=True) -> subprocess.CompletedProcess:
+    return run(["systemctl", *arguments], check=check)
+
+
+@dataclass(frozen=True)
+class Service:
+    unit: str
+    ports: tuple[int, ...] = ()
+    configs: tuple[str, ...] = ()  # installed paths (prefixes) a change of which the daemon must see
+    restart: bool = False  # a change needs a restart (our own units), not a reload
+    sockets: tuple[str, ...] = ()  # unix sockets that must exist once it runs
+    enable: str = ""  # the unit to enable, when not `unit` itself
+
+    def affected_by(self, paths) -> bool:
+        return any(path.startswith(prefix) for path in paths for prefix in self.configs)
+
+    def active(self) -> bool:
+        return systemctl("is-active", "--quiet", self.unit, check=False).returncode == 0
+
+
+TLS = "/etc/mailadmin/tls/"
+SERVICES = (
+    Service("mariadb.service", (3306,)),
+    Service("spamd.service", (783,), ("/etc/spamassassin/",)),
+    Service("spamass-milter.service", sockets=("/var/spool/postfix/spamass/spamass.sock",)),
+    Service("dovecot.service", (143, 993, 110, 995, 4190), ("/etc/dovecot/", TLS)),
+    # Debian's postfix.service only starts the instance postfix@-, which is the one that can fail.
+    Service("postfix@-.service", (25, 465, 587), ("/etc/postfix/", TLS), enable="postfix.service"),
+    Service("mailadmin.socket", configs=("/etc/systemd/system/mailadmin.socket",), restart=True,
+            sockets=("/run/mailadmin.sock",)),
+    Service("mailadmin.service", configs=("/etc/systemd/system/mailadmin.service",), restart=True),
+    Service("mailadmin-mailstore.service", configs=("/etc/systemd/system/mailadmin-mailstore.service",),
+            restart=True),
+    Service("nginx.service", (80, 443), ("/etc/nginx/", TLS)),
+)
+
+
+def checks(root: Path, *, host: bool) -> list[list[str]]:
+    """The daemons' own checks of the files below `root`.  `host`: the real host, where
+    `postfix check` also looks at the queue's folders and nginx reads its own nginx.conf."""
+    root = Path(root)
+    units = [root / "etc/systemd/system" / name
+             for name in ("mailadmin.socket", "mailadmin.service", "mailadmin-mailstore.service")]
+    commands = [
+        ["postconf", "-c", root / "etc/postfix", "-n"],
+        ["doveconf", "-n", "-c", root / "etc/dovecot/dovecot.conf"],
+        ["nginx", "-t", "-q", "-e", "stderr", "-c", root / "etc/nginx/nginx.conf"],
+        ["systemd-analyze", "verify", *units],
+    ]
+    if host:
+        commands.insert(1, ["postfix", "check"])
+    return [[str(part) for part in command] for command in commands]
+
+
+def check_all(root: Path, *, host: bool) -> None:
+    """Runs every check; raises ServiceError with the first one that fails.  Postfix's postconf
+    exits 0 on an unknown or wrong parameter, so its warnings count as failures too."""
+    for command in checks(root, host=host):
+        result = run(command)
+        if command[0] in ("postconf", "postfix") and "warning:" in result.stderr:
+            raise ServiceError(f"`{' '.join(command)}` warned:\n{result.stderr.strip()}")
+
+
+def port_answers(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex((host, port)) == 0
+
+
+def wait_until_serving(service: Service, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        missing = [str(port) for port in service.ports if not port_answers(port)]
+        missing += [path for path in service.sockets if not Path(path).exists()]
+        if service.active() and not missing:
+            return
+        if time.monotonic() > deadline:
+            state = systemctl("is-active", service.unit, check=False).stdout.strip()
+            log = run(["journalctl", "-u", service.unit, "-n", "15", "--no-pager"], check=False).stdout
+            raise ServiceError(f"{service.unit} is {state}" + (f"; not answering on {', '.join(missing)}"
+                                                                 if missing else "") + f"\n{log}")
+        time.sleep(0.3)

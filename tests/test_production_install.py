@@ -1,0 +1,139 @@
+"""The production install's files, on a temporary root folder that stands in for a host: rendered
+for that root and checked by the daemons' own tools (postconf, doveconf, nginx -t,
+systemd-analyze verify), written only when they differ, and put back when a check fails.
+Starting the daemons themselves is the lab's part (a container host)."""
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mailstack.production import environment
+from mailstack.production.desired import TLS_CERT, TLS_KEY, certificate_files, configuration_files
+from mailstack.production.install import BACKUPS, InstallError, apply_configuration
+from mailstack.production.services import check_all
+from mailstack.production.tls import self_signed
+
+
+@pytest.fixture
+def host(tmp_path):
+    """A root folder laid out as a Debian 12 host with nginx: its nginx.conf (logs, pid and
+    temporary folders inside the root) includes sites-enabled, where Debian's default site is."""
+    root = tmp_path / "root"
+    nginx = root / "etc/nginx"
+    (nginx / "sites-available").mkdir(parents=True)
+    (nginx / "sites-enabled").mkdir()
+    (nginx / "sites-available/default").write_text("server { listen 8080 default_server; }\n")
+    (nginx / "sites-enabled/default").symlink_to("/etc/nginx/sites-available/default")
+    temporary = " ".join(f"{name}_temp_path {root}/{name};" for name in ("client_body", "proxy", "fastcgi",
+                                                                          "uwsgi", "scgi"))
+    (nginx / "nginx.conf").write_text(
+        f"pid {root}/nginx.pid;\nerror_log {root}/error.log;\nevents {{}}\n"
+        f"http {{ access_log {root}/access.log; {temporary} include {nginx}/sites-enabled/*; }}\n")
+    return root
+
+
+def entries(root, certificate=None):
+    return configuration_files(root) + certificate_files(*(certificate or self_signed("mx.example.net")))
+
+
+def apply(root, files, activated=None):
+    return apply_configuration(root, files, check=lambda: check_all(root, host=False),
+                               activate=lambda paths, restart=False: (activated if activated is not None else [])
+                               .append((paths, restart)), log=lambda line: None)
+
+
+def postconf(root, *arguments):
+    return subprocess.run(["postconf", "-c", str(root / "etc/postfix"), *arguments], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def test_rendered_host_passes_the_daemons_own_checks_and_listens_on_the_standard_ports(host):
+    written = apply(host, entries(host))
+    assert "/etc/postfix/main.cf" in written and "/etc/systemd/system/mailadmin.service" in written
+    assert not os.path.lexists(host / "etc/nginx/sites-enabled/default"), "Debian's default site is disabled"
+    assert os.readlink(host / "etc/nginx/sites-enabled/mailadmin") == "../sites-available/mailadmin"
+    main = {name: value.strip() for name, _, value in (line.partition(" =") for line in
+                                                        postconf(host, "-n").splitlines())}
+    assert main["inet_interfaces"] == "all" and main["inet_protocols"] == "all"
+    assert main["smtpd_tls_cert_file"] == f"{host}{TLS_CERT}" and main["smtpd_tls_auth_only"] == "yes"
+    assert main["smtpd_milters"] == "unix:/var/spool/postfix/spamass/spamass.sock"
+    services = postconf(host, "-P")
+    assert "submissions/inet/smtpd_tls_wrappermode = yes" in services
+    for service in ("submission", "submissions"):
+        assert f"{service}/inet/smtpd_sasl_auth_enable = yes" in services
+        assert f"{service}/inet/smtpd_tls_security_level = encrypt" in services
+    assert "smtp/inet/smtpd_sasl_auth_enable" not in services, "no AUTH on port 25"
+    assert "dovecot-submission" not in services, "auto-replies leave through the system's sendmail"
+    def doveconf(*arguments):
+        return subprocess.run(["doveconf", "-c", str(host / "etc/dovecot/dovecot.conf"), *arguments],
+                              capture_output=True, text=True, check=True).stdout
+
+    assert doveconf("listen") == "listen = *, ::\n", "every IPv4 and IPv6 address"
+    dovecot = doveconf("-n")
+    assert "submission_host" not in dovecot
+    for listener, port in (("imaps", 993), ("pop3s", 995), ("imap", 143), ("pop3", 110), ("sieve", 4190)):
+        assert f"inet_listener {listener} {{\n    port = {port}\n" in dovecot, listener
+    site = (host / "etc/nginx/sites-available/mailadmin").read_text()
+    assert 'add_header Strict-Transport-Security "max-age=31536000' in site
+    assert f"ssl_certificate_key {host}{TLS_KEY};" in site and "proxy_pass http://unix:/run/mailadmin.sock;" in site
+    assert oct((host / TLS_KEY.lstrip("/")).stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_second_run_on_an_unchanged_host_writes_nothing(host):
+    certificate = self_signed("mx.example.net")
+    apply(host, entries(host, certificate))
+    before = {path: path.lstat().st_mtime_ns for path in host.rglob("*")}
+    activated = []
+    assert apply(host, entries(host, certificate), activated) == []
+    assert {path: path.lstat().st_mtime_ns for path in host.rglob("*")} == before
+    assert activated == [([], False)], "daemons are only made sure to run, none reloaded"
+
+
+def test_a_failing_check_puts_the_previous_files_back(host, settings):
+    (host / "etc/postfix").mkdir(parents=True)
+    (host / "etc/postfix/main.cf").write_text("# the host's own main.cf\n")
+    os.chmod(host / "etc/postfix/main.cf", 0o644)
+    before = {path.relative_to(host): (path.read_bytes() if path.is_file() and not path.is_symlink() else
+                                       os.readlink(path) if path.is_symlink() else None) for path in host.rglob("*")}
+    activated = []
+    # A certificate nginx cannot load: `nginx -t` fails after every file was written.
+    broken = (b"-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n", b"no key\n")
+    with pytest.raises(InstallError, match="nginx -t") as failure:
+        apply(host, entries(host, broken), activated)
+    assert "the previous files are back" in str(failure.value)
+    after = {path.relative_to(host): (path.read_bytes() if path.is_file() and not path.is_symlink() else
+                                      os.readlink(path) if path.is_symlink() else None) for path in host.rglob("*")
+             if not path.is_relative_to(host / BACKUPS.lstrip("/"))}
+    assert after[Path("etc/postfix/main.cf")] == b"# the host's own main.cf\n"
+    assert after[Path("etc/nginx/sites-enabled/default")] == "/etc/nginx/sites-available/default"
+    assert not (host / "etc/nginx/sites-available/mailadmin").exists()
+    assert not (host / "etc/systemd/system/mailadmin.service").exists()
+    assert {path: content for path, content in after.items() if content is not None} == {
+        path: content for path, content in before.items() if content is not None}
+    assert activated == [], "no daemon was touched before the checks passed"
+
+
+def test_settings_files_keep_the_daemons_passwords_from_the_panel(tmp_path):
+    values = environment.prepare(tmp_path, {"MAILADMIN_MAIL_HOSTNAME": "mx.example.net", "MAILADMIN_TLS": "acme"},
+                                 group="root", log=lambda line: None)
+    panel = (tmp_path / "etc/mailadmin/mailadmin.env")
+    daemons = (tmp_path / "etc/mailadmin/daemons.env")
+    assert oct(panel.stat().st_mode & 0o777) == "0o640" and oct(daemons.stat().st_mode & 0o777) == "0o600"
+    assert values["MAILADMIN_DB_POSTFIX_PASSWORD"] in daemons.read_text()
+    for secret in ("DB_POSTFIX_PASSWORD", "DB_DOVECOT_PASSWORD", "DB_REPLICATION_PASSWORD"):
+        assert f"MAILADMIN_{secret}" not in panel.read_text()
+    assert "MAILADMIN_DB_PANEL_PASSWORD=" in panel.read_text() and "MAILADMIN_HTTPS=1" in panel.read_text()
+    assert "MAILADMIN_ALLOWED_HOSTS=mx.example.net" in panel.read_text()
+    again = environment.prepare(tmp_path, {"MAILADMIN_ACME_EMAIL": "hostmaster@example.net"}, group="root",
+                                log=lambda line: None)
+    assert again["MAILADMIN_DB_POSTFIX_PASSWORD"] == values["MAILADMIN_DB_POSTFIX_PASSWORD"], "stored, kept"
+    assert again["MAILADMIN_MAIL_HOSTNAME"] == "mx.example.net" and "hostmaster@example.net" in panel.read_text()
+
+
+def test_settings_the_install_cannot_run_without_are_named(tmp_path):
+    with pytest.raises(environment.SettingsError) as failure:
+        environment.prepare(tmp_path, {"MAILADMIN_TLS": "files", "MAILADMIN_TLS_CERT_FILE": "/nowhere.pem"},
+                            group="root", log=lambda line: None)
+    assert "MAILADMIN_MAIL_HOSTNAME" in str(failure.value) and "MAILADMIN_TLS_CERT_FILE" in str(failure.value)
+    assert not (tmp_path / "etc/mailadmin").exists(), "nothing stored"
