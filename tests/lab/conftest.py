@@ -5,6 +5,7 @@ Every test under tests/lab gets the `lab` marker: `./mailctl lab` runs only them
 `pytest -m "not lab"` leaves them out.
 """
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -27,3 +28,27 @@ def lab():
     with Lab() as built:
         yield built
 
+
+
+
+@pytest.fixture(scope="session")
+def mx(lab):
+    """The lab with mx installed by `./mailctl install` with the operator's certificate files
+    (signed by the lab CA, which client and remote trust)."""
+    lab.install_mx(lab.files_tls_settings())
+    return lab
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    address: str
+    password: str
+
+
+@pytest.fixture(scope="session")
+def mailbox(mx):
+    """alice@example.org on mx, created with manage.py on mx through the panel's services."""
+    from tests.lab.mail import create_mailbox
+
+    password = "alice's lab password"
+    return Mailbox(create_mailbox(mx, "example.org", "alice", password), password)

@@ -15,6 +15,9 @@ from pathlib import Path
 from tests.lab import network
 
 BOOT_TIMEOUT = 90
+# Commands inside a host start from root's login environment, not from the test run's.
+CLEAN_ENVIRONMENT = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
+                     "LANG": "C.UTF-8", "TERM": "dumb"}
 
 
 class Container:
@@ -81,11 +84,12 @@ class Container:
             assert time.monotonic() < deadline, f"{self.name} still {state!r} after {BOOT_TIMEOUT} s"
             time.sleep(0.5)
 
-    def run(self, *command, check=True, timeout=60, input=None, env=None):
-        """Runs a command inside the host (all its namespaces), as root."""
-        prefix = ["nsenter", "-t", str(self.pid), "-a"]
-        if env:
-            prefix += ["env", *(f"{key}={value}" for key, value in env.items())]
+    def run(self, *command, check=True, timeout=60, input=None, env=None, cwd="/"):
+        """Runs a command inside the host (all its namespaces), as root, in `cwd`."""
+        environment = {**CLEAN_ENVIRONMENT, **(env or {})}
+        # Not nsenter's --wd: it keeps the machine's directory, which the host's root cannot see.
+        prefix = ["nsenter", "-t", str(self.pid), "-a", "env", "-i", *(f"{k}={v}" for k, v in environment.items()),
+                  "sh", "-c", 'cd "$0" && exec "$@"', cwd]
         return subprocess.run([*prefix, *command], check=check, capture_output=True, text=True,
                               timeout=timeout, input=input)
 

@@ -16,6 +16,7 @@ import ipaddress
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -63,6 +64,8 @@ MAIL = {"example.net": "mx.example.net", MAIL_DOMAIN: "mx.example.net", "example
 MX_MASKED = ("postgresql.service", "nsd.service", "unbound.service")
 REMOTE_SERVICES = ("postfix.service",)
 ACME_PORT = 14000
+# The operator's certificate files on mx (the lab CA's certificate is /etc/ssl/lab/ca.pem on every host).
+MX_CERT, MX_KEY = "/etc/ssl/lab/mx.example.net.pem", "/etc/ssl/lab/mx.example.net.key"
 
 
 def cleanup_stale():
@@ -101,6 +104,10 @@ def lab_mounts():
         return [line.split()[1] for line in mounts if line.split()[1].startswith(str(RUN_ROOT) + "/")]
 
 
+def interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 class Client:
     """Commands run in the client's namespace, with the lab's resolv.conf bound over /etc/resolv.conf
     in a mount namespace of their own (the machine's file stays as it is)."""
@@ -130,6 +137,8 @@ class Lab:
         except BlockingIOError:
             raise RuntimeError(f"another lab is running ({RUN_ROOT / 'lock'} is held)") from None
         self.teardown = contextlib.ExitStack()
+        # A run stopped with SIGTERM (a timeout, Ctrl-C's sibling) still tears the lab down.
+        self.teardown.callback(signal.signal, signal.SIGTERM, signal.signal(signal.SIGTERM, interrupt))
         try:
             cleanup_stale()
             self.folder = RUN_ROOT / time.strftime("%Y%m%d-%H%M%S")
@@ -215,8 +224,8 @@ class Lab:
     def prepare_mx(self):
         mx = self.container("mx")
         mx.mask(*MX_MASKED)
-        mx.write("/etc/ssl/lab/mx.example.net.pem", self.mx_cert.read_text())
-        mx.write("/etc/ssl/lab/mx.example.net.key", self.mx_key.read_text(), mode=0o600)
+        mx.write(MX_CERT, self.mx_cert.read_text())
+        mx.write(MX_KEY, self.mx_key.read_text(), mode=0o600)
         return mx
 
     def prepare_remote(self):
@@ -255,6 +264,21 @@ class Lab:
         network.wait_port(host.netns, host.ipv4, ACME_PORT, process)
 
     # -- for the tests --------------------------------------------------------------------------------------
+    def install_mx(self, settings, timeout=600):
+        """`./mailctl install` on mx, as a user runs it: as root in the checkout, settings in the
+        environment. Its output is kept in the lab folder (mx-install.log); fails with its tail."""
+        started = time.monotonic()
+        done = self.mx.run("./mailctl", "install", cwd=str(CHECKOUT), env=settings, timeout=timeout, check=False)
+        (self.folder / "mx-install.log").write_text(done.stdout + done.stderr)
+        assert done.returncode == 0, f"./mailctl install failed:\n{(done.stdout + done.stderr)[-3000:]}"
+        self.step(f"mx installed in {time.monotonic() - started:.1f} s")
+        return done.stdout
+
+    def files_tls_settings(self):
+        """The install's settings for operator-provided certificate files (made by the lab's CA)."""
+        return {"MAILADMIN_MAIL_HOSTNAME": HOSTS["mx"].fqdn, "MAILADMIN_TLS": "files",
+                "MAILADMIN_TLS_CERT_FILE": MX_CERT, "MAILADMIN_TLS_KEY_FILE": MX_KEY}
+
     def remote_log(self):
         path = self.remote.path("/var/log/postfix.log")
         return path.read_text() if path.exists() else ""

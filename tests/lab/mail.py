@@ -1,0 +1,64 @@
+"""Mail between the lab's hosts: remote's sendmail and log, the client's mail programs
+(tests/lab/client_mail.py run in the client's namespace), and manage.py on the installed mx."""
+import json
+import re
+import uuid
+
+from tests.lab.hosts import CHECKOUT
+
+CLIENT_MAIL = str(CHECKOUT / "tests" / "lab" / "client_mail.py")
+
+
+def new_subject(what):
+    return f"lab {what} {uuid.uuid4()}"
+
+
+def remote_send(lab, to, subject, sender="bob@example.com"):
+    """Mail from bob at remote, through remote's own Postfix (which finds the MX by itself);
+    returns its Message-ID."""
+    message_id = f"<{uuid.uuid4()}@example.com>"
+    lab.remote.run("/usr/sbin/sendmail", "-f", sender, to,
+                   input=f"From: {sender}\nTo: {to}\nSubject: {subject}\nMessage-ID: {message_id}\n\nHello.\n")
+    return message_id
+
+
+def remote_delivery(log, message_id):
+    """Remote's log of the message with `message_id`: (the `status=sent` line, the TLS line of the
+    same smtp process before it) or None while it is not sent."""
+    queue_id = next(iter(re.findall(rf"(\w+): message-id={re.escape(message_id)}", log)), None)
+    if not queue_id:
+        return None
+    sent = re.search(rf"postfix/smtp\[(\d+)\]: {queue_id}: to=.*status=sent.*", log)
+    if not sent:
+        return None
+    tls = re.findall(rf"postfix/smtp\[{sent.group(1)}\]: (\S+ TLS connection established to .*)", log[:sent.start()])
+    return sent.group(0), tls[-1] if tls else None
+
+
+def client_mail(lab, action, **arguments):
+    """Runs a mail client of tests/lab/client_mail.py on the client host; its JSON result."""
+    if action != "auth_without_tls":
+        arguments.setdefault("ca", str(lab.ca.cert))
+    arguments.setdefault("host", "mx.example.net")
+    done = lab.client.run("python3", CLIENT_MAIL, action, json.dumps(arguments), timeout=90)
+    return json.loads(done.stdout)
+
+
+def manage_on_mx(lab, *arguments, input=None):
+    """manage.py on mx, with the settings the install stored (as an operator runs it as root)."""
+    return lab.mx.run("sh", "-c", 'set -a && . /etc/mailadmin/mailadmin.env && exec .venv/bin/python manage.py "$@"',
+                      "manage.py", *arguments, input=input, cwd=str(CHECKOUT),
+                      env={"DJANGO_SETTINGS_MODULE": "mailadmin.settings"})
+
+
+def create_mailbox(lab, domain, local_part, password):
+    """A domain (if new) and a mailbox, through the services the panel and the API use."""
+    manage_on_mx(lab, "shell", input=f"""
+from domains import services
+from domains.audit import Actor
+from domains.models import Domain
+actor = Actor.command("lab")
+domain = Domain.objects.filter(name={domain!r}).first() or services.domain_create(actor=actor, name={domain!r})
+services.mailbox_create(actor=actor, domain=domain, local_part={local_part!r}, password={password!r})
+""")
+    return f"{local_part}@{domain}"
