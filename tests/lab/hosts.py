@@ -272,6 +272,7 @@ class Lab:
         (self.folder / "mx-install.log").write_text(done.stdout + done.stderr)
         assert done.returncode == 0, f"./mailctl install failed:\n{(done.stdout + done.stderr)[-3000:]}"
         self.step(f"mx installed in {time.monotonic() - started:.1f} s")
+        self.install_output = done.stdout
         return done.stdout
 
     def files_tls_settings(self):

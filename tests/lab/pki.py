@@ -1,5 +1,7 @@
 """The lab's certificate authority, made with openssl: client and remote trust it, and it signs
 the certificates of mx (operator-provided files) and of the ACME server."""
+import base64
+import hashlib
 import subprocess
 from pathlib import Path
 
@@ -37,3 +39,10 @@ class CA:
         chain = self.folder / f"{name}.pem"
         chain.write_text(cert.read_text() + self.cert.read_text())
         return chain, key
+
+
+def spki_sha256(key):
+    """base64 SHA-256 of the public key of `key` (what Chromium's SPKI allow list takes)."""
+    public = subprocess.run(["openssl", "pkey", "-in", str(key), "-pubout", "-outform", "DER"], check=True,
+                            capture_output=True, timeout=30).stdout
+    return base64.b64encode(hashlib.sha256(public).digest()).decode()
