@@ -62,3 +62,23 @@ domain = Domain.objects.filter(name={domain!r}).first() or services.domain_creat
 services.mailbox_create(actor=actor, domain=domain, local_part={local_part!r}, password={password!r})
 """)
     return f"{local_part}@{domain}"
+
+
+def queue(host):
+    """The Postfix queue of a lab host (`postqueue -j`): one dict per message."""
+    listing = host.run("postqueue", "-j").stdout
+    return [json.loads(line) for line in listing.splitlines() if line.strip()]
+
+
+def remote_deferral(log, message_id):
+    """Remote's `status=deferred` line for the message with `message_id`, or None."""
+    queue_id = next(iter(re.findall(rf"(\w+): message-id={re.escape(message_id)}", log)), None)
+    found = queue_id and re.search(rf"{queue_id}: to=.*status=deferred.*", log)
+    return found.group(0) if found else None
+
+
+def bounces(lab):
+    """Bounces remote's log shows, and delivery-status notices in bob's mailbox at remote."""
+    mailbox = lab.remote.path("/var/mail/bob")
+    notices = mailbox.read_text().count("From: MAILER-DAEMON") if mailbox.exists() else 0
+    return re.findall(r".*status=bounced.*", lab.remote_log()), notices
