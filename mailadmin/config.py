@@ -275,6 +275,12 @@ SETTINGS = (
             "selfservice", default_text="empty: the bundled stack's"),
     Setting("DOVECOT_AUTH_CACHE", Boolean(), False,
             "Dovecot's auth cache on in the rendered configuration, and changes flush it", "selfservice"),
+    Setting("MAIL_SERVER", Choice(("doveadm", "sudo")), "doveadm",
+            "how the panel reaches Dovecot (ending sessions, auth cache, Sieve scripts): `doveadm` runs it "
+            "itself (a panel running as root, as the bundled stack's); `sudo` through the root-owned helper "
+            "`MAILADMIN_MAIL_SERVER_HELPER` (see Production)", "selfservice"),
+    Setting("MAIL_SERVER_HELPER", Folder(absolute=True), "/usr/local/libexec/mailadmin/mailadmin-dovecot",
+            "the root-owned helper that `MAILADMIN_MAIL_SERVER=sudo` runs with `sudo -n`", "selfservice"),
     Setting("TLS", Choice(("files", "acme")), "files",
             "where the certificate of mail and panel comes from: the operator's files, or ACME through certbot",
             "production"),

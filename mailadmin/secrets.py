@@ -42,6 +42,6 @@ def load_or_create(var_dir: Path) -> dict:
             temporary.chmod(0o600)
             temporary.replace(path)
             stored |= generated
-        except PermissionError:
+        except OSError:  # not ours to write (PermissionError), or read-only to this service (EROFS)
             pass
     return {name: given[name] or stored.get(name, "") for name in NAMES}

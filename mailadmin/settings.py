@@ -280,9 +280,10 @@ MAILADMIN_ROUNDCUBE_SECRET = env("ROUNDCUBE_SECRET")
 # stack's.  Set DOVECOT_AUTH_CACHE=1 when Dovecot's auth_cache_size is not 0: changes then flush it.
 MAILADMIN_DOVECOT_CONFIG = str(env("DOVECOT_CONFIG"))
 MAILADMIN_DOVECOT_AUTH_CACHE = env("DOVECOT_AUTH_CACHE")
-# The module that ends a changed mailbox's sessions and flushes the auth cache for the services
-# (domains/mailserver.py): the shipped one runs doveadm with the configuration above.
-MAILADMIN_MAIL_SERVER = "mailstack.doveadm"
+# How the panel reaches Dovecot (domains/mailserver.py): "doveadm" runs doveadm with the
+# configuration above itself; "sudo" runs the root-owned helper through sudo (mailstack/privileged.py).
+MAILADMIN_MAIL_SERVER = env("MAIL_SERVER")
+MAILADMIN_MAIL_SERVER_HELPER = str(env("MAIL_SERVER_HELPER"))
 
 # ---------------------------------------------------------------------------------------------
 # The production install (`./mailctl install`, mailstack/production/, docs/production.md): where

@@ -1,23 +1,21 @@
-"""The panel's calls to Dovecot's doveadm: Sieve scripts of the self-service pages, auth cache flushes,
-ending the sessions of a changed mailbox (the services reach the last two through domains/mailserver.py,
-which MAILADMIN_MAIL_SERVER points here).
+"""MAILADMIN_MAIL_SERVER=doveadm (the default): the panel's own process runs Dovecot's doveadm
+for domains/mailserver.py.
 
 doveadm runs with the Dovecot configuration the daemons use: MAILADMIN_DOVECOT_CONFIG, by
 default the bundled stack's.  It needs the rights Dovecot's own tools need (root, as the
-bundled stack and `./mailctl run` have).
+bundled stack and `./mailctl run` have); a panel running as an unprivileged user uses
+mailstack/privileged.py instead.
 """
-import logging
 import subprocess
 from pathlib import Path
 
 from django.conf import settings
 
+from domains.mailserver import SIEVE_SCRIPT, MailServerError
 from mailstack.config import paths
 
-logger = logging.getLogger(__name__)
 
-
-class DoveadmError(RuntimeError):
+class DoveadmError(MailServerError):
     """doveadm refused or failed; str() is its message."""
 
 
@@ -41,25 +39,16 @@ def doveadm(*arguments: str, stdin: bytes | None = None, ok_codes: tuple[int, ..
     return result.stdout.decode(errors="replace")
 
 
+def kick(user: str) -> None:
+    """Ends the sessions of `user` (an address, or a pattern such as `*@example.org`); none open is fine."""
+    doveadm("kick", user, ok_codes=(0, NOBODY_KICKED))
+
+
 def flush_auth_cache(*users: str) -> None:
-    """With Dovecot's auth cache on (MAILADMIN_DOVECOT_AUTH_CACHE), a changed password or
-    threshold counts only after a flush (of these users' entries, else of all); the bundled
-    stack runs without the cache."""
-    if getattr(settings, "MAILADMIN_DOVECOT_AUTH_CACHE", False):
-        try:
-            doveadm("auth", "cache", "flush", *users)
-        except DoveadmError:
-            # The change itself is committed; Dovecot sees it when its cache entry expires.
-            logger.exception("could not flush Dovecot's auth cache")
+    """Drops these users' entries of Dovecot's auth cache, or all of them."""
+    doveadm("auth", "cache", "flush", *users)
 
 
-def end_sessions(user: str) -> None:
-    """Ends the open IMAP, POP3 and ManageSieve sessions of `user` (an address, or a pattern
-    such as `*@example.org`) and drops its auth cache entry: a mailbox suspended, deleted,
-    renamed or given a new password keeps no session that logged in before."""
-    try:
-        doveadm("kick", user, ok_codes=(0, NOBODY_KICKED))
-    except DoveadmError:
-        # The change itself is committed and new logins are refused; the old sessions stay.
-        logger.exception("could not end the Dovecot sessions of %s", user)
-    flush_auth_cache(*([] if "*" in user else [user]))
+def put_sieve_script(address: str, script: str) -> None:
+    """Stores the mailbox's self-service script; Dovecot compiles it first."""
+    doveadm("sieve", "put", "-u", address, SIEVE_SCRIPT, stdin=script.encode())

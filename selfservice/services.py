@@ -101,7 +101,7 @@ def _clean_rules(mailbox: Mailbox, changes: dict) -> dict:
 
 def own_rules_set(*, actor: Actor, mailbox: Mailbox, **changes) -> MailboxRules:
     """Saves the owner's auto-reply and forwarding, then has Dovecot store the Sieve script
-    (raises DoveadmError if Dovecot refuses it: the saved rules are then shown, not yet applied)."""
+    (raises MailServerError if Dovecot refuses it: the saved rules are then shown, not yet applied)."""
     unknown = set(changes) - set(RULE_FIELDS)
     if unknown:
         raise TypeError(f"own_rules_set() got unexpected fields: {sorted(unknown)}")

@@ -5,9 +5,8 @@ Dovecot runs it at delivery after the spam step and before the user's own active
 never touched.  Spam filed into Junk is neither answered nor forwarded (the spam step stops).
 Forwarding without a copy cancels the delivery into the mailbox, and with it the user's script.
 """
-from mailstack.doveadm import doveadm
+from domains import mailserver
 
-SCRIPT_NAME = "mailadmin"
 HEADER = "# Written by mailadmin's self-service pages: changes made here are replaced at the next save there.\n"
 
 
@@ -44,6 +43,6 @@ def render(rules) -> str:
 
 
 def put(address: str, script: str) -> None:
-    """Stores the script for the mailbox through Dovecot, which compiles it (raises DoveadmError
-    with Dovecot's reason if it does not).  The user's active script stays active."""
-    doveadm("sieve", "put", "-u", address, SCRIPT_NAME, stdin=script.encode())
+    """Stores the script for the mailbox through Dovecot, which compiles it (raises
+    MailServerError with Dovecot's reason if it does not).  The user's active script stays active."""
+    mailserver.put_sieve_script(address, script)

@@ -13,11 +13,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import lockout
 from accounts.lockout import MAILBOX
 from domains.errors import CurrentPasswordWrong
+from domains.mailserver import MailServerError
 from domains.models import MailboxUsage
 from domains.services import mailbox_set_password
 from mailadmin.client_ip import client_ip
 from mailadmin.view_helpers import call_service, posted
-from mailstack.doveadm import DoveadmError
 from selfservice import forms, selectors, services, session
 
 LOCKED = "Too many failed attempts. Wait 15 minutes, then try again."
@@ -148,7 +148,7 @@ def _rules_page(request, form_class, title):
             services.own_rules_set(actor=_actor(request), mailbox=request.mailbox, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
-        except DoveadmError as error:
+        except MailServerError as error:
             form.add_error(None, f"Saved, but the mail server did not take the rules yet ({error}). "
                                  "Save again in a moment.")
         else:

@@ -114,3 +114,28 @@ def relay_sink():
     controller.start()
     yield sink
     controller.stop()
+
+
+@pytest.fixture(scope="module")
+def dovecot_auth_cache():
+    """Dovecot with its auth cache on (MAILADMIN_DOVECOT_AUTH_CACHE), as a busy server runs it;
+    reloaded once for the tests that need it, and back to the stack's own afterwards."""
+    from django.test import override_settings
+
+    from mailstack.daemons import Dovecot
+
+    with override_settings(MAILADMIN_DOVECOT_AUTH_CACHE=True):
+        stack.render_configs()
+        Dovecot().start()  # reloads
+        yield
+    stack.render_configs()
+    Dovecot().start()
+
+
+@pytest.fixture
+def empty_auth_cache(dovecot_auth_cache):
+    """Each test starts with nothing cached, as after the reload (an earlier test's pat@example.org
+    would otherwise still be cached, found or not)."""
+    from mailstack import doveadm
+
+    doveadm.flush_auth_cache()

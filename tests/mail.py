@@ -131,6 +131,19 @@ def wait_for(user: str, password: str, subject: str, folder: str = "INBOX", time
     raise AssertionError(f"{subject!r} did not reach {user}'s {folder} within {timeout} s")
 
 
+def ended(check, timeout=10) -> bool:
+    """Whether a session's next commands (`check`) fail within the timeout (Dovecot ends kicked
+    sessions within moments)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            check()
+        except (imaplib.IMAP4.abort, imaplib.IMAP4.error, poplib.error_proto, OSError, EOFError):
+            return True
+        time.sleep(0.2)
+    return False
+
+
 def pop3_session(user: str, password: str) -> poplib.POP3:
     client = poplib.POP3("127.0.0.1", PORTS["pop3"], timeout=30)
     client.stls(context=tls_context())

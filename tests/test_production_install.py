@@ -11,7 +11,7 @@ import pytest
 from mailstack.production import environment
 from mailstack.production.desired import TLS_CERT, TLS_KEY, certificate_files, configuration_files
 from mailstack.production.install import BACKUPS, InstallError, apply_configuration
-from mailstack.production.services import check_all
+from mailstack.production.services import ServiceError, check_all
 from mailstack.production.tls import self_signed
 
 
@@ -78,6 +78,9 @@ def test_rendered_host_passes_the_daemons_own_checks_and_listens_on_the_standard
     assert 'add_header Strict-Transport-Security "max-age=31536000' in site
     assert f"ssl_certificate_key {host}{TLS_KEY};" in site and "proxy_pass http://unix:/run/mailadmin.sock;" in site
     assert oct((host / TLS_KEY.lstrip("/")).stat().st_mode & 0o777) == "0o600"
+    sudoers = host / "etc/sudoers.d/mailadmin"
+    assert oct(sudoers.stat().st_mode & 0o777) == "0o440" and "mailadmin ALL=(root) NOPASSWD:" in sudoers.read_text()
+    assert (host / "usr/local/libexec/mailadmin/mailadmin-dovecot").stat().st_mode & 0o777 == 0o755
 
 
 def test_a_second_run_on_an_unchanged_host_writes_nothing(host):
@@ -124,6 +127,7 @@ def test_settings_files_keep_the_daemons_passwords_from_the_panel(tmp_path):
     for secret in ("DB_POSTFIX_PASSWORD", "DB_DOVECOT_PASSWORD", "DB_REPLICATION_PASSWORD"):
         assert f"MAILADMIN_{secret}" not in panel.read_text()
     assert "MAILADMIN_DB_PANEL_PASSWORD=" in panel.read_text() and "MAILADMIN_HTTPS=1" in panel.read_text()
+    assert "MAILADMIN_MAIL_SERVER=sudo" in panel.read_text(), "the panel reaches Dovecot through the helper"
     assert "MAILADMIN_ALLOWED_HOSTS=mx.example.net" in panel.read_text()
     again = environment.prepare(tmp_path, {"MAILADMIN_ACME_EMAIL": "hostmaster@example.net"}, group="root",
                                 log=lambda line: None)
@@ -137,3 +141,24 @@ def test_settings_the_install_cannot_run_without_are_named(tmp_path):
                             group="root", log=lambda line: None)
     assert "MAILADMIN_MAIL_HOSTNAME" in str(failure.value) and "MAILADMIN_TLS_CERT_FILE" in str(failure.value)
     assert not (tmp_path / "etc/mailadmin").exists(), "nothing stored"
+
+
+def test_a_daemon_that_fails_to_start_gets_the_previous_files_back_and_a_restart(host):
+    """activate() is the part that needs the host's systemd (tried in the lab); here it fails the
+    way a daemon that does not come up fails, and the files and the restart it then asks for are
+    what the host would see."""
+    certificate = self_signed("mx.example.net")
+    apply(host, entries(host, certificate))
+    calls = []
+
+    def activate(paths, restart=False):
+        calls.append(restart)
+        if not restart:
+            raise ServiceError("postfix@-.service is failed; not answering on 465")
+
+    with pytest.raises(InstallError, match="not answering on 465") as failure:
+        apply_configuration(host, [*entries(host, certificate)[:-2], *certificate_files(*self_signed("mx2"))],
+                            check=lambda: check_all(host, host=False), activate=activate, log=lambda line: None)
+    assert "the daemons run with them" in str(failure.value)
+    assert calls == [False, True], "the new files were tried, then the daemons restarted with the previous ones"
+    assert (host / TLS_CERT.lstrip("/")).read_bytes() == certificate[0]

@@ -1,20 +1,16 @@
 """A mailbox suspended, deleted, renamed or given a new password (or its domain suspended or
 deleted) keeps no IMAP, POP3 or ManageSieve session that logged in before the change: Dovecot ends
 them after the commit (`doveadm kick`).  Other mailboxes' sessions stay open."""
-import imaplib
 import os
-import poplib
 import signal
-import time
 
 import pytest
-from django.test import override_settings
 
 from domains import services
-from mailstack import doveadm, stack
-from mailstack.daemons import Dovecot, MailStoreWorker, _pid_from
+from mailstack.daemons import MailStoreWorker, _pid_from
 from tests import mail
 from tests.conftest import PASSWORD
+from tests.mail import ended
 
 pytestmark = pytest.mark.stack
 
@@ -29,19 +25,6 @@ CHANGES = {
                                                                           active=False),
     "delete the domain": lambda example, mailbox: services.domain_delete(actor=example.actor, domain=example.domain),
 }
-
-
-def ended(check, timeout=10) -> bool:
-    """Whether the session's next commands fail within the timeout (Dovecot ends kicked
-    sessions within moments)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            check()
-        except (imaplib.IMAP4.abort, imaplib.IMAP4.error, poplib.error_proto, OSError, EOFError):
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.fixture
@@ -93,25 +76,6 @@ def test_suspending_ends_pop3_and_managesieve_sessions_too(mail_domain):
 
     assert ended(pop3.noop)
     assert ended(lambda: sieve.command(b"NOOP"))
-
-
-@pytest.fixture(scope="module")
-def dovecot_auth_cache():
-    """Dovecot with its auth cache on (MAILADMIN_DOVECOT_AUTH_CACHE), as a busy server runs it;
-    reloaded once for the tests that need it, and back to the stack's own afterwards."""
-    with override_settings(MAILADMIN_DOVECOT_AUTH_CACHE=True):
-        stack.render_configs()
-        Dovecot().start()  # reloads
-        yield
-    stack.render_configs()
-    Dovecot().start()
-
-
-@pytest.fixture
-def empty_auth_cache(dovecot_auth_cache):
-    """Each test starts with nothing cached, as after the reload (an earlier test's pat@example.org
-    would otherwise still be cached, found or not)."""
-    doveadm.flush_auth_cache()
 
 
 @pytest.mark.parametrize("change", ["suspend", "delete", "rename", "set password"])

@@ -4,6 +4,7 @@ from pathlib import Path
 from django.conf import settings
 
 from mailstack.config import PRODUCTION_TLS_DIR, context
+from mailstack.privileged import files_to_install
 from mailstack.production.environment import ACME_WEBROOT, PANEL_USER, SETTINGS_FILE
 from mailstack.production.files import File
 from mailstack.render import SECRET_FILES, TEMPLATES, render
@@ -76,6 +77,9 @@ def certificate_files(chain: bytes, key: bytes) -> list[File]:
 
 
 def privileged_files(root: Path) -> list[File]:
-    """The sudo rule (/etc/sudoers.d/mailadmin) and the root-owned helper through which the panel
-    reaches Dovecot's tools.  The one place the install gets them from; none are shipped yet."""
-    return []
+    """The root-owned helper through which the panel reaches Dovecot's tools and its sudo rule
+    (/etc/sudoers.d/mailadmin), from mailstack/privileged.py."""
+    dovecot_config = str(Path(root) / "etc/dovecot/dovecot.conf")
+    return [File(installed.path, installed.content, mode=installed.mode, owner=installed.owner, group=installed.group)
+            for installed in files_to_install(user=PANEL_USER, helper=settings.MAILADMIN_MAIL_SERVER_HELPER,
+                                              dovecot_config=dovecot_config)]

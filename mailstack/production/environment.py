@@ -29,6 +29,7 @@ FIXED = {
     "HTTPS": "1",
     "TRUSTED_PROXY_COUNT": "1",  # nginx
     "DOVECOT_CONFIG": "/etc/dovecot/dovecot.conf",
+    "MAIL_SERVER": "sudo",  # the panel reaches Dovecot through the root-owned helper (mailstack/privileged.py)
     "DEBUG": "0",
 }
 DEFAULTS = {"DB_HOST": "127.0.0.1", "DB_PORT": "3306"}

@@ -67,6 +67,7 @@ def checks(root: Path, *, host: bool) -> list[list[str]]:
         ["doveconf", "-n", "-c", root / "etc/dovecot/dovecot.conf"],
         ["nginx", "-t", "-q", "-e", "stderr", "-c", root / "etc/nginx/nginx.conf"],
         ["systemd-analyze", "verify", *units],
+        ["visudo", "-cf", root / "etc/sudoers.d/mailadmin"],
     ]
     if host:
         commands.insert(1, ["postfix", "check"])
@@ -88,13 +89,25 @@ def port_answers(port: int, host: str = "127.0.0.1") -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
+def _main_pid(service: Service) -> str:
+    return systemctl("show", "--property=MainPID", "--value", service.unit, check=False).stdout.strip()
+
+
 def wait_until_serving(service: Service, timeout: float = 60.0) -> None:
+    """Active and answering on its ports and sockets; a service with neither (the worker) must
+    still be the same running process a moment later: one that fails at start is restarted by
+    systemd and only seems active between two attempts."""
     deadline = time.monotonic() + timeout
     while True:
         missing = [str(port) for port in service.ports if not port_answers(port)]
         missing += [path for path in service.sockets if not Path(path).exists()]
         if service.active() and not missing:
-            return
+            if service.ports or service.sockets:
+                return
+            pid = _main_pid(service)
+            time.sleep(2)
+            if service.active() and _main_pid(service) == pid:
+                return
         if time.monotonic() > deadline:
             state = systemctl("is-active", service.unit, check=False).stdout.strip()
             log = run(["journalctl", "-u", service.unit, "-n", "15", "--no-pager"], check=False).stdout

@@ -5,8 +5,8 @@ import uuid
 
 import pytest
 
+from domains.mailserver import SIEVE_SCRIPT
 from domains.models import AuditEntry
-from selfservice import sieve
 from selfservice.models import MailboxRules
 from tests import mail
 from tests.conftest import PASSWORD
@@ -92,7 +92,7 @@ def test_turning_the_auto_reply_off_stops_it(client, owner, relay_sink):
     mail.send(sent)
     delivered(owner.email, sent)
     assert relay_sink_settle(relay_sink, subject, 0) == 0
-    assert "vacation" not in sieve_script(owner.email, sieve.SCRIPT_NAME)
+    assert "vacation" not in sieve_script(owner.email, SIEVE_SCRIPT)
 
 
 @pytest.mark.parametrize("keep_copy", [True, False])
@@ -126,7 +126,7 @@ def test_bad_forwarding_addresses_are_refused_and_nothing_changes(client, owner,
     response = client.post("/me/forwarding/", {"forward_to": forward_to.replace("me", owner.email)})
     assert response.status_code == 200 and message in response.content.decode()
     assert MailboxRules.objects.get(mailbox=owner).forward_to == ["kept@remote.test"]
-    assert "kept@remote.test" in sieve_script(owner.email, sieve.SCRIPT_NAME)
+    assert "kept@remote.test" in sieve_script(owner.email, SIEVE_SCRIPT)
 
 
 def test_forwarding_to_itself_is_refused(client, owner):
