@@ -88,6 +88,31 @@ def auth_without_tls(host, port, user, password):
         return {"auth_offered": offered, "starttls_offered": smtp.has_extn("starttls"), "reply": [code, reply.decode()]}
 
 
+def imap_login(host, user, password, ca):
+    """{"ok": true} when the login is accepted over IMAPS, else the server's answer."""
+    with imaplib.IMAP4_SSL(host, 993, ssl_context=context(ca), timeout=TIMEOUT) as imap:
+        try:
+            imap.login(user, password)
+            return {"ok": True}
+        except imaplib.IMAP4.error as error:
+            return {"ok": False, "reply": str(error)}
+
+
+def imap_session(host, user, password, ca):
+    """Logs in over IMAPS, says so on stdout, waits for a line on stdin, then reports whether
+    the server has ended the session meanwhile (a NOOP that fails)."""
+    imap = imaplib.IMAP4_SSL(host, 993, ssl_context=context(ca), timeout=TIMEOUT)
+    imap.login(user, password)
+    imap.select("INBOX")
+    print(json.dumps({"logged_in": True}), flush=True)
+    sys.stdin.readline()
+    try:
+        imap.noop()
+        return {"ended": False}
+    except (imaplib.IMAP4.abort, OSError) as error:
+        return {"ended": True, "reason": str(error)}
+
+
 if __name__ == "__main__":
     action, arguments = sys.argv[1], json.loads(sys.argv[2])
     print(json.dumps(globals()[action](**arguments)))

@@ -6,6 +6,7 @@ import uuid
 
 from tests.lab.hosts import CHECKOUT
 
+PANEL_USER = "mailadmin"
 CLIENT_MAIL = str(CHECKOUT / "tests" / "lab" / "client_mail.py")
 
 
@@ -44,16 +45,17 @@ def client_mail(lab, action, **arguments):
     return json.loads(done.stdout)
 
 
-def manage_on_mx(lab, *arguments, input=None):
-    """manage.py on mx, with the settings the install stored (as an operator runs it as root)."""
-    return lab.mx.run("sh", "-c", 'set -a && . /etc/mailadmin/mailadmin.env && exec .venv/bin/python manage.py "$@"',
-                      "manage.py", *arguments, input=input, cwd=str(CHECKOUT),
-                      env={"DJANGO_SETTINGS_MODULE": "mailadmin.settings"})
+def as_panel_user(lab, *command, input=None):
+    """A command on mx as the panel's system user, with the panel's settings (what its units read)."""
+    return lab.mx.run("runuser", "-u", PANEL_USER, "--", "sh", "-c",
+                      'set -a && . /etc/mailadmin/mailadmin.env && exec "$@"', "sh", *command, input=input,
+                      cwd=str(CHECKOUT), env={"DJANGO_SETTINGS_MODULE": "mailadmin.settings"}, check=False)
 
 
 def create_mailbox(lab, domain, local_part, password):
-    """A domain (if new) and a mailbox, through the services the panel and the API use."""
-    manage_on_mx(lab, "shell", input=f"""
+    """A domain (if new) and a mailbox, through the services the panel and the API use, run by
+    manage.py as the panel's user (root would write a var folder of its own)."""
+    done = as_panel_user(lab, ".venv/bin/python", "manage.py", "shell", input=f"""
 from domains import services
 from domains.audit import Actor
 from domains.models import Domain
@@ -61,6 +63,7 @@ actor = Actor.command("lab")
 domain = Domain.objects.filter(name={domain!r}).first() or services.domain_create(actor=actor, name={domain!r})
 services.mailbox_create(actor=actor, domain=domain, local_part={local_part!r}, password={password!r})
 """)
+    assert done.returncode == 0, done.stderr
     return f"{local_part}@{domain}"
 
 
