@@ -23,13 +23,18 @@ def remote_send(lab, to, subject, sender="bob@example.com"):
     return message_id
 
 
+def queue_id(log, message_id):
+    """The queue ID Postfix gave the message with `message_id`, from its log; None before."""
+    return next(iter(re.findall(rf"(\w+): message-id={re.escape(message_id)}", log)), None)
+
+
 def remote_delivery(log, message_id):
     """Remote's log of the message with `message_id`: (the `status=sent` line, the TLS line of the
     same smtp process before it) or None while it is not sent."""
-    queue_id = next(iter(re.findall(rf"(\w+): message-id={re.escape(message_id)}", log)), None)
-    if not queue_id:
+    queue_id_ = queue_id(log, message_id)
+    if not queue_id_:
         return None
-    sent = re.search(rf"postfix/smtp\[(\d+)\]: {queue_id}: to=.*status=sent.*", log)
+    sent = re.search(rf"postfix/smtp\[(\d+)\]: {queue_id_}: to=.*status=sent.*", log)
     if not sent:
         return None
     tls = re.findall(rf"postfix/smtp\[{sent.group(1)}\]: (\S+ TLS connection established to .*)", log[:sent.start()])
@@ -75,8 +80,8 @@ def queue(host):
 
 def remote_deferral(log, message_id):
     """Remote's `status=deferred` line for the message with `message_id`, or None."""
-    queue_id = next(iter(re.findall(rf"(\w+): message-id={re.escape(message_id)}", log)), None)
-    found = queue_id and re.search(rf"{queue_id}: to=.*status=deferred.*", log)
+    queue_id_ = queue_id(log, message_id)
+    found = queue_id_ and re.search(rf"{queue_id_}: to=.*status=deferred.*", log)
     return found.group(0) if found else None
 
 
