@@ -11,6 +11,7 @@ import imaplib
 import json
 import poplib
 import smtplib
+import socket
 import ssl
 import sys
 from email.message import EmailMessage
@@ -111,6 +112,22 @@ def imap_session(host, user, password, ca):
         return {"ended": False}
     except (imaplib.IMAP4.abort, OSError) as error:
         return {"ended": True, "reason": str(error)}
+
+
+def certificate(host, port, ca, starttls=None):
+    """The certificate `host` serves on `port` (STARTTLS first with "smtp"), checked against `ca`
+    and the host name: its issuer and subject common names."""
+    if starttls == "smtp":
+        smtp = smtplib.SMTP(host, port, timeout=TIMEOUT)
+        smtp.starttls(context=context(ca))
+        peer = smtp.sock.getpeercert()
+        smtp.close()
+    else:
+        with socket.create_connection((host, port), timeout=TIMEOUT) as raw:
+            with context(ca).wrap_socket(raw, server_hostname=host) as tls:
+                peer = tls.getpeercert()
+    names = {kind: dict(pair[0] for pair in peer[kind]).get("commonName") for kind in ("issuer", "subject")}
+    return names
 
 
 if __name__ == "__main__":

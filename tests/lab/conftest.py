@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-# The lab's own tests first, the faults (which stop and restart mx's services) last.
-ORDER = ["test_lab.py", "test_mail.py", "test_panel.py", "test_privilege.py", "test_faults.py"]
+# The lab's own tests first; then the faults (which stop and restart mx's services); the ACME
+# variant last, as it installs mx again with another certificate.
+ORDER = ["test_lab.py", "test_mail.py", "test_panel.py", "test_privilege.py", "test_faults.py", "test_acme.py"]
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
