@@ -25,6 +25,8 @@ from mailstack.production.services import SERVICES, ServiceError, check_all, run
 
 BACKUPS = "/var/backups/mailadmin"
 REVISION_STAMP = f"{VAR_DIR}/installed-revision"
+DOVECOT_CONF = "/etc/dovecot/dovecot.conf"
+SPAM_SIEVE = "/etc/dovecot/spam-to-junk.sieve"
 
 
 class InstallError(RuntimeError):
@@ -81,7 +83,7 @@ def activate(paths: list[str], *, log, restart: bool = False) -> None:
     if any(path.startswith("/etc/systemd/system/") for path in paths):
         systemctl("daemon-reload")
     if any(path.startswith("/etc/dovecot/") for path in paths):
-        run(["sievec", "/etc/dovecot/spam-to-junk.sieve"])
+        _compile_spam_sieve()
     for service in services():
         enable = service.enable or service.unit
         if systemctl("is-enabled", "--quiet", enable, check=False).returncode != 0:
@@ -97,6 +99,15 @@ def activate(paths: list[str], *, log, restart: bool = False) -> None:
     for service in services():
         wait_until_serving(service)
     log("services: every daemon is active and answers on its ports")
+
+
+def _compile_spam_sieve() -> None:
+    """sievec with the written dovecot.conf named (-c): without it, a running Dovecot's config
+    process answers with the configuration Dovecot started with, which on a server being adopted
+    (or upgraded) lacks the Sieve extensions the new script needs.  Files put back after a failure
+    may have no script at all."""
+    if Path(SPAM_SIEVE).exists():
+        run(["sievec", "-c", DOVECOT_CONF, SPAM_SIEVE])
 
 
 def _folders() -> None:
