@@ -11,6 +11,7 @@ import imaplib
 import json
 import poplib
 import smtplib
+import socket
 import ssl
 import sys
 from email.message import EmailMessage
@@ -86,6 +87,47 @@ def auth_without_tls(host, port, user, password):
         token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
         code, reply = smtp.docmd("AUTH", f"PLAIN {token}")
         return {"auth_offered": offered, "starttls_offered": smtp.has_extn("starttls"), "reply": [code, reply.decode()]}
+
+
+def imap_login(host, user, password, ca):
+    """{"ok": true} when the login is accepted over IMAPS, else the server's answer."""
+    with imaplib.IMAP4_SSL(host, 993, ssl_context=context(ca), timeout=TIMEOUT) as imap:
+        try:
+            imap.login(user, password)
+            return {"ok": True}
+        except imaplib.IMAP4.error as error:
+            return {"ok": False, "reply": str(error)}
+
+
+def imap_session(host, user, password, ca):
+    """Logs in over IMAPS, says so on stdout, waits for a line on stdin, then reports whether
+    the server has ended the session meanwhile (a NOOP that fails)."""
+    imap = imaplib.IMAP4_SSL(host, 993, ssl_context=context(ca), timeout=TIMEOUT)
+    imap.login(user, password)
+    imap.select("INBOX")
+    print(json.dumps({"logged_in": True}), flush=True)
+    sys.stdin.readline()
+    try:
+        imap.noop()
+        return {"ended": False}
+    except (imaplib.IMAP4.abort, OSError) as error:
+        return {"ended": True, "reason": str(error)}
+
+
+def certificate(host, port, ca, starttls=None):
+    """The certificate `host` serves on `port` (STARTTLS first with "smtp"), checked against `ca`
+    and the host name: its issuer and subject common names."""
+    if starttls == "smtp":
+        smtp = smtplib.SMTP(host, port, timeout=TIMEOUT)
+        smtp.starttls(context=context(ca))
+        peer = smtp.sock.getpeercert()
+        smtp.close()
+    else:
+        with socket.create_connection((host, port), timeout=TIMEOUT) as raw:
+            with context(ca).wrap_socket(raw, server_hostname=host) as tls:
+                peer = tls.getpeercert()
+    names = {kind: dict(pair[0] for pair in peer[kind]).get("commonName") for kind in ("issuer", "subject")}
+    return names
 
 
 if __name__ == "__main__":

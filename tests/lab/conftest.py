@@ -10,6 +10,12 @@ from pathlib import Path
 
 import pytest
 
+# The lab's tear-down first (before the session's lab is built), its own tests next; then the
+# faults (which stop and restart mx's services); the ACME variant, as it installs mx again; the
+# adoption last, on an mx booted afresh and set up by hand.
+ORDER = ["test_teardown.py", "test_lab.py", "test_mail.py", "test_panel.py", "test_privilege.py",
+         "test_faults.py", "test_acme.py", "test_adoption.py"]
+
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
 def pytest_collection_modifyitems(items):
@@ -17,6 +23,9 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if here in item.path.parents:
             item.add_marker(pytest.mark.lab)
+    # A stable sort: the lab's modules in ORDER, after everything else, each keeping its tests' order.
+    items.sort(key=lambda item: ORDER.index(item.path.name) + 1 if here in item.path.parents
+               and item.path.name in ORDER else 0)
 
 
 @pytest.fixture(scope="session")

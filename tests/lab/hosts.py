@@ -13,6 +13,7 @@ left behind (processes in the lab's namespaces, overlay mounts, namespaces, fold
 import contextlib
 import fcntl
 import ipaddress
+import itertools
 import json
 import os
 import shutil
@@ -64,6 +65,7 @@ MAIL = {"example.net": "mx.example.net", MAIL_DOMAIN: "mx.example.net", "example
 MX_MASKED = ("postgresql.service", "nsd.service", "unbound.service")
 REMOTE_SERVICES = ("postfix.service",)
 ACME_PORT = 14000
+LOCK_TIMEOUT = 900
 # The operator's certificate files on mx (the lab CA's certificate is /etc/ssl/lab/ca.pem on every host).
 MX_CERT, MX_KEY = "/etc/ssl/lab/mx.example.net.pem", "/etc/ssl/lab/mx.example.net.key"
 
@@ -104,6 +106,26 @@ def lab_mounts():
         return [line.split()[1] for line in mounts if line.split()[1].startswith(str(RUN_ROOT) + "/")]
 
 
+def take_lock(log):
+    """One lab at a time on a machine: waits (bounded) for another run to end, and returns the
+    open lock file (closing it releases the lock). The lock goes with its holder's process, so a
+    crashed run leaves none behind."""
+    RUN_ROOT.mkdir(parents=True, exist_ok=True)
+    lock = open(RUN_ROOT / "lock", "w")
+    deadline = time.monotonic() + LOCK_TIMEOUT
+    for attempt in itertools.count():
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return lock
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                lock.close()
+                raise RuntimeError(f"another lab held {RUN_ROOT / 'lock'} for {LOCK_TIMEOUT} s") from None
+            if attempt == 0:
+                log("lab: waiting for another lab run to end")
+            time.sleep(2)
+
+
 def interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -116,10 +138,16 @@ class Client:
         self.host, self.resolv_conf = host, resolv_conf
 
     def run(self, *command, check=True, timeout=60, input=None, env=None):
-        wrapped = ["nsenter", f"--net={network.netns_path(self.host.netns)}", "unshare", "--mount", "--",
-                   "sh", "-c", 'mount --bind "$0" /etc/resolv.conf && exec "$@"', str(self.resolv_conf), *command]
-        return subprocess.run(wrapped, check=check, capture_output=True, text=True, timeout=timeout, input=input,
-                              env=env)
+        return subprocess.run(self.wrapped(command), check=check, capture_output=True, text=True, timeout=timeout,
+                              input=input, env=env)
+
+    def popen(self, *command):
+        """A command left running, with pipes to its stdin and stdout (text)."""
+        return subprocess.Popen(self.wrapped(command), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def wrapped(self, command):
+        return ["nsenter", f"--net={network.netns_path(self.host.netns)}", "unshare", "--mount", "--",
+                "sh", "-c", 'mount --bind "$0" /etc/resolv.conf && exec "$@"', str(self.resolv_conf), *command]
 
 
 class Lab:
@@ -132,12 +160,7 @@ class Lab:
 
     # -- building --------------------------------------------------------------------------------------
     def __enter__(self):
-        RUN_ROOT.mkdir(parents=True, exist_ok=True)
-        self.lock = open(RUN_ROOT / "lock", "w")
-        try:
-            fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RuntimeError(f"another lab is running ({RUN_ROOT / 'lock'} is held)") from None
+        self.lock = take_lock(self.log)
         self.teardown = contextlib.ExitStack()
         # A run stopped with SIGTERM (a timeout, Ctrl-C's sibling) still tears the lab down.
         self.teardown.callback(signal.signal, signal.SIGTERM, signal.signal(signal.SIGTERM, interrupt))
@@ -149,6 +172,7 @@ class Lab:
             self.build()
         except BaseException:
             self.teardown.close()
+            self.lock.close()
             raise
         return self
 

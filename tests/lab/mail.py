@@ -6,6 +6,7 @@ import uuid
 
 from tests.lab.hosts import CHECKOUT
 
+PANEL_USER = "mailadmin"
 CLIENT_MAIL = str(CHECKOUT / "tests" / "lab" / "client_mail.py")
 
 
@@ -22,13 +23,18 @@ def remote_send(lab, to, subject, sender="bob@example.com"):
     return message_id
 
 
+def queue_id(log, message_id):
+    """The queue ID Postfix gave the message with `message_id`, from its log; None before."""
+    return next(iter(re.findall(rf"(\w+): message-id={re.escape(message_id)}", log)), None)
+
+
 def remote_delivery(log, message_id):
     """Remote's log of the message with `message_id`: (the `status=sent` line, the TLS line of the
     same smtp process before it) or None while it is not sent."""
-    queue_id = next(iter(re.findall(rf"(\w+): message-id={re.escape(message_id)}", log)), None)
-    if not queue_id:
+    queue_id_ = queue_id(log, message_id)
+    if not queue_id_:
         return None
-    sent = re.search(rf"postfix/smtp\[(\d+)\]: {queue_id}: to=.*status=sent.*", log)
+    sent = re.search(rf"postfix/smtp\[(\d+)\]: {queue_id_}: to=.*status=sent.*", log)
     if not sent:
         return None
     tls = re.findall(rf"postfix/smtp\[{sent.group(1)}\]: (\S+ TLS connection established to .*)", log[:sent.start()])
@@ -44,16 +50,17 @@ def client_mail(lab, action, **arguments):
     return json.loads(done.stdout)
 
 
-def manage_on_mx(lab, *arguments, input=None):
-    """manage.py on mx, with the settings the install stored (as an operator runs it as root)."""
-    return lab.mx.run("sh", "-c", 'set -a && . /etc/mailadmin/mailadmin.env && exec .venv/bin/python manage.py "$@"',
-                      "manage.py", *arguments, input=input, cwd=str(CHECKOUT),
-                      env={"DJANGO_SETTINGS_MODULE": "mailadmin.settings"})
+def as_panel_user(lab, *command, input=None):
+    """A command on mx as the panel's system user, with the panel's settings (what its units read)."""
+    return lab.mx.run("runuser", "-u", PANEL_USER, "--", "sh", "-c",
+                      'set -a && . /etc/mailadmin/mailadmin.env && exec "$@"', "sh", *command, input=input,
+                      cwd=str(CHECKOUT), env={"DJANGO_SETTINGS_MODULE": "mailadmin.settings"}, check=False)
 
 
 def create_mailbox(lab, domain, local_part, password):
-    """A domain (if new) and a mailbox, through the services the panel and the API use."""
-    manage_on_mx(lab, "shell", input=f"""
+    """A domain (if new) and a mailbox, through the services the panel and the API use, run by
+    manage.py as the panel's user (root would write a var folder of its own)."""
+    done = as_panel_user(lab, ".venv/bin/python", "manage.py", "shell", input=f"""
 from domains import services
 from domains.audit import Actor
 from domains.models import Domain
@@ -61,6 +68,7 @@ actor = Actor.command("lab")
 domain = Domain.objects.filter(name={domain!r}).first() or services.domain_create(actor=actor, name={domain!r})
 services.mailbox_create(actor=actor, domain=domain, local_part={local_part!r}, password={password!r})
 """)
+    assert done.returncode == 0, done.stderr
     return f"{local_part}@{domain}"
 
 
@@ -72,8 +80,8 @@ def queue(host):
 
 def remote_deferral(log, message_id):
     """Remote's `status=deferred` line for the message with `message_id`, or None."""
-    queue_id = next(iter(re.findall(rf"(\w+): message-id={re.escape(message_id)}", log)), None)
-    found = queue_id and re.search(rf"{queue_id}: to=.*status=deferred.*", log)
+    queue_id_ = queue_id(log, message_id)
+    found = queue_id_ and re.search(rf"{queue_id_}: to=.*status=deferred.*", log)
     return found.group(0) if found else None
 
 

@@ -10,6 +10,7 @@ from tests.lab.mail import (
     client_mail,
     new_subject,
     queue,
+    queue_id,
     remote_deferral,
     remote_delivery,
     remote_send,
@@ -37,8 +38,9 @@ def test_while_mariadb_is_down_remote_gets_451_and_keeps_the_message_until_it_is
     try:
         message_id = remote_send(mx, mailbox.address, subject)
         deferred = wait_until(lambda: remote_deferral(mx.remote_log(), message_id), 60, "remote's deferral")
-        assert "said: 451 4.3.0" in deferred and "(in reply to RCPT TO command)" in deferred, deferred
-        assert len(queue(mx.remote)) == 1, "the message waits in remote's queue"
+        assert "said: 451 4." in deferred, deferred
+        waiting = [entry["queue_id"] for entry in queue(mx.remote)]
+        assert queue_id(mx.remote_log(), message_id) in waiting, "the message waits in remote's queue"
     finally:
         mx.mx.run("systemctl", "start", "mariadb")
 
@@ -54,7 +56,9 @@ def test_while_dovecot_is_down_mx_keeps_the_message_until_it_is_back(mx, mailbox
     mx.mx.run("systemctl", "stop", "dovecot")
     try:
         message_id = remote_send(mx, mailbox.address, subject)
-        wait_until(lambda: remote_delivery(mx.remote_log(), message_id), 60, "remote's delivery to mx")
+        # Postfix's MySQL client on mx may still answer 451 for a minute after the last test's outage.
+        wait_until(lambda: flushed(mx.remote) and remote_delivery(mx.remote_log(), message_id), 90,
+                   "remote's delivery to mx")
         waiting = wait_until(lambda: [r for m in queue(mx.mx) for r in m["recipients"] if r.get("delay_reason")],
                              30, "the message deferred in mx's queue")
         assert [r["address"] for r in waiting] == [mailbox.address]
@@ -70,15 +74,20 @@ def test_every_service_of_mx_restarted_at_once_loses_and_bounces_nothing(mx, mai
     before = bounces(mx)
     subjects = [new_subject(f"queued before the restart {n}") for n in range(3)]
     mx.mx.run("systemctl", "stop", "dovecot")  # so that the messages wait in mx's queue
-    for subject in subjects:
-        remote_send(mx, mailbox.address, subject)
-    wait_until(lambda: len(queue(mx.mx)) == len(subjects) and not queue(mx.remote), 60,
-               "the messages queued at mx")
-
-    mx.mx.run("systemctl", "restart", *MX_SERVICES, timeout=120)
+    try:
+        sent = [remote_send(mx, mailbox.address, subject) for subject in subjects]
+        wait_until(lambda: flushed(mx.remote) and all(remote_delivery(mx.remote_log(), m) for m in sent), 90,
+                   "the messages handed to mx")
+        assert queue(mx.mx), "they wait in mx's queue"
+        mx.mx.run("systemctl", "restart", *MX_SERVICES, timeout=120)
+    finally:
+        mx.mx.run("systemctl", "start", *MX_SERVICES, timeout=120)
     wait_until(lambda: mx.mx.run("systemctl", "is-active", *MX_SERVICES, check=False).stdout.split()
                == ["active"] * len(MX_SERVICES), 60, "every service of mx active again")
 
     wait_until(lambda: flushed(mx.mx) and received(mx, mailbox, *subjects), 150, "every queued message delivered")
     assert queue(mx.mx) == []
     assert bounces(mx) == before
+    panel = mx.client.run("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", str(mx.ca.cert),
+                          "https://mx.example.net/login/", check=False)
+    assert panel.stdout == "200", f"the panel after the restart: {panel.stdout} {panel.stderr}"
