@@ -1,10 +1,13 @@
 """The panel's database on the host: MariaDB's own server (Debian's unit), the least-privileged
 accounts of deploy/mariadb/, and the migrations, which adopt an existing ISPmail database in
 place after their read-only pre-flight (domains/adoption/)."""
+import io
+
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connections
+from django.db import connection, connections
 
+from domains.adoption.preflight import preflight
 from mailstack.production.services import run
 from mailstack.render import render
 
@@ -26,6 +29,23 @@ def prepare(log) -> None:
         log(f"database: {settings.DATABASES['default']['HOST']} is not this host: its accounts are the "
             "operator's (render them with `manage.py mailstack render`)")
     connections.close_all()
+    _preflight(log)
     call_command("migrate", interactive=False, verbosity=1)
     if is_local():
         _as_root("daemon-grants.sql")
+
+
+def _preflight(log) -> None:
+    """On a database holding an ISPmail server's tables that the panel does not manage yet, the
+    pre-flight's report comes first (what it found, and the SQL that fixes what blocks); it stops
+    the install while anything blocks, else `migrate` adopts the tables in place."""
+    report = preflight(connection)
+    if report.adopted or report.empty:
+        return
+    output = io.StringIO()
+    try:
+        call_command("adopt_check", stdout=output, no_color=True)
+    finally:
+        for line in output.getvalue().splitlines():
+            if line.strip():
+                log(f"pre-flight: {line}")

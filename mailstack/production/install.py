@@ -26,6 +26,8 @@ from mailstack.production.services import SERVICES, ServiceError, check_all, run
 
 BACKUPS = "/var/backups/mailadmin"
 REVISION_STAMP = f"{VAR_DIR}/installed-revision"
+DOVECOT_CONF = "/etc/dovecot/dovecot.conf"
+SPAM_SIEVE = "/etc/dovecot/spam-to-junk.sieve"
 
 
 class InstallError(RuntimeError):
@@ -90,7 +92,7 @@ def activate(paths: list[str], *, log) -> None:
     if any(path.startswith("/etc/systemd/system/") for path in paths):
         systemctl("daemon-reload")
     if any(path.startswith("/etc/dovecot/") for path in paths):
-        run(["sievec", "/etc/dovecot/spam-to-junk.sieve"])
+        _compile_spam_sieve()
     for service in services():
         enable = service.enable or service.unit
         if systemctl("is-enabled", "--quiet", enable, check=False).returncode != 0:
@@ -109,6 +111,11 @@ def revert(paths: list[str], *, running_before: set[str], log) -> None:
     """With the previous files back: the daemons that ran before this run are restarted with them
     (where their files changed, or they stopped), those this run started are stopped again."""
     systemctl("daemon-reload")
+    if any(path.startswith("/etc/dovecot/") for path in paths):
+        try:
+            _compile_spam_sieve()  # the previous script, if there was one, over the new one's binary
+        except subprocess.CalledProcessError as error:
+            log(f"configuration: the previous spam-to-junk.sieve does not compile: {error.stderr or error}")
     for service in services():
         if service.unit not in running_before:
             if service.active():
@@ -118,6 +125,15 @@ def revert(paths: list[str], *, running_before: set[str], log) -> None:
     for service in services():
         if service.unit in running_before:
             wait_until_serving(service, answering=False)
+
+
+def _compile_spam_sieve() -> None:
+    """sievec with the written dovecot.conf named (-c): without it, a running Dovecot's config
+    process answers with the configuration Dovecot started with, which on a server being adopted
+    (or upgraded) lacks the Sieve extensions the new script needs.  Files put back after a failure
+    may have no script at all."""
+    if Path(SPAM_SIEVE).exists():
+        run(["sievec", "-c", DOVECOT_CONF, SPAM_SIEVE])
 
 
 def _folders() -> None:

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 # The lab's tear-down first (before the session's lab is built), its own tests next; then the
-# faults (which stop and restart mx's services); the ACME variant last, as it installs mx again.
+# faults (which stop and restart mx's services); the ACME variant, as it installs mx again; the
+# adoption last, on an mx booted afresh and set up by hand.
 ORDER = ["test_teardown.py", "test_lab.py", "test_mail.py", "test_panel.py", "test_privilege.py",
-         "test_faults.py", "test_acme.py"]
+         "test_faults.py", "test_acme.py", "test_adoption.py"]
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker

@@ -151,6 +151,8 @@ class Client:
 
 
 class Lab:
+    install_output = None  # the output of the last `./mailctl install` on mx; None while mx is not installed
+
     def __init__(self, log=print):
         self.log = log
         self.hosts = HOSTS
@@ -251,6 +253,17 @@ class Lab:
         mx.write(MX_CERT, self.mx_cert.read_text())
         mx.write(MX_KEY, self.mx_key.read_text(), mode=0o600)
         return mx
+
+    def renew_mx(self):
+        """Replaces mx by a host that was never installed, booted afresh: for a test that sets mx
+        up otherwise first (tests/lab/test_adoption.py), and for the tests after it."""
+        self.mx.poweroff()
+        self.mx.remove()
+        self.mx = self.prepare_mx()
+        self.mx.boot()
+        self.teardown.callback(self.mx.poweroff)
+        self.install_output = None
+        self.step(f"mx booted afresh: {self.mx.wait_booted()}")
 
     def prepare_remote(self):
         """Debian's Postfix as an Internet site for remote.example.com and example.com, with a local
