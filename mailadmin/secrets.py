@@ -22,26 +22,32 @@ NAMES = tuple(VARIABLES)
 
 
 def load_or_create(var_dir: Path) -> dict:
-    """Each secret from its environment variable, else from the file; one that neither gives is
-    generated into the file.  A process that may not write the var folder (the production panel,
-    whose environment file gives it its own secrets and never the daemons') gets "" for the rest."""
+    """Each secret from its environment variable, else from the file.  Where the environment
+    gives Django's secret key (production: the install's /etc/mailadmin files), nothing is
+    generated or written, and a secret neither gives is "": the panel is never given the
+    daemons' passwords, and a command run by root with the panel's settings leaves no file
+    behind that the panel could not read.  Otherwise (the bundled stack) a missing secret is
+    generated into the file once."""
     given = {name: config.value(VARIABLES[name]) for name in NAMES}
     path = var_dir / "secrets.json"
-    stored = {}
-    if path.exists():
+    try:
         stored = json.loads(path.read_text())
+    except FileNotFoundError:
+        stored = {}
+    except PermissionError:
+        if not given["django_secret_key"]:
+            raise
+        stored = {}  # another user's file (root's): nothing of it is this process's
+    if given["django_secret_key"]:
+        return {name: given[name] or stored.get(name, "") for name in NAMES}
     missing = [name for name in NAMES if not given[name] and name not in stored]
-    if not given["django_secret_key"] and len(stored.get("django_secret_key", "")) < 50:
-        missing.append("django_secret_key")  # Django wants 50 or more (check --deploy, W009)
+    if len(stored.get("django_secret_key", "")) < 50:  # Django wants 50 or more (check --deploy, W009)
+        missing.append("django_secret_key")
     if missing:
-        generated = {name: secrets.token_urlsafe(48) for name in missing}
-        try:
-            var_dir.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_suffix(".tmp")
-            temporary.write_text(json.dumps(stored | generated, indent=2))
-            temporary.chmod(0o600)
-            temporary.replace(path)
-            stored |= generated
-        except OSError:  # not ours to write (PermissionError), or read-only to this service (EROFS)
-            pass
-    return {name: given[name] or stored.get(name, "") for name in NAMES}
+        stored.update({name: secrets.token_urlsafe(48) for name in missing})
+        var_dir.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(stored, indent=2))
+        temporary.chmod(0o600)
+        temporary.replace(path)
+    return {name: given[name] or stored[name] for name in NAMES}

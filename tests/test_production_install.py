@@ -4,10 +4,13 @@ systemd-analyze verify), written only when they differ, and put back when a chec
 Starting the daemons themselves is the lab's part (a container host)."""
 import os
 import subprocess
+import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from mailadmin.secrets import load_or_create
 from mailstack.production import environment
 from mailstack.production.desired import TLS_CERT, TLS_KEY, certificate_files, configuration_files
 from mailstack.production.install import BACKUPS, InstallError, apply_configuration
@@ -34,13 +37,14 @@ def host(tmp_path):
 
 
 def entries(root, certificate=None):
-    return configuration_files(root) + certificate_files(*(certificate or self_signed("mx.example.net")))
+    return certificate_files(*(certificate or self_signed("mx.example.net"))) + configuration_files(root)
 
 
 def apply(root, files, activated=None):
+    calls = activated if activated is not None else []
     return apply_configuration(root, files, check=lambda: check_all(root, host=False),
-                               activate=lambda paths, restart=False: (activated if activated is not None else [])
-                               .append((paths, restart)), log=lambda line: None)
+                               activate=lambda paths: calls.append(("activate", paths)),
+                               revert=lambda paths: calls.append(("revert", paths)), log=lambda line: None)
 
 
 def postconf(root, *arguments):
@@ -51,6 +55,10 @@ def postconf(root, *arguments):
 def test_rendered_host_passes_the_daemons_own_checks_and_listens_on_the_standard_ports(host):
     written = apply(host, entries(host))
     assert "/etc/postfix/main.cf" in written and "/etc/systemd/system/mailadmin.service" in written
+    order = written.index
+    assert order(TLS_CERT) < order("/etc/postfix/mysql-virtual-mailbox-maps.cf") < order("/etc/postfix/main.cf"), \
+        "what main.cf names is in place before it"
+    assert order("/etc/dovecot/dovecot-sql.conf.ext") < order("/etc/dovecot/dovecot.conf")
     assert not os.path.lexists(host / "etc/nginx/sites-enabled/default"), "Debian's default site is disabled"
     assert os.readlink(host / "etc/nginx/sites-enabled/mailadmin") == "../sites-available/mailadmin"
     main = {name: value.strip() for name, _, value in (line.partition(" =") for line in
@@ -90,7 +98,7 @@ def test_a_second_run_on_an_unchanged_host_writes_nothing(host):
     activated = []
     assert apply(host, entries(host, certificate), activated) == []
     assert {path: path.lstat().st_mtime_ns for path in host.rglob("*")} == before
-    assert activated == [([], False)], "daemons are only made sure to run, none reloaded"
+    assert activated == [("activate", [])], "daemons are only made sure to run, none reloaded"
 
 
 def test_a_failing_check_puts_the_previous_files_back(host, settings):
@@ -133,6 +141,9 @@ def test_settings_files_keep_the_daemons_passwords_from_the_panel(tmp_path):
                                 log=lambda line: None)
     assert again["MAILADMIN_DB_POSTFIX_PASSWORD"] == values["MAILADMIN_DB_POSTFIX_PASSWORD"], "stored, kept"
     assert again["MAILADMIN_MAIL_HOSTNAME"] == "mx.example.net" and "hostmaster@example.net" in panel.read_text()
+    moved = environment.prepare(tmp_path, {"MAILADMIN_MAIL_HOSTNAME": "mail.example.net"}, group="root",
+                                log=lambda line: None)
+    assert moved["MAILADMIN_ALLOWED_HOSTS"] == "mail.example.net", "the panel answers to the new host name"
 
 
 def test_settings_the_install_cannot_run_without_are_named(tmp_path):
@@ -151,14 +162,91 @@ def test_a_daemon_that_fails_to_start_gets_the_previous_files_back_and_a_restart
     apply(host, entries(host, certificate))
     calls = []
 
-    def activate(paths, restart=False):
-        calls.append(restart)
-        if not restart:
-            raise ServiceError("postfix@-.service is failed; not answering on 465")
+    def activate(paths):
+        calls.append("activate")
+        raise ServiceError("postfix@-.service is failed; not answering on 465")
+
+    def revert(paths):
+        calls.append("revert")
+        assert (host / TLS_CERT.lstrip("/")).read_bytes() == certificate[0], "the files are back first"
 
     with pytest.raises(InstallError, match="not answering on 465") as failure:
-        apply_configuration(host, [*entries(host, certificate)[:-2], *certificate_files(*self_signed("mx2"))],
-                            check=lambda: check_all(host, host=False), activate=activate, log=lambda line: None)
+        apply_configuration(host, [*certificate_files(*self_signed("mx2")), *configuration_files(host)],
+                            check=lambda: check_all(host, host=False), activate=activate, revert=revert,
+                            log=lambda line: None)
     assert "the daemons run with them" in str(failure.value)
-    assert calls == [False, True], "the new files were tried, then the daemons restarted with the previous ones"
+    assert calls == ["activate", "revert"], "the new files were tried, then the daemons brought back to the old"
     assert (host / TLS_CERT.lstrip("/")).read_bytes() == certificate[0]
+
+
+# systemd sets the "no new privileges" flag for these (systemd.exec(5)); sudo then refuses to run.
+NO_NEW_PRIVILEGES = ("NoNewPrivileges", "SystemCallFilter", "SystemCallArchitectures", "RestrictAddressFamilies",
+                     "RestrictNamespaces", "PrivateDevices", "ProtectKernelTunables", "ProtectKernelModules",
+                     "ProtectKernelLogs", "ProtectClock", "MemoryDenyWriteExecute", "RestrictRealtime",
+                     "RestrictSUIDSGID", "DynamicUser", "LockPersonality")
+
+
+def test_the_panel_unit_lets_sudo_reach_the_dovecot_helper_and_the_worker_is_locked_down(host):
+    apply(host, entries(host))
+    units = host / "etc/systemd/system"
+
+    def options(unit):
+        lines = (units / unit).read_text().splitlines()
+        return {line.split("=", 1)[0]: line.split("=", 1)[1] for line in lines if "=" in line and line[0] != "#"}
+
+    panel, worker = options("mailadmin.service"), options("mailadmin-mailstore.service")
+    assert not set(NO_NEW_PRIVILEGES) & set(panel), "sudo refuses to run under no_new_privs"
+    assert panel["User"] == "mailadmin" and panel["ProtectSystem"] == "full"
+    assert worker["User"] == "vmail" and worker["NoNewPrivileges"] == "yes"
+    assert worker["ProtectSystem"] == "strict" and worker["ReadWritePaths"] == "/var/vmail"
+
+
+def test_a_process_given_the_production_settings_writes_no_secrets_file(tmp_path, monkeypatch):
+    """The panel, the worker, and any command root runs with /etc/mailadmin/mailadmin.env: no
+    secrets.json appears (one owned by root would stop the panel from starting), and the daemons'
+    passwords are simply not known."""
+    monkeypatch.setenv("MAILADMIN_DJANGO_SECRET_KEY", "k" * 50)
+    monkeypatch.setenv("MAILADMIN_DB_PANEL_PASSWORD", "panel-password")
+    for name in ("DB_POSTFIX_PASSWORD", "DB_DOVECOT_PASSWORD", "DB_REPLICATION_PASSWORD"):
+        monkeypatch.delenv(f"MAILADMIN_{name}", raising=False)
+    values = load_or_create(tmp_path)
+    assert values["db_panel"] == "panel-password" and values["db_postfix"] == values["db_dovecot"] == ""
+    assert not (tmp_path / "secrets.json").exists()
+    monkeypatch.delenv("MAILADMIN_DJANGO_SECRET_KEY")
+    assert len(load_or_create(tmp_path)["db_postfix"]) > 20, "the bundled stack still generates its secrets"
+    assert (tmp_path / "secrets.json").exists()
+
+
+def test_an_unknown_postfix_parameter_fails_the_check(host):
+    """postconf exits 0 on a misspelt parameter; the install still refuses it."""
+    files = [entry if entry.path != "/etc/postfix/main.cf" else
+             replace(entry, content=entry.content + b"smtpd_tls_wrapermode = yes\n") for entry in entries(host)]
+    with pytest.raises(InstallError, match="smtpd_tls_wrapermode"):
+        apply(host, files)
+    assert not (host / "etc/postfix/main.cf").exists()
+
+
+@pytest.mark.parametrize(("path", "change", "said"), [
+    ("/etc/systemd/system/mailadmin.service", (b"ProtectSystem=full", b"ProtectSystem=fully"),
+     "protect system value, ignoring: fully"),
+    ("/etc/dovecot/dovecot.conf", (b"ssl_min_protocol = TLSv1.2", b"ssl_protocols = !SSLv3"),
+     "ssl_protocols has been replaced"),
+])
+def test_a_setting_the_daemon_would_ignore_fails_the_check(host, path, change, said):
+    """systemd-analyze verify and doveconf exit 0 when they ignore a value; the install refuses it."""
+    files = [entry if entry.path != path else replace(entry, content=entry.content.replace(*change))
+             for entry in entries(host)]
+    with pytest.raises(InstallError, match=said):
+        apply(host, files)
+    assert not (host / path.lstrip("/")).exists()
+
+
+def test_a_checkout_the_panels_user_could_not_enter_is_refused():
+    this_checkout = Path(__file__).resolve().parent.parent
+    assert environment.checkout_problem(this_checkout) == ""
+    with tempfile.TemporaryDirectory(dir=this_checkout / "var") as folder:  # every parent open, as the checkout's
+        os.chmod(folder, 0o755)
+        closed = Path(folder) / "root-only"
+        (closed / "mailadmin").mkdir(parents=True, mode=0o755)
+        os.chmod(closed, 0o700)
+        assert f"{closed} does not let other users pass" in environment.checkout_problem(closed / "mailadmin")

@@ -4,10 +4,20 @@ import os
 import sys
 from pathlib import Path
 
-from mailstack.production.environment import PANEL_USER, SettingsError, ensure_panel_user, prepare
+from mailstack.production.environment import (
+    PANEL_USER,
+    SettingsError,
+    checkout_problem,
+    ensure_panel_user,
+    prepare,
+)
 
 
 def main():
+    checkout = Path(__file__).resolve().parents[2]
+    problem = checkout_problem(checkout)
+    if problem:
+        sys.exit(f"mailctl install: {problem}")
     if ensure_panel_user():
         print(f"created the system user {PANEL_USER}: the panel runs as it")
     try:
@@ -15,7 +25,7 @@ def main():
     except SettingsError as error:
         sys.exit(f"mailctl install: {error}")
     environment["DJANGO_SETTINGS_MODULE"] = "mailadmin.settings"
-    manage = str(Path(__file__).resolve().parents[2] / "manage.py")
+    manage = str(checkout / "manage.py")
     os.execve(sys.executable, [sys.executable, manage, "mailstack", "install", *sys.argv[1:]], environment)
 
 

@@ -18,6 +18,7 @@ UNITS = ("mailadmin.socket", "mailadmin.service", "mailadmin-mailstore.service")
 NGINX_SITE = "/etc/nginx/sites-available/mailadmin"
 CERTBOT_HOOK = f"/etc/letsencrypt/renewal-hooks/deploy/{CERT_NAME}"
 CERTBOT_DROP_IN = "/etc/systemd/system/certbot.service.d/mailadmin.conf"
+MAIN_FILES = ("main.cf", "master.cf", "dovecot.conf")
 
 
 def production_context(root: Path) -> dict:
@@ -48,7 +49,9 @@ def configuration_files(root: Path) -> list[File]:
     values = production_context(root)
     files = []
     for daemon, names in TEMPLATES.items():
-        for name in names:
+        # The files a daemon's main configuration names come first: a Postfix process started
+        # while they are written already finds every map its new main.cf refers to.
+        for name in sorted(names, key=lambda name: name in MAIN_FILES):
             group = SECRET_FILES.get(name, "root")
             files.append(File(f"/etc/{daemon}/{name}", _render(f"{daemon}/{name}", root, values),
                               mode=0o640 if name in SECRET_FILES else 0o644, group=group))

@@ -70,7 +70,9 @@ def merged(stored: dict[str, str], environ) -> dict[str, str]:
     for name in (*PANEL_SECRETS, *DAEMON_SECRETS):
         if not values.get(name):
             values[name] = secrets.token_urlsafe(48)
-    values.setdefault("ALLOWED_HOSTS", values.get("MAIL_HOSTNAME", ""))
+    if "ALLOWED_HOSTS" not in given and stored.get("ALLOWED_HOSTS", stored.get("MAIL_HOSTNAME")) == stored.get(
+            "MAIL_HOSTNAME"):
+        values["ALLOWED_HOSTS"] = values.get("MAIL_HOSTNAME", "")  # follows the host name unless set apart
     return values
 
 
@@ -87,6 +89,18 @@ def problems(values: dict[str, str]) -> list[str]:
                 found.append(f"MAILADMIN_{name}: with MAILADMIN_TLS=files, give the path of an existing file "
                              f"(now {values.get(name) or 'unset'}); or MAILADMIN_TLS=acme")
     return found
+
+
+def checkout_problem(checkout: Path) -> str:
+    """The panel (user mailadmin) and the worker (vmail) run the checkout's code: every folder up
+    to it must let other users pass, and the checkout must be readable by them."""
+    for folder in [*reversed(checkout.parents), checkout]:
+        if not folder.stat().st_mode & 0o001:
+            return (f"{folder} does not let other users pass (mode {folder.stat().st_mode & 0o777:o}): the panel's "
+                    f"user could not run the code in {checkout}; use a checkout such as /opt/mailadmin")
+    if not checkout.stat().st_mode & 0o004:
+        return f"{checkout} is not readable by other users: the panel's user could not run its code"
+    return ""
 
 
 def ensure_panel_user() -> bool:

@@ -2,7 +2,8 @@
 
 Every path is absolute on the host and taken below `root` ("/" on a real host; a temporary folder
 in the tests).  A file is written only when its content, mode or owner differ, under a temporary
-name renamed into place, so a daemon never reads half a file.
+name renamed into place, so a daemon never reads half a file; files are written in the order
+given (what others refer to first).
 """
 import grp
 import json

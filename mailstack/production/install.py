@@ -4,8 +4,9 @@ host writes nothing and restarts nothing.
 The configuration files (daemons, nginx, units, certificate) change as one set: what is there is
 backed up to /var/backups/mailadmin/<time>/, the new files are written and checked with the
 daemons' own tools, then each daemon whose files changed is reloaded (ours restarted) and must
-answer on its ports.  If any of that fails, the previous files are put back, the daemons restarted
-with them, and the install stops saying what failed.
+answer on its ports.  If a check fails, the previous files are put back before any daemon saw the
+new ones; if a start fails, they are put back, the daemons that ran before are restarted with them
+and those the run started are stopped.  Either way the install stops saying what failed.
 """
 import io
 import os
@@ -31,10 +32,10 @@ class InstallError(RuntimeError):
     pass
 
 
-def apply_configuration(root: Path, entries: list[File], *, check, activate, log) -> list[str]:
+def apply_configuration(root: Path, entries: list[File], *, check, activate, revert, log) -> list[str]:
     """Writes the entries that differ from the host, then check() and activate(paths written).
     If either raises ServiceError, the previous files are put back (after a failed activation,
-    activate(restart=True) then restarts the daemons with them) and InstallError says what
+    revert(paths written) then brings the daemons back to them) and InstallError says what
     failed.  Returns the paths written."""
     root = Path(root)
     different = changed(root, entries)
@@ -61,7 +62,7 @@ def apply_configuration(root: Path, entries: list[File], *, check, activate, log
         restore(root, folder)
         log(f"configuration: put back the previous files from {folder}; restarting the daemons with them")
         try:
-            activate(written, restart=True)
+            revert(written)
         except ServiceError as second:
             raise InstallError(f"{error}\n\nthe previous files are back (from {folder}), but a daemon did not "
                                f"start with them either:\n{second}") from error
@@ -75,9 +76,17 @@ def services() -> list:
     return [service for service in SERVICES if service.unit != "mariadb.service" or database.is_local()]
 
 
-def activate(paths: list[str], *, log, restart: bool = False) -> None:
+def _unit(action: str, service, log) -> None:
+    result = systemctl(action, service.unit, check=False)
+    if result.returncode != 0:
+        journal = run(["journalctl", "-u", service.unit, "-n", "15", "--no-pager"], check=False).stdout
+        raise ServiceError(f"`systemctl {action} {service.unit}` failed:\n{journal.strip()}")
+    log(f"services: {action}{'ped' if action == 'stop' else 'ed'} {service.unit}")
+
+
+def activate(paths: list[str], *, log) -> None:
     """Enables and starts every daemon; reloads (our units: restarts) the ones whose files are
-    among `paths`; `restart`: restarts those instead (after putting files back)."""
+    among `paths`; each must then answer."""
     if any(path.startswith("/etc/systemd/system/") for path in paths):
         systemctl("daemon-reload")
     if any(path.startswith("/etc/dovecot/") for path in paths):
@@ -88,15 +97,27 @@ def activate(paths: list[str], *, log, restart: bool = False) -> None:
             systemctl("enable", "--quiet", enable)
             log(f"services: enabled {enable}")
         if not service.active():
-            systemctl("start", service.unit)
-            log(f"services: started {service.unit}")
+            _unit("start", service, log)
         elif service.affected_by(paths):
-            action = "restart" if restart or service.restart else "reload"
-            systemctl(action, service.unit)
-            log(f"services: {action}ed {service.unit}")
+            _unit("restart" if service.restart else "reload", service, log)
     for service in services():
         wait_until_serving(service)
     log("services: every daemon is active and answers on its ports")
+
+
+def revert(paths: list[str], *, running_before: set[str], log) -> None:
+    """With the previous files back: the daemons that ran before this run are restarted with them
+    (where their files changed, or they stopped), those this run started are stopped again."""
+    systemctl("daemon-reload")
+    for service in services():
+        if service.unit not in running_before:
+            if service.active():
+                _unit("stop", service, log)
+        elif service.affected_by(paths) or not service.active():
+            _unit("restart", service, log)
+    for service in services():
+        if service.unit in running_before:
+            wait_until_serving(service, answering=False)
 
 
 def _folders() -> None:
@@ -152,14 +173,17 @@ def install(log=print) -> None:
     _django_step("collectstatic", log=log, interactive=False, verbosity=1)
     _django_step("create_first_superadmin", log=log)
 
+    running_before = {service.unit for service in services() if service.active()}
+
     def configure(entries):
         return apply_configuration(root, entries, check=lambda: check_all(root, host=True),
-                                   activate=lambda paths, restart=False: activate(paths, log=log, restart=restart),
+                                   activate=lambda paths: activate(paths, log=log),
+                                   revert=lambda paths: revert(paths, running_before=running_before, log=log),
                                    log=log)
 
     certificate, source = tls.wanted_files(root)
     log(f"certificate: {source}")
-    written = configure(configuration_files(root) + certificate)
+    written = configure(certificate + configuration_files(root))
     if settings.MAILADMIN_TLS == "acme" and not tls.acme_covers(root, hostname):
         try:
             tls.request_certificate(hostname, log)
@@ -168,7 +192,7 @@ def install(log=print) -> None:
                                "./mailctl install again once the ACME server can reach port 80") from error
         certificate, source = tls.wanted_files(root)
         log(f"certificate: {source}")
-        written += configure(configuration_files(root) + certificate)
+        written += configure(certificate + configuration_files(root))
     _restart_panel_on_new_code(written, log)
     _deploy_check(log)
     log("done")
