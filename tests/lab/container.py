@@ -21,8 +21,11 @@ CLEAN_ENVIRONMENT = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:
 
 
 class Container:
-    def __init__(self, name, folder, netns, hostname):
+    def __init__(self, name, folder, netns, hostname, read_only=()):
+        """`read_only`: the machine's folders seen at the same path inside, read-only (those the
+        overlay of / does not show: on another file system)."""
         self.name, self.netns, self.hostname = name, netns, hostname
+        self.binds = [f"--bind-ro={path}" for path in read_only]
         self.folder = Path(folder)
         self.root = self.folder / "root"
         self.nspawn = None
@@ -66,7 +69,8 @@ class Container:
         self.nspawn = subprocess.Popen(
             ["systemd-nspawn", "-q", "-D", str(self.root), f"--machine={self.name}", f"--hostname={self.hostname}",
              "--register=no", "--keep-unit", "--link-journal=no", "--resolv-conf=off", "--timezone=off",
-             "--console=read-only", f"--network-namespace-path={network.netns_path(self.netns)}", "--boot"],
+             "--console=read-only", f"--network-namespace-path={network.netns_path(self.netns)}", *self.binds,
+             "--boot"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
 

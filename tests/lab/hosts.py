@@ -106,6 +106,12 @@ def lab_mounts():
         return [line.split()[1] for line in mounts if line.split()[1].startswith(str(RUN_ROOT) + "/")]
 
 
+def outside_root_file_system(*paths):
+    """Those of `paths` (symbolic links followed) that an overlay of / does not show."""
+    root = os.stat("/").st_dev
+    return [str(path.resolve()) for path in paths if path.exists() and os.stat(path.resolve()).st_dev != root]
+
+
 def take_lock(log):
     """One lab at a time on a machine: waits (bounded) for another run to end, and returns the
     open lock file (closing it releases the lock). The lock goes with its holder's process, so a
@@ -235,9 +241,9 @@ class Lab:
             network.add_route(host.netns, "2001:db8::/32", host.gateway6)
 
     # -- hosts ------------------------------------------------------------------------------------------
-    def container(self, name):
+    def container(self, name, read_only=()):
         host = HOSTS[name]
-        container = Container(name, self.folder / name, host.netns, host.fqdn)
+        container = Container(name, self.folder / name, host.netns, host.fqdn, read_only)
         container.mount()
         self.teardown.callback(container.remove)
         container.write("/etc/resolv.conf", self.resolv_conf.read_text())
@@ -248,7 +254,9 @@ class Lab:
         return container
 
     def prepare_mx(self):
-        mx = self.container("mx")
+        # The checkout at the same path, with what it links to (.venv, node_modules).
+        seen = outside_root_file_system(CHECKOUT, CHECKOUT / ".venv", CHECKOUT / "node_modules")
+        mx = self.container("mx", read_only=seen)
         mx.mask(*MX_MASKED)
         mx.write(MX_CERT, self.mx_cert.read_text())
         mx.write(MX_KEY, self.mx_key.read_text(), mode=0o600)
