@@ -57,10 +57,15 @@ def as_panel_user(lab, *command, input=None):
                       cwd=str(CHECKOUT), env={"DJANGO_SETTINGS_MODULE": "mailadmin.settings"}, check=False)
 
 
+def manage(lab, *arguments, input=None):
+    """`./mailctl manage ...` on mx, as an operator runs manage.py there (as the panel's user)."""
+    return lab.mx.run("./mailctl", "manage", *arguments, input=input, cwd=str(CHECKOUT), check=False)
+
+
 def create_mailbox(lab, domain, local_part, password):
     """A domain (if new) and a mailbox, through the services the panel and the API use, run by
-    manage.py as the panel's user (root would write a var folder of its own)."""
-    done = as_panel_user(lab, ".venv/bin/python", "manage.py", "shell", input=f"""
+    `./mailctl manage shell` (manage.py as the panel's user)."""
+    done = manage(lab, "shell", input=f"""
 from domains import services
 from domains.audit import Actor
 from domains.models import Domain

@@ -9,6 +9,7 @@ from tests.lab.mail import (
     as_panel_user,
     client_mail,
     create_mailbox,
+    manage,
     new_subject,
     remote_send,
 )
@@ -46,7 +47,7 @@ def test_a_password_the_panel_user_changes_ends_the_open_imap_session_and_counts
         {"host": "mx.example.net", "user": address, "password": "dave's first password", "ca": str(mx.ca.cert)}))
     try:
         assert json.loads(session.stdout.readline()) == {"logged_in": True}
-        changed = as_panel_user(mx, ".venv/bin/python", "manage.py", "shell", input=f"""
+        changed = manage(mx, "shell", input=f"""
 from domains import services
 from domains.audit import Actor
 from domains.models import Mailbox
