@@ -65,3 +65,10 @@ services.mailbox_set_password(actor=Actor.command("lab"), mailbox=Mailbox.object
     old = client_mail(mx, "imap_login", user=address, password="dave's first password")
     assert old["ok"] is False and "AUTHENTICATIONFAILED" in old["reply"]
     assert client_mail(mx, "imap_login", user=address, password="dave's second password") == {"ok": True}
+
+
+def test_djangos_deployment_check_reports_nothing_on_the_installed_host(mx):
+    checked = manage(mx, "check", "--deploy", "--fail-level", "DEBUG")
+
+    assert checked.returncode == 0, checked.stderr
+    assert "System check identified no issues (0 silenced)." in checked.stdout
