@@ -370,7 +370,8 @@ class MailStoreWorker:
                                                                               "mailadmin.settings")}
         with open(self.log, "ab") as log:
             worker = subprocess.Popen(
-                [sys.executable, Path(settings.BASE_DIR) / "manage.py", "mailstore", "work"], env=environment,
+                [sys.executable, Path(settings.BASE_DIR) / "manage.py", "mailstore", "work",
+                 "--interval", str(settings.MAILSTACK.get("mailstore_interval", 5))], env=environment,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.pidfile.write_text(str(worker.pid))
         time.sleep(0.5)
