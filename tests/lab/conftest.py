@@ -1,0 +1,61 @@
+"""The lab (tests/lab/hosts.py): one session-wide small internet in network namespaces, built
+before the first lab test and torn down after the last, also when a test fails.
+
+Every test under tests/lab gets the `lab` marker: `./mailctl lab` runs only them,
+`pytest -m "not lab"` leaves them out.
+"""
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+# The lab's own tests first; then the faults (which stop and restart mx's services); the ACME
+# variant last, as it installs mx again with another certificate.
+ORDER = ["test_lab.py", "test_mail.py", "test_panel.py", "test_privilege.py", "test_faults.py", "test_acme.py"]
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.lab)
+    # A stable sort: the lab's modules in ORDER, after everything else, each keeping its tests' order.
+    items.sort(key=lambda item: ORDER.index(item.path.name) + 1 if here in item.path.parents
+               and item.path.name in ORDER else 0)
+
+
+@pytest.fixture(scope="session")
+def lab():
+    if os.geteuid() != 0:
+        pytest.skip("the lab needs root (network namespaces, overlay mounts, systemd-nspawn)")
+    from tests.lab.hosts import Lab
+
+    with Lab() as built:
+        yield built
+
+
+
+
+@pytest.fixture(scope="session")
+def mx(lab):
+    """The lab with mx installed by `./mailctl install` with the operator's certificate files
+    (signed by the lab CA, which client and remote trust)."""
+    lab.install_mx(lab.files_tls_settings())
+    return lab
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    address: str
+    password: str
+
+
+@pytest.fixture(scope="session")
+def mailbox(mx):
+    """alice@example.org on mx, created with manage.py on mx through the panel's services."""
+    from tests.lab.mail import create_mailbox
+
+    password = "alice's lab password"
+    return Mailbox(create_mailbox(mx, "example.org", "alice", password), password)
