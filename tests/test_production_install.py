@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from mailadmin.secrets import load_or_create
+from mailstack import config
 from mailstack.production import environment
 from mailstack.production.desired import TLS_CERT, TLS_KEY, certificate_files, configuration_files
 from mailstack.production.install import BACKUPS, InstallError, apply_configuration
@@ -52,7 +53,8 @@ def postconf(root, *arguments):
                           text=True, check=True).stdout
 
 
-def test_rendered_host_passes_the_daemons_own_checks_and_listens_on_the_standard_ports(host):
+def test_rendered_host_passes_the_daemons_own_checks_and_listens_on_the_standard_ports(host, settings):
+    settings.MAILADMIN_IPV6 = "yes"
     written = apply(host, entries(host))
     assert "/etc/postfix/main.cf" in written and "/etc/systemd/system/mailadmin.service" in written
     order = written.index
@@ -250,3 +252,25 @@ def test_a_checkout_the_panels_user_could_not_enter_is_refused():
         (closed / "mailadmin").mkdir(parents=True, mode=0o755)
         os.chmod(closed, 0o700)
         assert f"{closed} does not let other users pass" in environment.checkout_problem(closed / "mailadmin")
+
+
+def test_a_host_without_ipv6_gets_listeners_for_ipv4_alone(host, settings, tmp_path):
+    """Dovecot told to listen on `::`, or nginx on `[::]:443`, does not start on a host without
+    IPv6; the install renders for the address families the host has (MAILADMIN_IPV6=auto:
+    whether the kernel lists an IPv6 address), or for the ones the setting names."""
+    settings.MAILADMIN_IPV6 = "no"
+    apply(host, entries(host))
+    listen = subprocess.run(["doveconf", "-c", str(host / "etc/dovecot/dovecot.conf"), "listen"],
+                            capture_output=True, text=True, check=True).stdout
+    assert listen == "listen = *\n"
+    assert postconf(host, "-h", "inet_protocols").strip() == "ipv4"
+    site = (host / "etc/nginx/sites-available/mailadmin").read_text()
+    assert "listen 443 ssl http2 default_server;" in site and "[::]" not in site
+
+    addresses = tmp_path / "if_inet6"
+    assert not config.host_has_ipv6(addresses), "no IPv6 in the kernel"
+    addresses.write_text("")
+    assert not config.host_has_ipv6(addresses), "IPv6 disabled (net.ipv6.conf.all.disable_ipv6=1)"
+    addresses.write_text("00000000000000000000000000000001 01 80 10 80       lo\n")
+    assert config.host_has_ipv6(addresses)
+
