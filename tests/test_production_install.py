@@ -15,6 +15,7 @@ from mailstack import config
 from mailstack.production import environment
 from mailstack.production.desired import TLS_CERT, TLS_KEY, certificate_files, configuration_files
 from mailstack.production.install import BACKUPS, InstallError, apply_configuration
+from mailstack.production.revision import code_revision
 from mailstack.production.services import ServiceError, check_all
 from mailstack.production.tls import self_signed
 
@@ -274,3 +275,29 @@ def test_a_host_without_ipv6_gets_listeners_for_ipv4_alone(host, settings, tmp_p
     addresses.write_text("00000000000000000000000000000001 01 80 10 80       lo\n")
     assert config.host_has_ipv6(addresses)
 
+
+def test_a_checkout_without_git_is_new_code_when_its_files_change_and_only_then(tmp_path):
+    """The panel and the worker restart when the code revision differs from the one stored at
+    the last install: a release unpacked without git must have one that follows its files."""
+    release = tmp_path / "mailadmin-release"
+    (release / "domains").mkdir(parents=True)
+    (release / "templates").mkdir()
+    (release / "var").mkdir()
+    (release / "domains/services.py").write_text("VERSION = 1\n")
+    (release / "templates/base.html").write_text("<title>mailadmin</title>\n")
+    first = code_revision(release)
+    (release / "var/panel.log").write_text("what a run writes is not code\n")
+    assert code_revision(release) == first, "unchanged code: no restart"
+    (release / "templates/base.html").write_text("<title>mailadmin 2</title>\n")
+    second = code_revision(release)
+    assert second != first, "a changed template is new code"
+    (release / "domains/services.py").write_text("VERSION = 2\n")
+    assert code_revision(release) not in (first, second), "changed Python is new code"
+
+    git = ["git", "-C", str(release), "-c", "user.name=t", "-c", "user.email=t@example.net"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "one"], check=True)
+    committed = code_revision(release)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "two"], check=True)
+    assert code_revision(release) != committed, "a new commit is a new revision"

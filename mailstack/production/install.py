@@ -11,7 +11,6 @@ and those the run started are stopped.  Either way the install stops saying what
 import io
 import os
 import pwd
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from mailstack.production import database, tls
 from mailstack.production.desired import configuration_files
 from mailstack.production.environment import ACME_WEBROOT, VAR_DIR
 from mailstack.production.files import File, backup, changed, restore, write
+from mailstack.production.revision import code_revision
 from mailstack.production.services import SERVICES, ServiceError, check_all, run, systemctl, wait_until_serving
 
 BACKUPS = "/var/backups/mailadmin"
@@ -140,17 +140,10 @@ def _django_step(name: str, *arguments, log, **options) -> None:
         log(f"{name}: {line}")
 
 
-def _revision() -> str:
-    checkout = Path(settings.BASE_DIR)
-    result = subprocess.run(["git", "-C", str(checkout), "describe", "--always", "--dirty", "--abbrev=40"],
-                            capture_output=True, text=True)
-    return result.stdout.strip() or "unknown"
-
-
 def _restart_panel_on_new_code(started_now: list[str], log) -> None:
     """After an upgrade (a new checkout revision) the panel and the worker run the new code."""
     stamp = Path(REVISION_STAMP)
-    revision = _revision()
+    revision = code_revision(Path(settings.BASE_DIR))
     if stamp.exists() and stamp.read_text().strip() == revision:
         return
     for unit in ("mailadmin.service", "mailadmin-mailstore.service"):
