@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-# The lab's own tests first; then the faults (which stop and restart mx's services); the ACME
-# variant last, as it installs mx again with another certificate.
-ORDER = ["test_lab.py", "test_mail.py", "test_panel.py", "test_privilege.py", "test_faults.py", "test_acme.py"]
+# The lab's tear-down first (before the session's lab is built), its own tests next; then the
+# faults (which stop and restart mx's services); the ACME variant last, as it installs mx again.
+ORDER = ["test_teardown.py", "test_lab.py", "test_mail.py", "test_panel.py", "test_privilege.py",
+         "test_faults.py", "test_acme.py"]
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker

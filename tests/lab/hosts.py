@@ -106,6 +106,26 @@ def lab_mounts():
         return [line.split()[1] for line in mounts if line.split()[1].startswith(str(RUN_ROOT) + "/")]
 
 
+def take_lock(log):
+    """One lab at a time on a machine: waits (bounded) for another run to end, and returns the
+    open lock file (closing it releases the lock). The lock goes with its holder's process, so a
+    crashed run leaves none behind."""
+    RUN_ROOT.mkdir(parents=True, exist_ok=True)
+    lock = open(RUN_ROOT / "lock", "w")
+    deadline = time.monotonic() + LOCK_TIMEOUT
+    for attempt in itertools.count():
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return lock
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                lock.close()
+                raise RuntimeError(f"another lab held {RUN_ROOT / 'lock'} for {LOCK_TIMEOUT} s") from None
+            if attempt == 0:
+                log("lab: waiting for another lab run to end")
+            time.sleep(2)
+
+
 def interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -138,9 +158,7 @@ class Lab:
 
     # -- building --------------------------------------------------------------------------------------
     def __enter__(self):
-        RUN_ROOT.mkdir(parents=True, exist_ok=True)
-        self.lock = open(RUN_ROOT / "lock", "w")
-        self.wait_for_lock()
+        self.lock = take_lock(self.log)
         self.teardown = contextlib.ExitStack()
         # A run stopped with SIGTERM (a timeout, Ctrl-C's sibling) still tears the lab down.
         self.teardown.callback(signal.signal, signal.SIGTERM, signal.signal(signal.SIGTERM, interrupt))
@@ -152,22 +170,9 @@ class Lab:
             self.build()
         except BaseException:
             self.teardown.close()
+            self.lock.close()
             raise
         return self
-
-    def wait_for_lock(self):
-        """One lab at a time on a machine: a run waits (bounded) for another one to end. The lock
-        goes with its holder's process, so a crashed run leaves none behind."""
-        deadline = time.monotonic() + LOCK_TIMEOUT
-        for attempt in itertools.count():
-            try:
-                return fcntl.flock(self.lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"another lab held {RUN_ROOT / 'lock'} for {LOCK_TIMEOUT} s") from None
-                if attempt == 0:
-                    self.log("lab: waiting for another lab run to end")
-                time.sleep(2)
 
     def __exit__(self, *exc):
         self.log("lab: tearing down")
