@@ -84,9 +84,9 @@ def _unit(action: str, service, log) -> None:
     log(f"services: {action}{'ped' if action == 'stop' else 'ed'} {service.unit}")
 
 
-def activate(paths: list[str], *, log) -> None:
+def activate(paths: list[str], *, log, enabled: list[str]) -> None:
     """Enables and starts every daemon; reloads (our units: restarts) the ones whose files are
-    among `paths`; each must then answer."""
+    among `paths`; each must then answer.  The units it enables are added to `enabled`."""
     if any(path.startswith("/etc/systemd/system/") for path in paths):
         systemctl("daemon-reload")
     if any(path.startswith("/etc/dovecot/") for path in paths):
@@ -95,6 +95,7 @@ def activate(paths: list[str], *, log) -> None:
         enable = service.enable or service.unit
         if systemctl("is-enabled", "--quiet", enable, check=False).returncode != 0:
             systemctl("enable", "--quiet", enable)
+            enabled.append(enable)
             log(f"services: enabled {enable}")
         if not service.active():
             _unit("start", service, log)
@@ -105,9 +106,13 @@ def activate(paths: list[str], *, log) -> None:
     log("services: every daemon is active and answers on its ports")
 
 
-def revert(paths: list[str], *, running_before: set[str], log) -> None:
+def revert(paths: list[str], *, running_before: set[str], enabled: list[str], log) -> None:
     """With the previous files back: the daemons that ran before this run are restarted with them
-    (where their files changed, or they stopped), those this run started are stopped again."""
+    (where their files changed, or they stopped), those this run started are stopped again, and
+    those it enabled disabled again (after a failed first install no link to our units is left)."""
+    for unit in enabled:
+        systemctl("disable", "--quiet", unit, check=False)  # our unit's file may be gone already
+        log(f"services: disabled {unit} again")
     systemctl("daemon-reload")
     for service in services():
         if service.unit not in running_before:
@@ -167,11 +172,13 @@ def install(log=print) -> None:
     _django_step("create_first_superadmin", log=log)
 
     running_before = {service.unit for service in services() if service.active()}
+    enabled_now: list[str] = []
 
     def configure(entries):
         return apply_configuration(root, entries, check=lambda: check_all(root, host=True),
-                                   activate=lambda paths: activate(paths, log=log),
-                                   revert=lambda paths: revert(paths, running_before=running_before, log=log),
+                                   activate=lambda paths: activate(paths, log=log, enabled=enabled_now),
+                                   revert=lambda paths: revert(paths, running_before=running_before,
+                                                               enabled=enabled_now, log=log),
                                    log=log)
 
     certificate, source = tls.wanted_files(root)
