@@ -22,7 +22,15 @@ from mailstack.production.desired import configuration_files
 from mailstack.production.environment import ACME_WEBROOT, VAR_DIR
 from mailstack.production.files import File, backup, changed, restore, write
 from mailstack.production.revision import code_revision
-from mailstack.production.services import SERVICES, ServiceError, check_all, run, systemctl, wait_until_serving
+from mailstack.production.services import (
+    SERVICES,
+    ServiceError,
+    check_all,
+    postfix_listeners,
+    run,
+    systemctl,
+    wait_until_serving,
+)
 
 BACKUPS = "/var/backups/mailadmin"
 REVISION_STAMP = f"{VAR_DIR}/installed-revision"
@@ -84,9 +92,10 @@ def _unit(action: str, service, log) -> None:
     log(f"services: {action}{'ped' if action == 'stop' else 'ed'} {service.unit}")
 
 
-def activate(paths: list[str], *, log, enabled: list[str]) -> None:
-    """Enables and starts every daemon; reloads (our units: restarts) the ones whose files are
-    among `paths`; each must then answer.  The units it enables are added to `enabled`."""
+def activate(paths: list[str], *, log, enabled: list[str], restart: frozenset[str] = frozenset()) -> None:
+    """Enables and starts every daemon; reloads (our units, and those named in `restart`:
+    restarts) the ones whose files are among `paths`; each must then answer.  The units it
+    enables are added to `enabled`."""
     if any(path.startswith("/etc/systemd/system/") for path in paths):
         systemctl("daemon-reload")
     if any(path.startswith("/etc/dovecot/") for path in paths):
@@ -100,7 +109,7 @@ def activate(paths: list[str], *, log, enabled: list[str]) -> None:
         if not service.active():
             _unit("start", service, log)
         elif service.affected_by(paths):
-            _unit("restart" if service.restart else "reload", service, log)
+            _unit("restart" if service.restart or service.unit in restart else "reload", service, log)
     for service in services():
         wait_until_serving(service)
     log("services: every daemon is active and answers on its ports")
@@ -175,8 +184,14 @@ def install(log=print) -> None:
     enabled_now: list[str] = []
 
     def configure(entries):
+        listeners = postfix_listeners()
+
+        def restart() -> frozenset[str]:  # once the new main.cf is written
+            return frozenset({"postfix@-.service"} if postfix_listeners() != listeners else ())
+
         return apply_configuration(root, entries, check=lambda: check_all(root, host=True),
-                                   activate=lambda paths: activate(paths, log=log, enabled=enabled_now),
+                                   activate=lambda paths: activate(paths, log=log, enabled=enabled_now,
+                                                                   restart=restart()),
                                    revert=lambda paths: revert(paths, running_before=running_before,
                                                                enabled=enabled_now, log=log),
                                    log=log)
