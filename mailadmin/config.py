@@ -284,6 +284,9 @@ SETTINGS = (
     Setting("TLS", Choice(("files", "acme")), "files",
             "where the certificate of mail and panel comes from: the operator's files, or ACME through certbot",
             "production"),
+    Setting("IPV6", Choice(("auto", "yes", "no")), "auto",
+            "whether the installed daemons (Postfix, Dovecot, nginx) listen on IPv6 as well as IPv4: `auto` "
+            "when the host has an IPv6 address when `./mailctl install` runs", "production"),
     Setting("TLS_CERT_FILE", Folder(absolute=True, empty_allowed=True), "",
             "with `files`: the certificate chain (PEM) the install copies to `/etc/mailadmin/tls/fullchain.pem`",
             "production"),

@@ -289,6 +289,7 @@ MAILADMIN_MAIL_SERVER_HELPER = str(env("MAIL_SERVER_HELPER"))
 # The production install (`./mailctl install`, mailstack/production/, docs/production.md): where
 # the certificate of mail and panel comes from.
 MAILADMIN_TLS = env("TLS")
+MAILADMIN_IPV6 = env("IPV6")
 MAILADMIN_TLS_CERT_FILE = str(env("TLS_CERT_FILE"))
 MAILADMIN_TLS_KEY_FILE = str(env("TLS_KEY_FILE"))
 MAILADMIN_ACME_DIRECTORY = env("ACME_DIRECTORY")

@@ -94,6 +94,21 @@ def _database(stack: dict) -> dict:
     }
 
 
+def host_has_ipv6(addresses: Path = Path("/proc/net/if_inet6")) -> bool:
+    """The kernel lists an IPv6 address (none when IPv6 is disabled, or not built in)."""
+    try:
+        return bool(addresses.read_text().strip())
+    except OSError:
+        return False
+
+
+def listens_on_ipv6() -> bool:
+    """Whether the production daemons listen on IPv6 too (MAILADMIN_IPV6, decided when rendered:
+    a daemon told to listen on `::` does not start on a host without IPv6)."""
+    choice = settings.MAILADMIN_IPV6
+    return host_has_ipv6() if choice == "auto" else choice == "yes"
+
+
 def context(profile: str = "private", root: Path = Path("/")) -> dict:
     """Everything the templates in deploy/ refer to, for one profile.  In production the
     configuration folders and the certificate are named below `root` ("/" on a real host; a
@@ -118,10 +133,12 @@ def context(profile: str = "private", root: Path = Path("/")) -> dict:
         def at(path) -> str:
             return str(Path(root) / str(path).lstrip("/"))
 
+        ipv6 = listens_on_ipv6()
         return common | {
             "listen_address": "all",
-            "dovecot_listen": "*, ::",
-            "inet_protocols": "all",
+            "dovecot_listen": "*, ::" if ipv6 else "*",
+            "inet_protocols": "all" if ipv6 else "ipv4",
+            "ipv6": ipv6,
             "listen_prefix": "",
             "ports": PRODUCTION_PORTS | {"smtp": "smtp", "submission": "submission", "submissions": "submissions"},
             "milter": f"unix:{PRODUCTION_MILTER_SOCKET}",

@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from mailadmin.secrets import load_or_create
+from mailstack import config
 from mailstack.production import environment
 from mailstack.production.desired import TLS_CERT, TLS_KEY, certificate_files, configuration_files
 from mailstack.production.install import BACKUPS, InstallError, apply_configuration
+from mailstack.production.revision import code_revision
 from mailstack.production.services import ServiceError, check_all
 from mailstack.production.tls import self_signed
 
@@ -52,7 +54,8 @@ def postconf(root, *arguments):
                           text=True, check=True).stdout
 
 
-def test_rendered_host_passes_the_daemons_own_checks_and_listens_on_the_standard_ports(host):
+def test_rendered_host_passes_the_daemons_own_checks_and_listens_on_the_standard_ports(host, settings):
+    settings.MAILADMIN_IPV6 = "yes"
     written = apply(host, entries(host))
     assert "/etc/postfix/main.cf" in written and "/etc/systemd/system/mailadmin.service" in written
     order = written.index
@@ -250,3 +253,51 @@ def test_a_checkout_the_panels_user_could_not_enter_is_refused():
         (closed / "mailadmin").mkdir(parents=True, mode=0o755)
         os.chmod(closed, 0o700)
         assert f"{closed} does not let other users pass" in environment.checkout_problem(closed / "mailadmin")
+
+
+def test_a_host_without_ipv6_gets_listeners_for_ipv4_alone(host, settings, tmp_path):
+    """Dovecot told to listen on `::`, or nginx on `[::]:443`, does not start on a host without
+    IPv6; the install renders for the address families the host has (MAILADMIN_IPV6=auto:
+    whether the kernel lists an IPv6 address), or for the ones the setting names."""
+    settings.MAILADMIN_IPV6 = "no"
+    apply(host, entries(host))
+    listen = subprocess.run(["doveconf", "-c", str(host / "etc/dovecot/dovecot.conf"), "listen"],
+                            capture_output=True, text=True, check=True).stdout
+    assert listen == "listen = *\n"
+    assert postconf(host, "-h", "inet_protocols").strip() == "ipv4"
+    site = (host / "etc/nginx/sites-available/mailadmin").read_text()
+    assert "listen 443 ssl http2 default_server;" in site and "[::]" not in site
+
+    addresses = tmp_path / "if_inet6"
+    assert not config.host_has_ipv6(addresses), "no IPv6 in the kernel"
+    addresses.write_text("")
+    assert not config.host_has_ipv6(addresses), "IPv6 disabled (net.ipv6.conf.all.disable_ipv6=1)"
+    addresses.write_text("00000000000000000000000000000001 01 80 10 80       lo\n")
+    assert config.host_has_ipv6(addresses)
+
+
+def test_a_checkout_without_git_is_new_code_when_its_files_change_and_only_then(tmp_path):
+    """The panel and the worker restart when the code revision differs from the one stored at
+    the last install: a release unpacked without git must have one that follows its files."""
+    release = tmp_path / "mailadmin-release"
+    (release / "domains").mkdir(parents=True)
+    (release / "templates").mkdir()
+    (release / "var").mkdir()
+    (release / "domains/services.py").write_text("VERSION = 1\n")
+    (release / "templates/base.html").write_text("<title>mailadmin</title>\n")
+    first = code_revision(release)
+    (release / "var/panel.log").write_text("what a run writes is not code\n")
+    assert code_revision(release) == first, "unchanged code: no restart"
+    (release / "templates/base.html").write_text("<title>mailadmin 2</title>\n")
+    second = code_revision(release)
+    assert second != first, "a changed template is new code"
+    (release / "domains/services.py").write_text("VERSION = 2\n")
+    assert code_revision(release) not in (first, second), "changed Python is new code"
+
+    git = ["git", "-C", str(release), "-c", "user.name=t", "-c", "user.email=t@example.net"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "one"], check=True)
+    committed = code_revision(release)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "two"], check=True)
+    assert code_revision(release) != committed, "a new commit is a new revision"

@@ -49,6 +49,7 @@ BAD_AND_GOOD = {
     "MAIL_SERVER": ("mailstack.doveadm", "sudo"),
     "MAIL_SERVER_HELPER": ("mailadmin-dovecot", "/usr/local/libexec/mailadmin/mailadmin-dovecot"),
     "TLS": ("letsencrypt", "acme"),
+    "IPV6": ("maybe", "no"),
     "TLS_CERT_FILE": ("fullchain.pem", "/etc/ssl/mx.pem"),
     "TLS_KEY_FILE": ("/etc/ssl/mx key.pem", ""),
     "ACME_DIRECTORY": ("http://acme.example.net/dir", "https://acme.example.net:14000/dir"),

@@ -11,7 +11,6 @@ and those the run started are stopped.  Either way the install stops saying what
 import io
 import os
 import pwd
-import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,7 +21,16 @@ from mailstack.production import database, tls
 from mailstack.production.desired import configuration_files
 from mailstack.production.environment import ACME_WEBROOT, VAR_DIR
 from mailstack.production.files import File, backup, changed, restore, write
-from mailstack.production.services import SERVICES, ServiceError, check_all, run, systemctl, wait_until_serving
+from mailstack.production.revision import code_revision
+from mailstack.production.services import (
+    SERVICES,
+    ServiceError,
+    check_all,
+    postfix_listeners,
+    run,
+    systemctl,
+    wait_until_serving,
+)
 
 BACKUPS = "/var/backups/mailadmin"
 REVISION_STAMP = f"{VAR_DIR}/installed-revision"
@@ -86,9 +94,10 @@ def _unit(action: str, service, log) -> None:
     log(f"services: {action}{'ped' if action == 'stop' else 'ed'} {service.unit}")
 
 
-def activate(paths: list[str], *, log) -> None:
-    """Enables and starts every daemon; reloads (our units: restarts) the ones whose files are
-    among `paths`; each must then answer."""
+def activate(paths: list[str], *, log, enabled: list[str], restart: frozenset[str] = frozenset()) -> None:
+    """Enables and starts every daemon; reloads (our units, and those named in `restart`:
+    restarts) the ones whose files are among `paths`; each must then answer.  The units it
+    enables are added to `enabled`."""
     if any(path.startswith("/etc/systemd/system/") for path in paths):
         systemctl("daemon-reload")
     if any(path.startswith("/etc/dovecot/") for path in paths):
@@ -97,19 +106,24 @@ def activate(paths: list[str], *, log) -> None:
         enable = service.enable or service.unit
         if systemctl("is-enabled", "--quiet", enable, check=False).returncode != 0:
             systemctl("enable", "--quiet", enable)
+            enabled.append(enable)
             log(f"services: enabled {enable}")
         if not service.active():
             _unit("start", service, log)
         elif service.affected_by(paths):
-            _unit("restart" if service.restart else "reload", service, log)
+            _unit("restart" if service.restart or service.unit in restart else "reload", service, log)
     for service in services():
         wait_until_serving(service)
     log("services: every daemon is active and answers on its ports")
 
 
-def revert(paths: list[str], *, running_before: set[str], log) -> None:
+def revert(paths: list[str], *, running_before: set[str], enabled: list[str], log) -> None:
     """With the previous files back: the daemons that ran before this run are restarted with them
-    (where their files changed, or they stopped), those this run started are stopped again."""
+    (where their files changed, or they stopped), those this run started are stopped again, and
+    those it enabled disabled again (after a failed first install no link to our units is left)."""
+    for unit in enabled:
+        systemctl("disable", "--quiet", unit, check=False)  # our unit's file may be gone already
+        log(f"services: disabled {unit} again")
     systemctl("daemon-reload")
     if any(path.startswith("/etc/dovecot/") for path in paths):
         try:
@@ -156,17 +170,10 @@ def _django_step(name: str, *arguments, log, **options) -> None:
         log(f"{name}: {line}")
 
 
-def _revision() -> str:
-    checkout = Path(settings.BASE_DIR)
-    result = subprocess.run(["git", "-C", str(checkout), "describe", "--always", "--dirty", "--abbrev=40"],
-                            capture_output=True, text=True)
-    return result.stdout.strip() or "unknown"
-
-
 def _restart_panel_on_new_code(started_now: list[str], log) -> None:
     """After an upgrade (a new checkout revision) the panel and the worker run the new code."""
     stamp = Path(REVISION_STAMP)
-    revision = _revision()
+    revision = code_revision(Path(settings.BASE_DIR))
     if stamp.exists() and stamp.read_text().strip() == revision:
         return
     for unit in ("mailadmin.service", "mailadmin-mailstore.service"):
@@ -190,11 +197,19 @@ def install(log=print) -> None:
     _django_step("create_first_superadmin", log=log)
 
     running_before = {service.unit for service in services() if service.active()}
+    enabled_now: list[str] = []
 
     def configure(entries):
+        listeners = postfix_listeners()
+
+        def restart() -> frozenset[str]:  # once the new main.cf is written
+            return frozenset({"postfix@-.service"} if postfix_listeners() != listeners else ())
+
         return apply_configuration(root, entries, check=lambda: check_all(root, host=True),
-                                   activate=lambda paths: activate(paths, log=log),
-                                   revert=lambda paths: revert(paths, running_before=running_before, log=log),
+                                   activate=lambda paths: activate(paths, log=log, enabled=enabled_now,
+                                                                   restart=restart()),
+                                   revert=lambda paths: revert(paths, running_before=running_before,
+                                                               enabled=enabled_now, log=log),
                                    log=log)
 
     certificate, source = tls.wanted_files(root)

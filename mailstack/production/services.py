@@ -89,6 +89,12 @@ def check_all(root: Path, *, host: bool) -> None:
             raise ServiceError(f"`{' '.join(command)}` warned:\n" + "\n".join(ours))
 
 
+def postfix_listeners() -> str:
+    """inet_interfaces and inet_protocols of the host's main.cf: `postfix reload` keeps the
+    listeners Postfix started with, so a change of these needs a restart (postconf(5))."""
+    return run(["postconf", "-h", "inet_interfaces", "inet_protocols"], check=False).stdout
+
+
 def port_answers(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as probe:
         probe.settimeout(1)
