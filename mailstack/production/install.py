@@ -128,8 +128,8 @@ def revert(paths: list[str], *, running_before: set[str], enabled: list[str], lo
     if any(path.startswith("/etc/dovecot/") for path in paths):
         try:
             _compile_spam_sieve()  # the previous script, if there was one, over the new one's binary
-        except subprocess.CalledProcessError as error:
-            log(f"configuration: the previous spam-to-junk.sieve does not compile: {error.stderr or error}")
+        except ServiceError as error:
+            log(f"configuration: the previous spam-to-junk.sieve does not compile: {error}")
     for service in services():
         if service.unit not in running_before:
             if service.active():
