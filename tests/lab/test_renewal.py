@@ -75,15 +75,20 @@ def renewal(mx, acme_root, mailbox):
         done = mx.mx.run("systemctl", "start", "certbot.service", timeout=120, check=False)
         unit = mx.mx.run("systemctl", "show", "certbot.service", "-p", "Result,DropInPaths").stdout
         journal = mx.mx.run("journalctl", "-u", "certbot.service", "--no-pager", "-n", "30").stdout
+        log = mx.mx.path("/var/log/letsencrypt/letsencrypt.log").read_text()  # this run's (certbot -q)
         yield {"before": before, "subject": subject, "queued": queued, "returncode": done.returncode,
-               "unit": unit, "journal": journal}
+               "unit": unit, "journal": journal, "log": log}
     finally:
         mx.remote.run("systemctl", "start", "postfix")
 
 
 def test_the_timer_s_unit_renews_through_the_drop_in_and_the_deploy_hook_replaces_the_stable_files(mx, renewal):
+    # Debian's timer is what starts the unit on a host, twice a day.
+    assert mx.mx.run("systemctl", "is-active", "certbot.timer", check=False).stdout.strip() == "active"
     assert renewal["returncode"] == 0 and "Result=success" in renewal["unit"], renewal["journal"]
     assert "/etc/systemd/system/certbot.service.d/mailadmin.conf" in renewal["unit"]
+    assert "Running deploy-hook command: /etc/letsencrypt/renewal-hooks/deploy/mailadmin" in renewal["log"]
+    assert "reported error code" not in renewal["log"], renewal["log"][-3000:]
     after = digests(mx.mx, STABLE)
     assert all(after[path] != renewal["before"]["stable"][path] for path in STABLE), "the stable files changed"
     # The hook copied certbot's new lineage (a new key too) to the paths every daemon reads.
