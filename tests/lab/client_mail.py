@@ -116,7 +116,7 @@ def imap_session(host, user, password, ca):
 
 def certificate(host, port, ca, starttls=None):
     """The certificate `host` serves on `port` (STARTTLS first with "smtp"), checked against `ca`
-    and the host name: its issuer and subject common names."""
+    and the host name: its issuer and subject common names and its serial number (hex)."""
     if starttls == "smtp":
         smtp = smtplib.SMTP(host, port, timeout=TIMEOUT)
         smtp.starttls(context=context(ca))
@@ -127,7 +127,7 @@ def certificate(host, port, ca, starttls=None):
             with context(ca).wrap_socket(raw, server_hostname=host) as tls:
                 peer = tls.getpeercert()
     names = {kind: dict(pair[0] for pair in peer[kind]).get("commonName") for kind in ("issuer", "subject")}
-    return names
+    return names | {"serial": peer["serialNumber"]}
 
 
 if __name__ == "__main__":

@@ -13,10 +13,11 @@ import pytest
 # The lab's tear-down first (before the session's lab is built), its own tests next; then the
 # faults (which stop and restart mx's services) and the installs again on the same mx (an
 # upgrade, a host without IPv6, a failed first install); the ACME variant, as it installs mx again
-# with another certificate; the adoption last, on an mx booted afresh and set up by hand.
+# with another certificate, and the renewal of that certificate; the adoption last, on an mx
+# booted afresh and set up by hand.
 ORDER = ["test_teardown.py", "test_lab.py", "test_mail.py", "test_panel.py", "test_privilege.py",
          "test_plaintext.py", "test_faults.py", "test_upgrade.py", "test_ipv4_only.py", "test_rollback.py",
-         "test_acme.py", "test_adoption.py"]
+         "test_acme.py", "test_renewal.py", "test_adoption.py"]
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
@@ -48,6 +49,19 @@ def mx(lab):
     (signed by the lab CA, which client and remote trust)."""
     lab.install_mx(lab.files_tls_settings())
     return lab
+
+
+@pytest.fixture(scope="session")
+def acme_root(mx):
+    """mx installed again with MAILADMIN_TLS=acme (its certificate from pebble); the root
+    certificate of pebble's issuing CA, in the lab folder."""
+    mx.install_mx({"MAILADMIN_TLS": "acme", "MAILADMIN_ACME_DIRECTORY": "https://acme.example.net:14000/dir",
+                   "MAILADMIN_ACME_EMAIL": "postmaster@example.org", "MAILADMIN_ACME_CA_BUNDLE": "/etc/ssl/lab/ca.pem"})
+    # pebble makes a new root at each start: the client trusts it as fetched from its management port.
+    root = mx.folder / "pebble-root.pem"
+    root.write_text(mx.client.run("curl", "-sS", "--fail", "--cacert", str(mx.ca.cert),
+                                  "https://acme.example.net:15000/roots/0").stdout)
+    return root
 
 
 @dataclass(frozen=True)

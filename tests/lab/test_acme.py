@@ -1,24 +1,13 @@
 """The ACME variant: the same mx installed again with MAILADMIN_TLS=acme takes its certificate
 from the lab's ACME server (pebble, http-01 at mx's port 80 through nginx) and serves it on
-every TLS port; mail still flows."""
+every TLS port; mail still flows. The install is the session fixture `acme_root` (conftest.py),
+which tests/lab/test_renewal.py uses next."""
 import pytest
 
 from tests.lab.mail import client_mail, new_subject, remote_delivery, remote_send
 from tests.lab.waiting import wait_until
 
 PORTS = [(443, None), (465, None), (587, "smtp"), (25, "smtp"), (993, None), (995, None)]
-
-
-@pytest.fixture(scope="module")
-def acme_root(mx):
-    """Installs mx again for ACME; the root certificate of pebble's issuing CA."""
-    mx.install_mx({"MAILADMIN_TLS": "acme", "MAILADMIN_ACME_DIRECTORY": "https://acme.example.net:14000/dir",
-                   "MAILADMIN_ACME_EMAIL": "postmaster@example.org", "MAILADMIN_ACME_CA_BUNDLE": "/etc/ssl/lab/ca.pem"})
-    # pebble makes a new root at each start: the client trusts it as fetched from its management port.
-    root = mx.folder / "pebble-root.pem"
-    root.write_text(mx.client.run("curl", "-sS", "--fail", "--cacert", str(mx.ca.cert),
-                                  "https://acme.example.net:15000/roots/0").stdout)
-    return root
 
 
 @pytest.mark.parametrize("port,starttls", PORTS)
