@@ -112,6 +112,11 @@ def activate(paths: list[str], *, log, enabled: list[str], restart: frozenset[st
             _unit("start", service, log)
         elif service.affected_by(paths):
             _unit("restart" if service.restart or service.unit in restart else "reload", service, log)
+        if enable != service.unit and systemctl("is-active", "--quiet", enable, check=False).returncode != 0:
+            # Debian's postfix.service: a wrapper that starts nothing itself; started too, so that
+            # the operator's `systemctl reload postfix` reaches the instance.
+            systemctl("start", enable)
+            log(f"services: started {enable}")
     for service in services():
         wait_until_serving(service)
     log("services: every daemon is active and answers on its ports")

@@ -54,3 +54,20 @@ def test_a_wrong_password_is_refused(mx, mailbox, port):
     result = client_mail(mx, "submit", port=port, user=mailbox.address, password="not " + mailbox.password,
                          sender=mailbox.address, to="bob@example.com", subject=new_subject("wrong password"))
     assert result["refused"][0] == 535 and result["at"] == "AUTH", result
+
+
+def test_the_operators_systemctl_reload_postfix_reaches_the_running_postfix(mx, mailbox):
+    """Debian's postfix.service is a wrapper around the instance postfix@- the install starts: it
+    must be active too, or `systemctl reload postfix` answers "not active, cannot reload"."""
+    master = mx.mx.run("cat", "/var/spool/postfix/pid/master.pid").stdout.strip()
+
+    reloaded = mx.mx.run("systemctl", "reload", "postfix", check=False)
+
+    assert reloaded.returncode == 0, reloaded.stderr
+    after = mx.mx.run("cat", "/var/spool/postfix/pid/master.pid").stdout.strip()
+    assert master and after == master, "reloaded, not restarted"
+    assert "reload" in mx.mx.run("journalctl", "-u", "postfix@-.service", "-n", "5", "--no-pager").stdout.lower()
+    subject = new_subject("after the operator's reload")
+    remote_send(mx, mailbox.address, subject)
+    login = {"user": mailbox.address, "password": mailbox.password}
+    wait_until(lambda: subject in client_mail(mx, "imap_subjects", **login), 60, "mail after the reload")
