@@ -104,20 +104,21 @@ def up(log=print):
     log("mail stack is up")
 
 
-def _stop_together(daemons, log):
-    """Stops the daemons side by side (each waits for its own processes to end): the stack goes
-    down in the time of its slowest daemon, not of all of them one after the other."""
+def _together(doing: str, action: str, daemons, log):
+    """Runs `action` of every daemon side by side (each waits for its own processes), so the
+    stack goes down in the time of its slowest daemon; the first failure is raised once all
+    have finished."""
     for daemon in daemons:
-        log(f"{daemon.name}: stopping")
+        log(f"{daemon.name}: {doing}")
     with ThreadPoolExecutor(max_workers=len(daemons) or 1) as pool:
-        for stopped in [pool.submit(daemon.stop) for daemon in daemons]:
-            stopped.result()
+        for done in [pool.submit(getattr(daemon, action)) for daemon in daemons]:
+            done.result()
 
 
 def down(log=print):
-    # The mail daemons first, which may still be writing to the database; then the database.
-    _stop_together([daemon_class() for daemon_class in reversed(MAIL_DAEMONS)], log)
-    _stop_together([*local_replicas(), MariaDB()], log)
+    # The mail daemons first, which may still be writing to the database; then the databases.
+    _together("stopping", "stop", [daemon_class() for daemon_class in reversed(MAIL_DAEMONS)], log)
+    _together("stopping", "stop", [*local_replicas(), MariaDB()], log)
     log("mail stack is down")
 
 
