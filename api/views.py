@@ -2,7 +2,9 @@
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.functional import cached_property
+from django.views import View
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -10,6 +12,7 @@ from rest_framework.response import Response
 from api import idempotency
 from api import selectors as by_name
 from api.authentication import actor_for
+from api.metadata import ApiMetadata
 from api.pagination import AliasSourceCursor, DomainCursor, MailboxCursor
 from api.permissions import HasApiKey, check_action
 from api.schema import ApiAutoSchema
@@ -72,6 +75,7 @@ class ApiView(GenericAPIView):
     permission_classes = [HasApiKey]
     throttle_classes = [ApiKeyRate]
     schema = ApiAutoSchema()
+    metadata_class = ApiMetadata
     actions: dict[str, str] = {}  # method -> the action it performs, checked against the key
     idempotency_claim = None
 
@@ -398,3 +402,11 @@ class AliasBulkCreate(BulkCreate):
         return Response({"aliases": AliasOut([{"source": source, "destinations": destinations}
                                               for source, destinations in grouped.items()], many=True).data},
                         status=status.HTTP_201_CREATED)
+
+
+class ApiDocs(SpectacularSwaggerView):
+    """The documentation page (HTML). OPTIONS answers as any Django page does (200, Allow, no
+    body): DRF would render its metadata through the page's HTML template, which has none."""
+
+    def options(self, request, *args, **kwargs):
+        return View.options(self, request, *args, **kwargs)
