@@ -71,6 +71,14 @@ def _list_filters(request, scope: Scope, names=("active", "prefix")) -> dict | N
     return filters
 
 
+def _refuse_repeated_parameters(request):
+    """Every query parameter is a single value in the schema; `?a=1&a=2` would silently keep one."""
+    repeated = {name: ["Give this parameter once."] for name, values in request.query_params.lists()
+                if len(values) > 1}
+    if repeated:
+        raise exceptions.ValidationError(repeated)
+
+
 class ApiView(GenericAPIView):
     permission_classes = [HasApiKey]
     throttle_classes = [ApiKeyRate]
@@ -87,6 +95,7 @@ class ApiView(GenericAPIView):
     def initial(self, request, *args, **kwargs):
         """After the key, its rights and its rate are checked: a POST's Idempotency-Key is claimed."""
         super().initial(request, *args, **kwargs)
+        _refuse_repeated_parameters(request)
         if request.method == "POST":
             self.idempotency_claim = idempotency.begin(request, request.auth)
 

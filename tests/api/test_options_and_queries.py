@@ -1,5 +1,6 @@
 """What the API answers outside the happy path of its schema: OPTIONS on every route, and query
 strings the schema does not allow."""
+import pytest
 from django.urls import reverse
 
 from api import urls as api_urls
@@ -41,3 +42,35 @@ def test_options_needs_a_key(client, world):
     for path in api_paths(EXISTING):
         if "/schema/" not in path and "/docs/" not in path:
             assert client.options(path).status_code == 401, path
+
+
+def list_paths():
+    """The routes that answer cursor pages, with the existing rows in their path."""
+    for pattern, path in zip(api_urls.urlpatterns, api_paths(EXISTING), strict=True):
+        if getattr(getattr(pattern.callback, "view_class", None), "pagination_class", None):
+            yield path
+
+
+@pytest.mark.parametrize("query", [
+    "page_size=null&page_size=null", "page_size=5&page_size=5", "page_size=null", "page_size=", "page_size=1.5",
+    "page_size=0", "page_size=-1", "page_size=1001", "prefix=a&prefix=b", "cursor=x&cursor=y",
+])
+def test_a_list_refuses_a_query_its_schema_refuses(client, world, query):
+    key = world["keys"]["all_domains"]
+    paths = list(list_paths())
+    assert len(paths) == 5
+    for path in paths:
+        response = client.get(f"{path}?{query}", HTTP_AUTHORIZATION=f"Bearer {key}")
+        assert response.status_code == 400, (path, query, response.content)
+        assert response["Content-Type"] == "application/problem+json"
+        body = response.json()
+        assert body["code"] == "invalid" and set(body["errors"]) == {query.partition("=")[0]}, body
+
+
+def test_a_list_takes_page_sizes_from_1_to_1000(client, world):
+    key = world["keys"]["all_domains"]
+    for path in list_paths():
+        for size in ("1", "1000"):
+            response = client.get(f"{path}?page_size={size}", HTTP_AUTHORIZATION=f"Bearer {key}")
+            assert response.status_code == 200, (path, size)
+            assert len(response.json()["results"]) >= 1
