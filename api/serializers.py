@@ -1,14 +1,42 @@
 """Input and output shapes only: the rules are in domains.services."""
+import re
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from domains.addresses import display_domain
 
 BYTES = {"min_value": 0, "max_value": 2**63 - 1}
+SPAM_THRESHOLD_TEXT = re.compile(r"[0-9]{1,3}(\.[0-9])?")
+SPAM_THRESHOLD_HELP = ("a SpamAssassin score from 0.0 to 999.9 with one decimal at most, as a JSON number or a "
+                       "decimal string; other values answer 400 (`invalid`), or 422 (`spam_threshold`) below 0")
 
 
 def _threshold(**kwargs):
     kwargs.setdefault("allow_null", True)
     return serializers.DecimalField(max_digits=4, decimal_places=1, coerce_to_string=True, **kwargs)
+
+
+@extend_schema_field({"oneOf": [{"type": "number", "minimum": 0, "maximum": 999.9},
+                                {"type": "string", "pattern": f"^{SPAM_THRESHOLD_TEXT.pattern}$"}]})
+class SpamThresholdIn(serializers.DecimalField):
+    """A threshold as clients send it: a number (what most send) or a decimal string (what the
+    answers hold), both in the schema; anything else, e.g. "" or "1e2", is refused (400)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("help_text", SPAM_THRESHOLD_HELP)
+        super().__init__(max_digits=4, decimal_places=1, required=False, **kwargs)
+
+    def validate_empty_values(self, data):
+        """"" is not null here (DRF's DecimalField takes it for null)."""
+        return serializers.Field.validate_empty_values(self, data)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float | str) or \
+                isinstance(data, str) and not SPAM_THRESHOLD_TEXT.fullmatch(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class DomainOut(serializers.Serializer):
@@ -39,9 +67,9 @@ class DomainUpdateIn(serializers.Serializer):
     default_quota = serializers.IntegerField(required=False, **BYTES)
     max_quota = serializers.IntegerField(required=False, **BYTES)
     quota_total = serializers.IntegerField(required=False, **BYTES)
-    spam_threshold = _threshold(required=False)
-    user_spam_threshold_min = _threshold(required=False, allow_null=False)
-    user_spam_threshold_max = _threshold(required=False, allow_null=False)
+    spam_threshold = SpamThresholdIn(help_text=f"null = the global default; {SPAM_THRESHOLD_HELP}")
+    user_spam_threshold_min = SpamThresholdIn(allow_null=False)
+    user_spam_threshold_max = SpamThresholdIn(allow_null=False)
 
 
 class DomainCreateIn(DomainUpdateIn):
@@ -65,7 +93,7 @@ class MailboxUpdateIn(serializers.Serializer):
     quota = serializers.IntegerField(required=False, **BYTES)
     active = serializers.BooleanField(required=False)
     display_name = serializers.CharField(max_length=255, allow_blank=True, required=False)
-    spam_threshold = _threshold(required=False)
+    spam_threshold = SpamThresholdIn(help_text=f"null = the domain's threshold; {SPAM_THRESHOLD_HELP}")
 
 
 class MailboxCreateIn(MailboxUpdateIn):

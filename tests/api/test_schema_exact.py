@@ -1,5 +1,6 @@
-"""What the API answers outside the happy path of its schema: OPTIONS on every route, and query
-strings the schema does not allow."""
+"""The API and its schema agree outside the happy path: OPTIONS on every route, query strings and
+bodies the schema refuses are refused, and what the API accepts the schema allows."""
+import jsonschema
 import pytest
 from django.urls import reverse
 
@@ -74,3 +75,32 @@ def test_a_list_takes_page_sizes_from_1_to_1000(client, world):
             response = client.get(f"{path}?page_size={size}", HTTP_AUTHORIZATION=f"Bearer {key}")
             assert response.status_code == 200, (path, size)
             assert len(response.json()["results"]) >= 1
+
+
+def request_schema(client, component, field):
+    schema = client.get("/api/v1/schema/?format=json").json()["components"]["schemas"][component]
+    return schema["properties"][field]
+
+
+ACCEPTED_THRESHOLDS = [0, 5, 5.5, 999.9, "0", "7", "5.5", "999.9"]
+REFUSED_THRESHOLDS = [-1, 1000, "-1", "5.", ".5", " 5", "1e2", "5.55", "abc", "", True, [5]]
+
+
+@pytest.mark.parametrize("value", ACCEPTED_THRESHOLDS)
+def test_a_spam_threshold_the_api_accepts_is_one_the_schema_allows(api, client, world, value):
+    key = world["keys"]["all_domains"]
+    response = api("PATCH", "mailboxes/box@a.example/", {"spam_threshold": value}, key=key)
+    assert response.status_code == 200, response.body
+    jsonschema.validate(value, request_schema(client, "PatchedMailboxUpdateIn", "spam_threshold"))
+
+
+@pytest.mark.parametrize("value", REFUSED_THRESHOLDS)
+def test_a_spam_threshold_the_schema_refuses_is_refused_and_nothing_changes(api, client, world, value):
+    key = world["keys"]["all_domains"]
+    before = api("GET", "mailboxes/box@a.example/", key=key).body
+    response = api("PATCH", "mailboxes/box@a.example/", {"spam_threshold": value}, key=key)
+    assert response.status_code in (400, 422) and response["Content-Type"] == "application/problem+json"
+    assert "spam_threshold" in response.body["errors"]
+    assert api("GET", "mailboxes/box@a.example/", key=key).body == before
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(value, request_schema(client, "PatchedMailboxUpdateIn", "spam_threshold"))
