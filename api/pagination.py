@@ -33,6 +33,9 @@ class KeyedCursor(CursorPagination):
             if parameter["name"] == self.page_size_query_param:
                 parameter["description"] = f"Rows per page (default {self.page_size})."
                 parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+            if parameter["name"] == self.cursor_query_param:
+                parameter["description"] = ("Opaque: the value from a page's `next` or `previous` link; "
+                                            "any other answers 400.")
         return parameters
 
 

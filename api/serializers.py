@@ -12,6 +12,39 @@ SPAM_THRESHOLD_HELP = ("a SpamAssassin score from 0.0 to 999.9 with one decimal 
                        "decimal string; other values answer 400 (`invalid`), or 422 (`spam_threshold`) below 0")
 
 
+# What the schema shows of the address and domain rules (domains/addresses.py) as far as a pattern
+# can; the rest is in each field's description. The services still decide (422, with their codes).
+ADDRESS_HELP = ("one @; the domain part a domain name as for domains; at most 254 octets, the part before "
+                "the @ at most 64 and not starting or ending with a dot; refused with 422 (codes `address_*`, "
+                "`local_part_*`, `domain_*`)")
+PASSWORD_HELP = ("a plain password: at least MAILADMIN_PASSWORD_MIN_LENGTH characters, at most 1024, no NUL, not the "
+                 "address nor a common password; refused with 422 (codes `password_*`)")
+DOMAIN_HELP = ("at least two labels, each of letters, digits and inner hyphens (at most 63 octets), the last not "
+               "all digits; the Unicode form of an IDN is accepted (stored as its A-label); at most 253 octets as "
+               "A-labels; refused with 422 (codes `domain_*`)")
+
+
+@extend_schema_field({"type": "string", "minLength": 1, "maxLength": 300,
+                      "pattern": r"^([A-Za-z0-9.-]|[^\x00-\x7F])+$"})
+class DomainNameIn(serializers.CharField):
+    pass
+
+
+@extend_schema_field({"type": "string", "minLength": 3, "maxLength": 254, "pattern": "^[^@]+@[^@]+$"})
+class AddressIn(serializers.CharField):
+    pass
+
+
+@extend_schema_field({"type": "string", "minLength": 3, "maxLength": 300, "pattern": "^[A-Za-z0-9._-]+@[^@]+$"})
+class MailboxAddressIn(serializers.CharField):
+    """A mailbox's name is ASCII letters, digits, dots, hyphens and underscores (no "+": the extension)."""
+
+
+@extend_schema_field({"type": "string", "minLength": 2, "maxLength": 300, "pattern": "^[^@]*@[^@]+$"})
+class AliasSourceIn(serializers.CharField):
+    pass
+
+
 def _threshold(**kwargs):
     kwargs.setdefault("allow_null", True)
     return serializers.DecimalField(max_digits=4, decimal_places=1, coerce_to_string=True, **kwargs)
@@ -73,9 +106,10 @@ class DomainUpdateIn(serializers.Serializer):
 
 
 class DomainCreateIn(DomainUpdateIn):
-    name = serializers.CharField(max_length=300, help_text="the Unicode form of an IDN domain is accepted")
-    role_aliases_to = serializers.CharField(
-        max_length=254, required=False, help_text="also create postmaster@ and abuse@ as aliases to this address")
+    name = DomainNameIn(max_length=300, help_text=DOMAIN_HELP)
+    role_aliases_to = AddressIn(
+        max_length=254, required=False,
+        help_text=f"also create postmaster@ and abuse@ as aliases to this address: {ADDRESS_HELP}")
 
 
 class MailboxOut(serializers.Serializer):
@@ -97,15 +131,16 @@ class MailboxUpdateIn(serializers.Serializer):
 
 
 class MailboxCreateIn(MailboxUpdateIn):
-    address = serializers.CharField(max_length=300)
+    address = MailboxAddressIn(max_length=300, help_text=(
+        "the part before the @ of ASCII letters, digits and . - _ (no +), lower-cased; " + ADDRESS_HELP))
     password = serializers.CharField(required=False, trim_whitespace=False, write_only=True,
-                                     help_text="plain password, checked by the password policy")
+                                     help_text=PASSWORD_HELP)
     password_hash = serializers.CharField(required=False, max_length=255, write_only=True,
                                           help_text="a Dovecot {SCHEME} hash, e.g. from a migration")
 
 
 class PasswordIn(serializers.Serializer):
-    password = serializers.CharField(trim_whitespace=False, write_only=True)
+    password = serializers.CharField(trim_whitespace=False, write_only=True, help_text=PASSWORD_HELP)
 
 
 class AliasOut(serializers.Serializer):
@@ -114,11 +149,13 @@ class AliasOut(serializers.Serializer):
 
 
 class AliasUpdateIn(serializers.Serializer):
-    destinations = serializers.ListField(child=serializers.CharField(max_length=254), min_length=1, max_length=1000)
+    destinations = serializers.ListField(child=AddressIn(max_length=254, help_text=ADDRESS_HELP), min_length=1,
+                                         max_length=1000)
 
 
 class AliasCreateIn(AliasUpdateIn):
-    source = serializers.CharField(max_length=300, help_text="an address, or @domain for the domain's catch-all")
+    source = AliasSourceIn(max_length=300,
+                           help_text=f"an address, or @domain for the domain's catch-all: {ADDRESS_HELP}")
 
 
 class DomainUsageOut(serializers.Serializer):

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from api import urls as api_urls
+from tests.api.conftest import table_snapshot
 
 # A value for each path parameter of the API's routes: rows of the `world` fixture.
 EXISTING = {"name": "a.example", "address": "box@a.example", "source": "info@a.example"}
@@ -104,3 +105,60 @@ def test_a_spam_threshold_the_schema_refuses_is_refused_and_nothing_changes(api,
     assert api("GET", "mailboxes/box@a.example/", key=key).body == before
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(value, request_schema(client, "PatchedMailboxUpdateIn", "spam_threshold"))
+
+
+def schema_of(client):
+    return client.get("/api/v1/schema/?format=json").json()
+
+
+def field_schema(schema, component, field):
+    found = schema["components"]["schemas"][component]["properties"][field]
+    return found.get("items", found) if field == "destinations" else found
+
+
+# (request, component, field, value): requests found refused by the API though the schema allowed
+# them; now the schema says so. And values the API takes, which the schema must keep allowing.
+REFUSED = [
+    ("POST", "mailboxes/", {"address": "type"}, "MailboxCreateIn", "address", "type"),
+    ("POST", "mailboxes/", {"address": "é@a.example"}, "MailboxCreateIn", "address", "é@a.example"),
+    ("POST", "mailboxes/bulk/", {"mailboxes": [{"address": ""}]}, "MailboxCreateIn", "address", ""),
+    ("POST", "aliases/", {"source": "type", "destinations": ["box@a.example"]}, "AliasCreateIn", "source", "type"),
+    ("POST", "aliases/", {"source": "x@a.example", "destinations": [""]}, "AliasCreateIn", "destinations", ""),
+    ("PUT", "aliases/info@a.example/", {"destinations": ["a@b@c.example"]}, "AliasUpdateIn", "destinations",
+     "a@b@c.example"),
+    ("POST", "domains/", {"name": ""}, "DomainCreateIn", "name", ""),
+    ("POST", "domains/", {"name": "a@b.example"}, "DomainCreateIn", "name", "a@b.example"),
+]
+ACCEPTED = [
+    ("MailboxCreateIn", "address", "Box.Name-1_x@A.example"), ("MailboxCreateIn", "address", "box@bücher.example"),
+    ("AliasCreateIn", "source", "@a.example"), ("AliasCreateIn", "source", "jörg@bücher.example"),
+    ("AliasUpdateIn", "destinations", "someone+tag@example.net"), ("DomainCreateIn", "name", "bücher.example."),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "component", "field", "value"), REFUSED)
+def test_a_value_the_api_refuses_is_one_the_schema_refuses(api, client, world, method, path, body, component,
+                                                           field, value):
+    before = table_snapshot()
+    response = api(method, path, body, key=world["keys"]["all_domains"])
+    assert response.status_code in (400, 422), response.body
+    assert table_snapshot() == before
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(value, field_schema(schema_of(client), component, field))
+
+
+@pytest.mark.parametrize(("component", "field", "value"), ACCEPTED)
+def test_a_value_the_api_takes_is_one_the_schema_allows(client, db, component, field, value):
+    jsonschema.validate(value, field_schema(schema_of(client), component, field))
+
+
+def test_the_idempotency_key_header_is_described_as_the_api_checks_it(api, client, world):
+    response = api("POST", "domains/a.example/suspend/", key=world["keys"]["all_domains"],
+                   HTTP_IDEMPOTENCY_KEY="x" * 256)
+    assert response.status_code == 400 and "Idempotency-Key" in response.body["errors"]
+    operation = schema_of(client)["paths"]["/api/v1/domains/{name}/suspend/"]["post"]
+    header = next(p for p in operation["parameters"] if p["name"] == "Idempotency-Key")["schema"]
+    for value in ("x" * 256, "", "é"):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(value, header)
+    jsonschema.validate("order-2026-11-29 #17", header)
