@@ -24,23 +24,33 @@ DOMAIN_HELP = ("at least two labels, each of letters, digits and inner hyphens (
                "A-labels; refused with 422 (codes `domain_*`)")
 
 
-@extend_schema_field({"type": "string", "minLength": 1, "maxLength": 300,
-                      "pattern": r"^([A-Za-z0-9.-]|[^\x00-\x7F])+$"})
+# A domain name: labels of letters, digits, hyphens or non-ASCII characters (an IDN's Unicode
+# form), split by dots (IDNA's ideographic and full-width dots count), at least two, the last not
+# all digits; a final dot is dropped.
+_DOT = r"[.\u3002\uff0e\uff61]"
+_NON_ASCII = r"[^\x00-\x7F\u3002\uff0e\uff61]"
+_LABEL_CHAR = rf"(?:[A-Za-z0-9-]|{_NON_ASCII})"
+_LAST_LABEL = rf"{_LABEL_CHAR}*(?:[A-Za-z-]|{_NON_ASCII}){_LABEL_CHAR}*"
+DOMAIN_PATTERN = rf"{_LABEL_CHAR}+(?:{_DOT}{_LABEL_CHAR}+)*{_DOT}{_LAST_LABEL}{_DOT}?"
+
+
+@extend_schema_field({"type": "string", "minLength": 3, "maxLength": 300, "pattern": f"^{DOMAIN_PATTERN}$"})
 class DomainNameIn(serializers.CharField):
     pass
 
 
-@extend_schema_field({"type": "string", "minLength": 3, "maxLength": 254, "pattern": "^[^@]+@[^@]+$"})
+@extend_schema_field({"type": "string", "minLength": 3, "maxLength": 254, "pattern": f"^[^@]+@{DOMAIN_PATTERN}$"})
 class AddressIn(serializers.CharField):
     pass
 
 
-@extend_schema_field({"type": "string", "minLength": 3, "maxLength": 300, "pattern": "^[A-Za-z0-9._-]+@[^@]+$"})
+@extend_schema_field({"type": "string", "minLength": 3, "maxLength": 300,
+                      "pattern": f"^[A-Za-z0-9._-]+@{DOMAIN_PATTERN}$"})
 class MailboxAddressIn(serializers.CharField):
     """A mailbox's name is ASCII letters, digits, dots, hyphens and underscores (no "+": the extension)."""
 
 
-@extend_schema_field({"type": "string", "minLength": 2, "maxLength": 300, "pattern": "^[^@]*@[^@]+$"})
+@extend_schema_field({"type": "string", "minLength": 2, "maxLength": 300, "pattern": f"^[^@]*@{DOMAIN_PATTERN}$"})
 class AliasSourceIn(serializers.CharField):
     pass
 
@@ -101,8 +111,10 @@ class DomainUpdateIn(serializers.Serializer):
     max_quota = serializers.IntegerField(required=False, **BYTES)
     quota_total = serializers.IntegerField(required=False, **BYTES)
     spam_threshold = SpamThresholdIn(help_text=f"null = the global default; {SPAM_THRESHOLD_HELP}")
-    user_spam_threshold_min = SpamThresholdIn(allow_null=False)
-    user_spam_threshold_max = SpamThresholdIn(allow_null=False)
+    user_spam_threshold_min = SpamThresholdIn(allow_null=False, help_text=(
+        f"{SPAM_THRESHOLD_HELP}; give both bounds, the lower not above the higher (422 `spam_threshold_bounds`)"))
+    user_spam_threshold_max = SpamThresholdIn(allow_null=False, help_text=(
+        f"{SPAM_THRESHOLD_HELP}; give both bounds, the lower not above the higher (422 `spam_threshold_bounds`)"))
 
 
 class DomainCreateIn(DomainUpdateIn):

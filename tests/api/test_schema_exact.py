@@ -128,11 +128,19 @@ REFUSED = [
      "a@b@c.example"),
     ("POST", "domains/", {"name": ""}, "DomainCreateIn", "name", ""),
     ("POST", "domains/", {"name": "a@b.example"}, "DomainCreateIn", "name", "a@b.example"),
+    ("POST", "domains/", {"name": "invalid"}, "DomainCreateIn", "name", "invalid"),
+    ("POST", "domains/", {"name": "a.123"}, "DomainCreateIn", "name", "a.123"),
+    ("POST", "domains/", {"name": "a..example"}, "DomainCreateIn", "name", "a..example"),
+    ("POST", "mailboxes/", {"address": "0@0"}, "MailboxCreateIn", "address", "0@0"),
+    ("POST", "aliases/", {"source": "@0", "destinations": ["box@a.example"]}, "AliasCreateIn", "source", "@0"),
+    ("PUT", "aliases/info@a.example/", {"destinations": ["0@0"]}, "AliasUpdateIn", "destinations", "0@0"),
 ]
 ACCEPTED = [
     ("MailboxCreateIn", "address", "Box.Name-1_x@A.example"), ("MailboxCreateIn", "address", "box@bücher.example"),
     ("AliasCreateIn", "source", "@a.example"), ("AliasCreateIn", "source", "jörg@bücher.example"),
     ("AliasUpdateIn", "destinations", "someone+tag@example.net"), ("DomainCreateIn", "name", "bücher.example."),
+    ("DomainCreateIn", "name", "a。example"), ("DomainCreateIn", "name", "xn--bcher-kva.example"),
+    ("DomainCreateIn", "name", "mail-1.example.co"), ("DomainCreateIn", "name", "a.b1"),
 ]
 
 
