@@ -1,5 +1,7 @@
 """The API and its schema agree outside the happy path: OPTIONS on every route, query strings and
 bodies the schema refuses are refused, and what the API accepts the schema allows."""
+from urllib.parse import unquote
+
 import jsonschema
 import pytest
 from django.urls import reverse
@@ -170,3 +172,28 @@ def test_the_idempotency_key_header_is_described_as_the_api_checks_it(api, clien
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(value, header)
     jsonschema.validate("order-2026-11-29 #17", header)
+
+
+def test_each_operation_takes_the_query_parameters_its_schema_declares(client, world):
+    """No more, no fewer: an undeclared one (a misspelt filter, say) answers 400 rather than
+    being ignored, which would list every row or act as if the filter were not there."""
+    key = world["keys"]["all_domains"]
+    paths = dict(zip(api_urls.urlpatterns, api_paths(EXISTING), strict=True))
+    checked = 0
+    for template, operations in schema_of(client)["paths"].items():
+        path = next(path for pattern, path in paths.items()
+                    if unquote(reverse(f"api:{pattern.name}", kwargs={name: "{" + name + "}"
+                                                                      for name in pattern.pattern.converters}))
+                    == template)
+        for method, operation in operations.items():
+            declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+            response = client.generic(method.upper(), f"{path}?domian=a.example", HTTP_AUTHORIZATION=f"Bearer {key}")
+            assert response.status_code == 400, (method, path, response.content)
+            assert response.json()["errors"] == {"domian": ["Unknown parameter."]}
+            if "page_size" in declared:
+                answer = client.get(f"{path}?" + "&".join(f"{name}=" for name in declared - {"cursor", "page_size"}),
+                                    HTTP_AUTHORIZATION=f"Bearer {key}")
+                assert answer.status_code in (200, 400) and "Unknown parameter." not in str(answer.content)
+            checked += 1
+    assert checked > 25
+    assert table_snapshot()[0][0]["name"] == "a.example" and len(table_snapshot()[0]) == 2
