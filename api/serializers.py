@@ -28,10 +28,12 @@ DOMAIN_HELP = ("at least two labels, each of letters, digits and inner hyphens (
 # form), split by dots (IDNA's ideographic and full-width dots count), at least two, the last not
 # all digits; a final dot is dropped.
 _DOT = r"[.\u3002\uff0e\uff61]"
-_NON_ASCII = r"[^\x00-\x7F\u3002\uff0e\uff61]"
+_NON_ASCII = r"[^\x00-\xA0\u3002\uff0e\uff61]"  # and not a control character or a no-break space
 _LABEL_CHAR = rf"(?:[A-Za-z0-9-]|{_NON_ASCII})"
 _LAST_LABEL = rf"{_LABEL_CHAR}*(?:[A-Za-z-]|{_NON_ASCII}){_LABEL_CHAR}*"
 DOMAIN_PATTERN = rf"{_LABEL_CHAR}+(?:{_DOT}{_LABEL_CHAR}+)*{_DOT}{_LAST_LABEL}{_DOT}?"
+# The part before the @: no control characters, spaces or characters refused in addresses.
+LOCAL_CHAR = r'[^@\x00-\x20\x7F-\xA0,;:<>()\[\]"\\`%!]'
 
 
 @extend_schema_field({"type": "string", "minLength": 3, "maxLength": 300, "pattern": f"^{DOMAIN_PATTERN}$"})
@@ -39,7 +41,8 @@ class DomainNameIn(serializers.CharField):
     pass
 
 
-@extend_schema_field({"type": "string", "minLength": 3, "maxLength": 254, "pattern": f"^[^@]+@{DOMAIN_PATTERN}$"})
+@extend_schema_field({"type": "string", "minLength": 3, "maxLength": 254,
+                      "pattern": f"^{LOCAL_CHAR}+@{DOMAIN_PATTERN}$"})
 class AddressIn(serializers.CharField):
     pass
 
@@ -50,7 +53,8 @@ class MailboxAddressIn(serializers.CharField):
     """A mailbox's name is ASCII letters, digits, dots, hyphens and underscores (no "+": the extension)."""
 
 
-@extend_schema_field({"type": "string", "minLength": 2, "maxLength": 300, "pattern": f"^[^@]*@{DOMAIN_PATTERN}$"})
+@extend_schema_field({"type": "string", "minLength": 2, "maxLength": 300,
+                      "pattern": f"^{LOCAL_CHAR}*@{DOMAIN_PATTERN}$"})
 class AliasSourceIn(serializers.CharField):
     pass
 

@@ -136,6 +136,13 @@ REFUSED = [
     ("POST", "mailboxes/", {"address": "0@0"}, "MailboxCreateIn", "address", "0@0"),
     ("POST", "aliases/", {"source": "@0", "destinations": ["box@a.example"]}, "AliasCreateIn", "source", "@0"),
     ("PUT", "aliases/info@a.example/", {"destinations": ["0@0"]}, "AliasUpdateIn", "destinations", "0@0"),
+    ("PUT", "aliases/info@a.example/", {"destinations": ["a b@c.example"]}, "AliasUpdateIn", "destinations",
+     "a b@c.example"),
+    ("PUT", "aliases/info@a.example/", {"destinations": ["a,b@c.example"]}, "AliasUpdateIn", "destinations",
+     "a,b@c.example"),
+    ("PUT", "aliases/info@a.example/", {"destinations": ["a\x00b@c.example"]}, "AliasUpdateIn", "destinations",
+     "a\x00b@c.example"),
+    ("POST", "domains/", {"name": "b\x85.example"}, "DomainCreateIn", "name", "b\x85.example"),
 ]
 ACCEPTED = [
     ("MailboxCreateIn", "address", "Box.Name-1_x@A.example"), ("MailboxCreateIn", "address", "box@bücher.example"),
