@@ -3,6 +3,7 @@ import re
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from domains.addresses import display_domain
 
@@ -208,9 +209,22 @@ class AliasBulkOut(serializers.Serializer):
     aliases = AliasOut(many=True)
 
 
+class QueryBoolean(serializers.BooleanField):
+    """A boolean query parameter as OpenAPI writes one: `true` or `false`, nothing else."""
+
+    def get_value(self, dictionary):
+        """As given: DRF reads a query string as an HTML form, where absent means False and "" absent."""
+        return dictionary.get(self.field_name, empty)
+
+    def to_internal_value(self, data):
+        if data not in ("true", "false"):
+            self.fail("invalid", input=data)
+        return data == "true"
+
+
 class ListFilter(serializers.Serializer):
     domain = serializers.CharField(required=False)
-    active = serializers.BooleanField(required=False, allow_null=True, default=None)
+    active = QueryBoolean(required=False, default=None)
     prefix = serializers.CharField(required=False, max_length=254)
 
 

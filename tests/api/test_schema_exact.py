@@ -204,3 +204,14 @@ def test_each_operation_takes_the_query_parameters_its_schema_declares(client, w
             checked += 1
     assert checked > 25
     assert table_snapshot()[0][0]["name"] == "a.example" and len(table_snapshot()[0]) == 2
+
+
+@pytest.mark.parametrize("value", ["null", "", "1", "yes", "True", "on"])
+def test_the_active_filter_takes_only_true_or_false(client, world, value):
+    key = world["keys"]["all_domains"]
+    for path in ("/api/v1/domains/", "/api/v1/mailboxes/", "/api/v1/usage/"):
+        response = client.get(f"{path}?active={value}", HTTP_AUTHORIZATION=f"Bearer {key}")
+        assert response.status_code == 400 and set(response.json()["errors"]) == {"active"}, (path, value)
+        for flag, expected in (("true", 2), ("false", 0)):
+            rows = client.get(f"{path}?active={flag}", HTTP_AUTHORIZATION=f"Bearer {key}").json()["results"]
+            assert len(rows) == expected, (path, flag)
