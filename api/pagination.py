@@ -11,7 +11,9 @@ class KeyedCursor(CursorPagination):
     max_page_size = 1000
 
     def decode_cursor(self, request):
-        """A malformed cursor is a bad request (400), not a missing page."""
+        """A malformed cursor, or an empty one, is a bad request (400), not a missing page."""
+        if request.query_params.get(self.cursor_query_param) == "":
+            raise exceptions.ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
         try:
             return super().decode_cursor(request)
         except exceptions.NotFound as error:

@@ -13,6 +13,15 @@ SPAM_THRESHOLD_HELP = ("a SpamAssassin score from 0.0 to 999.9 with one decimal 
                        "decimal string; other values answer 400 (`invalid`), or 422 (`spam_threshold`) below 0")
 
 
+class Text(serializers.CharField):
+    """Text as the schema says: a JSON string (DRF's CharField would take 5 and store "5")."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 # What the schema shows of the address and domain rules (domains/addresses.py) as far as a pattern
 # can; the rest is in each field's description. The services still decide (422, with their codes).
 ADDRESS_HELP = ("one @; the domain part a domain name as for domains; at most 254 octets, the part before "
@@ -38,25 +47,25 @@ LOCAL_CHAR = r'[^@\x00-\x20\x7F-\xA0,;:<>()\[\]"\\`%!]'
 
 
 @extend_schema_field({"type": "string", "minLength": 3, "maxLength": 300, "pattern": f"^{DOMAIN_PATTERN}$"})
-class DomainNameIn(serializers.CharField):
+class DomainNameIn(Text):
     pass
 
 
 @extend_schema_field({"type": "string", "minLength": 3, "maxLength": 254,
                       "pattern": f"^{LOCAL_CHAR}+@{DOMAIN_PATTERN}$"})
-class AddressIn(serializers.CharField):
+class AddressIn(Text):
     pass
 
 
 @extend_schema_field({"type": "string", "minLength": 3, "maxLength": 300,
                       "pattern": f"^[A-Za-z0-9._-]+@{DOMAIN_PATTERN}$"})
-class MailboxAddressIn(serializers.CharField):
+class MailboxAddressIn(Text):
     """A mailbox's name is ASCII letters, digits, dots, hyphens and underscores (no "+": the extension)."""
 
 
 @extend_schema_field({"type": "string", "minLength": 2, "maxLength": 300,
                       "pattern": f"^{LOCAL_CHAR}*@{DOMAIN_PATTERN}$"})
-class AliasSourceIn(serializers.CharField):
+class AliasSourceIn(Text):
     pass
 
 
@@ -108,7 +117,7 @@ class DomainOut(serializers.Serializer):
 
 
 class DomainUpdateIn(serializers.Serializer):
-    description = serializers.CharField(max_length=255, allow_blank=True, required=False)
+    description = Text(max_length=255, allow_blank=True, required=False)
     active = serializers.BooleanField(required=False)
     max_mailboxes = serializers.IntegerField(min_value=0, max_value=2**32 - 1, required=False)
     max_aliases = serializers.IntegerField(min_value=0, max_value=2**32 - 1, required=False)
@@ -143,21 +152,20 @@ class MailboxOut(serializers.Serializer):
 class MailboxUpdateIn(serializers.Serializer):
     quota = serializers.IntegerField(required=False, **BYTES)
     active = serializers.BooleanField(required=False)
-    display_name = serializers.CharField(max_length=255, allow_blank=True, required=False)
+    display_name = Text(max_length=255, allow_blank=True, required=False)
     spam_threshold = SpamThresholdIn(help_text=f"null = the domain's threshold; {SPAM_THRESHOLD_HELP}")
 
 
 class MailboxCreateIn(MailboxUpdateIn):
     address = MailboxAddressIn(max_length=300, help_text=(
         "the part before the @ of ASCII letters, digits and . - _ (no +), lower-cased; " + ADDRESS_HELP))
-    password = serializers.CharField(required=False, trim_whitespace=False, write_only=True,
-                                     help_text=PASSWORD_HELP)
-    password_hash = serializers.CharField(required=False, max_length=255, write_only=True,
-                                          help_text="a Dovecot {SCHEME} hash, e.g. from a migration")
+    password = Text(required=False, trim_whitespace=False, write_only=True, help_text=PASSWORD_HELP)
+    password_hash = Text(required=False, max_length=255, write_only=True,
+                         help_text="a Dovecot {SCHEME} hash, e.g. from a migration")
 
 
 class PasswordIn(serializers.Serializer):
-    password = serializers.CharField(trim_whitespace=False, write_only=True, help_text=PASSWORD_HELP)
+    password = Text(trim_whitespace=False, write_only=True, help_text=PASSWORD_HELP)
 
 
 class AliasOut(serializers.Serializer):

@@ -215,3 +215,22 @@ def test_the_active_filter_takes_only_true_or_false(client, world, value):
         for flag, expected in (("true", 2), ("false", 0)):
             rows = client.get(f"{path}?active={flag}", HTTP_AUTHORIZATION=f"Bearer {key}").json()["results"]
             assert len(rows) == expected, (path, flag)
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("POST", "mailboxes/box@a.example/password/", {"password": 123456789012345}),
+    ("PATCH", "mailboxes/box@a.example/", {"display_name": 5}),
+    ("PATCH", "domains/a.example/", {"description": 1.5}),
+    ("POST", "mailboxes/", {"address": "new@a.example", "password_hash": 7}),
+])
+def test_a_number_where_the_schema_wants_text_is_refused(api, world, method, path, body):
+    before = table_snapshot()
+    response = api(method, path, body, key=world["keys"]["all_domains"])
+    assert response.status_code == 400 and set(response.body["errors"]) == set(body) - {"address"}, response.body
+    assert table_snapshot() == before
+
+
+def test_an_empty_cursor_is_refused(client, world):
+    for path in list_paths():
+        response = client.get(f"{path}?cursor=", HTTP_AUTHORIZATION=f"Bearer {world['keys']['all_domains']}")
+        assert response.status_code == 400 and set(response.json()["errors"]) == {"cursor"}, path
