@@ -32,8 +32,9 @@ class ApiAutoSchema(AutoSchema):
         parameters = super().get_override_parameters()
         if self.method == "POST":
             parameters = [*parameters, OpenApiParameter(
-                IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER,
-                description="A retry with the same key and body gets the first answer back (kept 24 hours).")]
+                IDEMPOTENCY_HEADER, {"type": "string", "pattern": "^[ -~]{1,255}$"}, OpenApiParameter.HEADER,
+                description="A retry with the same key and body gets the first answer back (kept 24 hours). "
+                            "1 to 255 printable ASCII characters.")]
         return parameters
 
     def _get_response_bodies(self, direction="response"):

@@ -1,14 +1,99 @@
 """Input and output shapes only: the rules are in domains.services."""
+import re
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from domains.addresses import display_domain
 
 BYTES = {"min_value": 0, "max_value": 2**63 - 1}
+SPAM_THRESHOLD_TEXT = re.compile(r"[0-9]{1,3}(\.[0-9])?")
+SPAM_THRESHOLD_HELP = ("a SpamAssassin score from 0.0 to 999.9 with one decimal at most, as a JSON number or a "
+                       "decimal string; other values answer 400 (`invalid`), or 422 (`spam_threshold`) below 0")
+
+
+class Text(serializers.CharField):
+    """Text as the schema says: a JSON string (DRF's CharField would take 5 and store "5")."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+# What the schema shows of the address and domain rules (domains/addresses.py) as far as a pattern
+# can; the rest is in each field's description. The services still decide (422, with their codes).
+ADDRESS_HELP = ("one @; the domain part a domain name as for domains; at most 254 octets, the part before "
+                "the @ at most 64 and not starting or ending with a dot; refused with 422 (codes `address_*`, "
+                "`local_part_*`, `domain_*`)")
+PASSWORD_HELP = ("a plain password: at least MAILADMIN_PASSWORD_MIN_LENGTH characters, at most 1024, no NUL, not the "
+                 "address nor a common password; refused with 422 (codes `password_*`)")
+DOMAIN_HELP = ("at least two labels, each of letters, digits and inner hyphens (at most 63 octets), the last not "
+               "all digits; the Unicode form of an IDN is accepted (stored as its A-label); at most 253 octets as "
+               "A-labels; refused with 422 (codes `domain_*`)")
+
+
+# A domain name: labels of letters, digits, hyphens or non-ASCII characters (an IDN's Unicode
+# form), split by dots (IDNA's ideographic and full-width dots count), at least two, the last not
+# all digits; a final dot is dropped.
+_DOT = r"[.\u3002\uff0e\uff61]"
+_NON_ASCII = r"[^\x00-\xA0\u3002\uff0e\uff61]"  # and not a control character or a no-break space
+_LABEL_CHAR = rf"(?:[A-Za-z0-9-]|{_NON_ASCII})"
+_LAST_LABEL = rf"{_LABEL_CHAR}*(?:[A-Za-z-]|{_NON_ASCII}){_LABEL_CHAR}*"
+DOMAIN_PATTERN = rf"{_LABEL_CHAR}+(?:{_DOT}{_LABEL_CHAR}+)*{_DOT}{_LAST_LABEL}{_DOT}?"
+# The part before the @: no control characters, spaces or characters refused in addresses.
+LOCAL_CHAR = r'[^@\x00-\x20\x7F-\xA0,;:<>()\[\]"\\`%!]'
+
+
+@extend_schema_field({"type": "string", "minLength": 3, "maxLength": 300, "pattern": f"^{DOMAIN_PATTERN}$"})
+class DomainNameIn(Text):
+    pass
+
+
+@extend_schema_field({"type": "string", "minLength": 3, "maxLength": 254,
+                      "pattern": f"^{LOCAL_CHAR}+@{DOMAIN_PATTERN}$"})
+class AddressIn(Text):
+    pass
+
+
+@extend_schema_field({"type": "string", "minLength": 3, "maxLength": 300,
+                      "pattern": f"^[A-Za-z0-9._-]+@{DOMAIN_PATTERN}$"})
+class MailboxAddressIn(Text):
+    """A mailbox's name is ASCII letters, digits, dots, hyphens and underscores (no "+": the extension)."""
+
+
+@extend_schema_field({"type": "string", "minLength": 2, "maxLength": 300,
+                      "pattern": f"^{LOCAL_CHAR}*@{DOMAIN_PATTERN}$"})
+class AliasSourceIn(Text):
+    pass
 
 
 def _threshold(**kwargs):
     kwargs.setdefault("allow_null", True)
     return serializers.DecimalField(max_digits=4, decimal_places=1, coerce_to_string=True, **kwargs)
+
+
+@extend_schema_field({"oneOf": [{"type": "number", "minimum": 0, "maximum": 999.9},
+                                {"type": "string", "pattern": f"^{SPAM_THRESHOLD_TEXT.pattern}$"}]})
+class SpamThresholdIn(serializers.DecimalField):
+    """A threshold as clients send it: a number (what most send) or a decimal string (what the
+    answers hold), both in the schema; anything else, e.g. "" or "1e2", is refused (400)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("help_text", SPAM_THRESHOLD_HELP)
+        super().__init__(max_digits=4, decimal_places=1, required=False, **kwargs)
+
+    def validate_empty_values(self, data):
+        """"" is not null here (DRF's DecimalField takes it for null)."""
+        return serializers.Field.validate_empty_values(self, data)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float | str) or \
+                isinstance(data, str) and not SPAM_THRESHOLD_TEXT.fullmatch(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class DomainOut(serializers.Serializer):
@@ -32,22 +117,25 @@ class DomainOut(serializers.Serializer):
 
 
 class DomainUpdateIn(serializers.Serializer):
-    description = serializers.CharField(max_length=255, allow_blank=True, required=False)
+    description = Text(max_length=255, allow_blank=True, required=False)
     active = serializers.BooleanField(required=False)
     max_mailboxes = serializers.IntegerField(min_value=0, max_value=2**32 - 1, required=False)
     max_aliases = serializers.IntegerField(min_value=0, max_value=2**32 - 1, required=False)
     default_quota = serializers.IntegerField(required=False, **BYTES)
     max_quota = serializers.IntegerField(required=False, **BYTES)
     quota_total = serializers.IntegerField(required=False, **BYTES)
-    spam_threshold = _threshold(required=False)
-    user_spam_threshold_min = _threshold(required=False, allow_null=False)
-    user_spam_threshold_max = _threshold(required=False, allow_null=False)
+    spam_threshold = SpamThresholdIn(help_text=f"null = the global default; {SPAM_THRESHOLD_HELP}")
+    user_spam_threshold_min = SpamThresholdIn(allow_null=False, help_text=(
+        f"{SPAM_THRESHOLD_HELP}; give both bounds, the lower not above the higher (422 `spam_threshold_bounds`)"))
+    user_spam_threshold_max = SpamThresholdIn(allow_null=False, help_text=(
+        f"{SPAM_THRESHOLD_HELP}; give both bounds, the lower not above the higher (422 `spam_threshold_bounds`)"))
 
 
 class DomainCreateIn(DomainUpdateIn):
-    name = serializers.CharField(max_length=300, help_text="the Unicode form of an IDN domain is accepted")
-    role_aliases_to = serializers.CharField(
-        max_length=254, required=False, help_text="also create postmaster@ and abuse@ as aliases to this address")
+    name = DomainNameIn(max_length=300, help_text=DOMAIN_HELP)
+    role_aliases_to = AddressIn(
+        max_length=254, required=False,
+        help_text=f"also create postmaster@ and abuse@ as aliases to this address: {ADDRESS_HELP}")
 
 
 class MailboxOut(serializers.Serializer):
@@ -64,20 +152,20 @@ class MailboxOut(serializers.Serializer):
 class MailboxUpdateIn(serializers.Serializer):
     quota = serializers.IntegerField(required=False, **BYTES)
     active = serializers.BooleanField(required=False)
-    display_name = serializers.CharField(max_length=255, allow_blank=True, required=False)
-    spam_threshold = _threshold(required=False)
+    display_name = Text(max_length=255, allow_blank=True, required=False)
+    spam_threshold = SpamThresholdIn(help_text=f"null = the domain's threshold; {SPAM_THRESHOLD_HELP}")
 
 
 class MailboxCreateIn(MailboxUpdateIn):
-    address = serializers.CharField(max_length=300)
-    password = serializers.CharField(required=False, trim_whitespace=False, write_only=True,
-                                     help_text="plain password, checked by the password policy")
-    password_hash = serializers.CharField(required=False, max_length=255, write_only=True,
-                                          help_text="a Dovecot {SCHEME} hash, e.g. from a migration")
+    address = MailboxAddressIn(max_length=300, help_text=(
+        "the part before the @ of ASCII letters, digits and . - _ (no +), lower-cased; " + ADDRESS_HELP))
+    password = Text(required=False, trim_whitespace=False, write_only=True, help_text=PASSWORD_HELP)
+    password_hash = Text(required=False, max_length=255, write_only=True,
+                         help_text="a Dovecot {SCHEME} hash, e.g. from a migration")
 
 
 class PasswordIn(serializers.Serializer):
-    password = serializers.CharField(trim_whitespace=False, write_only=True)
+    password = Text(trim_whitespace=False, write_only=True, help_text=PASSWORD_HELP)
 
 
 class AliasOut(serializers.Serializer):
@@ -86,11 +174,13 @@ class AliasOut(serializers.Serializer):
 
 
 class AliasUpdateIn(serializers.Serializer):
-    destinations = serializers.ListField(child=serializers.CharField(max_length=254), min_length=1, max_length=1000)
+    destinations = serializers.ListField(child=AddressIn(max_length=254, help_text=ADDRESS_HELP), min_length=1,
+                                         max_length=1000)
 
 
 class AliasCreateIn(AliasUpdateIn):
-    source = serializers.CharField(max_length=300, help_text="an address, or @domain for the domain's catch-all")
+    source = AliasSourceIn(max_length=300,
+                           help_text=f"an address, or @domain for the domain's catch-all: {ADDRESS_HELP}")
 
 
 class DomainUsageOut(serializers.Serializer):
@@ -127,9 +217,22 @@ class AliasBulkOut(serializers.Serializer):
     aliases = AliasOut(many=True)
 
 
+class QueryBoolean(serializers.BooleanField):
+    """A boolean query parameter as OpenAPI writes one: `true` or `false`, nothing else."""
+
+    def get_value(self, dictionary):
+        """As given: DRF reads a query string as an HTML form, where absent means False and "" absent."""
+        return dictionary.get(self.field_name, empty)
+
+    def to_internal_value(self, data):
+        if data not in ("true", "false"):
+            self.fail("invalid", input=data)
+        return data == "true"
+
+
 class ListFilter(serializers.Serializer):
     domain = serializers.CharField(required=False)
-    active = serializers.BooleanField(required=False, allow_null=True, default=None)
+    active = QueryBoolean(required=False, default=None)
     prefix = serializers.CharField(required=False, max_length=254)
 
 

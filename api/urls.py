@@ -1,5 +1,5 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from api import views
 
@@ -26,6 +26,6 @@ urlpatterns = [
     # The description of the API (public: it holds no data) and its documentation page, whose
     # Swagger UI assets the panel serves itself (drf-spectacular-sidecar), never from a CDN.
     path("schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema", authentication_classes=[],
-                                                 permission_classes=[]), name="docs"),
+    path("docs/", views.ApiDocs.as_view(url_name="api:schema", authentication_classes=[],
+                                        permission_classes=[]), name="docs"),
 ]

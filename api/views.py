@@ -2,7 +2,9 @@
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.functional import cached_property
+from django.views import View
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -10,6 +12,7 @@ from rest_framework.response import Response
 from api import idempotency
 from api import selectors as by_name
 from api.authentication import actor_for
+from api.metadata import ApiMetadata
 from api.pagination import AliasSourceCursor, DomainCursor, MailboxCursor
 from api.permissions import HasApiKey, check_action
 from api.schema import ApiAutoSchema
@@ -55,25 +58,31 @@ def _valid(serializer_class, data, **kwargs) -> dict:
     return dict(serializer.validated_data)
 
 
-def _list_filters(request, scope: Scope, names=("active", "prefix")) -> dict | None:
-    """The list filters among `names`, as the selectors take them; None when the list is empty
-    anyway (a `domain` that does not exist or is outside the key's scope)."""
-    query = _valid(ListFilter, request.query_params)
-    filters = {name: query.get(name) for name in names if query.get(name) is not None}
-    if filters.get("domain"):
-        try:
-            filters["domain"] = by_name.domain(scope, filters["domain"])
-        except Http404:
-            return None
-    return filters
+def _check_query(request, allowed: set[str]):
+    """The schema declares each operation's query parameters, each a single value: another one
+    (a misspelt filter would list every row) or `?a=1&a=2` (one would be silently kept) is a 400."""
+    errors = {name: ["Unknown parameter."] if name not in allowed else ["Give this parameter once."]
+              for name, values in request.query_params.lists() if name not in allowed or len(values) > 1}
+    if errors:
+        raise exceptions.ValidationError(errors)
 
 
 class ApiView(GenericAPIView):
     permission_classes = [HasApiKey]
     throttle_classes = [ApiKeyRate]
     schema = ApiAutoSchema()
+    metadata_class = ApiMetadata
     actions: dict[str, str] = {}  # method -> the action it performs, checked against the key
+    filters: tuple[str, ...] = ()  # the list filters GET takes
     idempotency_claim = None
+
+    def query_parameters(self, method: str) -> set[str]:
+        """Those the schema declares: a list's filters and page parameters, on GET only."""
+        if method not in ("GET", "HEAD"):
+            return set()
+        paginator = self.paginator
+        pages = {paginator.cursor_query_param, paginator.page_size_query_param} if paginator else set()
+        return {*self.filters, *pages}
 
     @cached_property
     def scope(self) -> Scope:
@@ -83,6 +92,8 @@ class ApiView(GenericAPIView):
     def initial(self, request, *args, **kwargs):
         """After the key, its rights and its rate are checked: a POST's Idempotency-Key is claimed."""
         super().initial(request, *args, **kwargs)
+        if request.method != "OPTIONS":
+            _check_query(request, self.query_parameters(request.method))
         if request.method == "POST":
             self.idempotency_claim = idempotency.begin(request, request.auth)
 
@@ -100,6 +111,18 @@ class ApiView(GenericAPIView):
             if self.idempotency_claim is not None:  # an unhandled error: let a retry do the work
                 idempotency.release(self.idempotency_claim)
 
+    def list_filters(self) -> dict | None:
+        """The list filters of `filters`, as the selectors take them; None when the list is empty
+        anyway (a `domain` that does not exist or is outside the key's scope)."""
+        query = _valid(ListFilter, self.request.query_params)
+        filters = {name: query.get(name) for name in self.filters if query.get(name) is not None}
+        if filters.get("domain"):
+            try:
+                filters["domain"] = by_name.domain(self.scope, filters["domain"])
+            except Http404:
+                return None
+        return filters
+
     def paginated(self, queryset, serializer_class):
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(serializer_class(page, many=True).data)
@@ -110,10 +133,11 @@ class DomainList(ApiView):
     pagination_class = DomainCursor
     serializer_class = DomainOut
     address_field = "name"
+    filters = ("active", "prefix")
 
     @extend_schema(parameters=LIST_FILTERS, responses={200: DomainOut(many=True)})
     def get(self, request):
-        return self.paginated(selectors.domains_visible_to(self.scope, **_list_filters(request, self.scope)), DomainOut)
+        return self.paginated(selectors.domains_visible_to(self.scope, **self.list_filters()), DomainOut)
 
     @extend_schema(request=DomainCreateIn, responses={201: DomainOut})
     def post(self, request):
@@ -171,12 +195,13 @@ class MailboxList(ApiView):
     pagination_class = MailboxCursor
     serializer_class = MailboxOut
     address_field = "address"
+    filters = ("domain", "active", "prefix")
 
     @extend_schema(parameters=[OpenApiParameter("domain", str, description="only this domain's mailboxes"),
                                *LIST_FILTERS],
                    responses={200: MailboxOut(many=True)})
     def get(self, request):
-        filters = _list_filters(request, self.scope, ("domain", "active", "prefix"))
+        filters = self.list_filters()
         mailboxes = Mailbox.objects.none() if filters is None else selectors.mailboxes_visible_to(self.scope, **filters)
         return self.paginated(mailboxes, MailboxOut)
 
@@ -250,12 +275,13 @@ class AliasList(ApiView):
     pagination_class = AliasSourceCursor
     serializer_class = AliasOut
     address_field = "source"
+    filters = ("domain", "prefix")
 
     @extend_schema(parameters=[OpenApiParameter("domain", str, description="only this domain's aliases"),
                                OpenApiParameter("prefix", str, description="the source starts with this")],
                    responses={200: AliasOut(many=True)})
     def get(self, request):
-        filters = _list_filters(request, self.scope, ("domain", "prefix"))
+        filters = self.list_filters()
         sources = Alias.objects.none().values("source") if filters is None else \
             selectors.alias_sources_visible_to(self.scope, **filters)
         page = self.paginate_queryset(sources)
@@ -319,11 +345,11 @@ class UsageList(ApiView):
 
     pagination_class = DomainCursor
     serializer_class = DomainUsageOut
+    filters = ("active", "prefix")
 
     @extend_schema(parameters=LIST_FILTERS, responses={200: DomainUsageOut(many=True)})
     def get(self, request):
-        return self.paginated(selectors.domain_list_for(self.scope, **_list_filters(request, self.scope)),
-                              DomainUsageOut)
+        return self.paginated(selectors.domain_list_for(self.scope, **self.list_filters()), DomainUsageOut)
 
 
 class DomainUsage(ApiView):
@@ -398,3 +424,11 @@ class AliasBulkCreate(BulkCreate):
         return Response({"aliases": AliasOut([{"source": source, "destinations": destinations}
                                               for source, destinations in grouped.items()], many=True).data},
                         status=status.HTTP_201_CREATED)
+
+
+class ApiDocs(SpectacularSwaggerView):
+    """The documentation page (HTML). OPTIONS answers as any Django page does (200, Allow, no
+    body): DRF would render its metadata through the page's HTML template, which has none."""
+
+    def options(self, request, *args, **kwargs):
+        return View.options(self, request, *args, **kwargs)

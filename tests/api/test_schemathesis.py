@@ -1,6 +1,7 @@
 """Schemathesis against the generated OpenAPI schema: requests made from the schema, on a small
-seeded dataset with a read-write key for all domains; no answer is a 5xx, and every answer
-(status, content type, headers, body) is one the schema describes."""
+seeded dataset with a read-write key for all domains; no answer is a 5xx, every answer
+(status, content type, headers, body) is one the schema describes, and no request the schema
+refuses is accepted."""
 import re
 
 import pytest
@@ -13,6 +14,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -21,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 from tests.api.conftest import make_key
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance]
+          response_schema_conformance, negative_data_rejection]
 # Path parameters that name seeded rows, so that requests reach real objects as well as 404s.
 SEEDED = {"name": "a.example", "address": "box@a.example", "source": "info@a.example"}
 EXAMPLES_PER_OPERATION = 25
