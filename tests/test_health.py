@@ -105,3 +105,12 @@ def test_an_installed_host_probes_the_production_daemons_on_their_standard_ports
     assert {143, 993, 24, 12345} <= set(daemons["dovecot"])  # IMAP, LMTP and the auth listener Postfix asks
     assert daemons["spamass-milter"] == (PRODUCTION_MILTER_SOCKET,)
     assert health.probe("/nonexistent/health.sock") == "not listening"
+
+
+def test_a_superadmin_held_at_the_second_factor_step_gets_the_answer_too(admin_user):
+    """A browser signed in half-way is sent to the second factor everywhere else, not here."""
+    browser = Client()
+    browser.force_login(admin_user)
+    assert browser.get("/").status_code == 302
+    response = browser.get("/healthz")
+    assert response.status_code == 200 and response.json()["status"] == "ok"
