@@ -5,6 +5,7 @@ of mailstack/production/services.py (standard ports, the milter's unix socket). 
 bounded and the answer names only parts and short reasons: no host, address, port or version.
 """
 import errno
+import os
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -62,14 +63,15 @@ def _failure(error: OSError) -> str:
 
 def probe(endpoint) -> str:
     """"ok" or a short reason.  A unix socket the panel's user may not open (the milter's is
-    postfix's, 0660) counts as answering when it exists: only the daemon listening makes it."""
+    postfix's, 0660) counts as answering when it exists (the daemon makes it when it starts);
+    one it cannot even see is "unreachable"."""
     unix = isinstance(endpoint, str)
     with socket.socket(socket.AF_UNIX if unix else socket.AF_INET) as connector:
         connector.settimeout(PROBE_TIMEOUT)
         try:
             connector.connect(endpoint if unix else ("127.0.0.1", endpoint))
         except PermissionError:
-            return "ok" if unix else "unreachable"
+            return "ok" if unix and os.path.exists(endpoint) else "unreachable"
         except OSError as error:
             return _failure(error)
     return "ok"

@@ -1,7 +1,11 @@
 """/healthz: 200 while the database and every daemon of the stack answer, else 503 naming the part."""
 import re
 import socket
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -114,3 +118,27 @@ def test_a_superadmin_held_at_the_second_factor_step_gets_the_answer_too(admin_u
     assert browser.get("/").status_code == 302
     response = browser.get("/healthz")
     assert response.status_code == 200 and response.json()["status"] == "ok"
+
+
+def test_a_socket_the_panel_may_not_open_counts_only_while_it_exists():
+    """As the milter's socket (postfix's, 0660) is for the panel's user: present means listening."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "milter.sock"
+        Path(folder).chmod(0o755)
+        as_another_user = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", sys.executable, "-c",
+                           f"from mailstack import health; print(health.probe({str(path)!r}))"]
+
+        def probed() -> str:
+            return subprocess.run(as_another_user, capture_output=True, text=True, check=True,
+                                  cwd=settings.BASE_DIR).stdout.strip()
+
+        with socket.socket(socket.AF_UNIX) as listener:
+            listener.bind(str(path))
+            listener.listen()
+            path.chmod(0o600)
+            assert probed() == "ok"
+            Path(folder).chmod(0o700)  # nor may it look into the folder: it cannot tell
+            assert probed() == "unreachable"
+            Path(folder).chmod(0o755)
+        path.unlink()
+        assert probed() == "not listening"
