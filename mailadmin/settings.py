@@ -226,6 +226,8 @@ OTP_TOTP_THROTTLE_FACTOR = 1  # seconds; doubles after each wrong code in a row
 OTP_STATIC_THROTTLE_FACTOR = 1
 OTP_LOGIN_URL = "two_factor_verify"
 
+# The host's own health probe may ask the panel's socket directly, over plain HTTP (docs/production.md).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # Production behind HTTPS: MAILADMIN_HTTPS=1 (`manage.py check --deploy` then reports no issues).
 if env("HTTPS"):
     SECURE_SSL_REDIRECT = True

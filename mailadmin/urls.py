@@ -1,6 +1,9 @@
 from django.urls import include, path
 
+from mailstack.views import healthz
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("", include("accounts.urls")),
     path("", include("domains.urls")),
     path("api/v1/", include("api.urls")),

@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from mailstack.config import PRODUCTION_MILTER_SOCKET, PRODUCTION_PORTS
+
 
 class ServiceError(RuntimeError):
     """A check, a start or a reload failed; str() names it and quotes the tool's answer."""
@@ -42,9 +44,10 @@ class Service:
 TLS = "/etc/mailadmin/tls/"
 SERVICES = (
     Service("mariadb.service", (3306,)),
-    Service("spamd.service", (783,), ("/etc/spamassassin/",)),
-    Service("spamass-milter.service", sockets=("/var/spool/postfix/spamass/spamass.sock",)),
-    Service("dovecot.service", (143, 993, 110, 995, 4190), ("/etc/dovecot/", TLS)),
+    Service("spamd.service", (PRODUCTION_PORTS["spamd"],), ("/etc/spamassassin/",)),
+    Service("spamass-milter.service", sockets=(PRODUCTION_MILTER_SOCKET,)),
+    Service("dovecot.service", tuple(PRODUCTION_PORTS[name] for name in (
+        "imap", "imaps", "pop3", "pop3s", "managesieve", "lmtp", "auth")), ("/etc/dovecot/", TLS)),
     # Debian's postfix.service only starts the instance postfix@-, which is the one that can fail.
     Service("postfix@-.service", (25, 465, 587), ("/etc/postfix/", TLS), enable="postfix.service"),
     Service("mailadmin.socket", configs=("/etc/systemd/system/mailadmin.socket",), restart=True,
