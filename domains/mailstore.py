@@ -37,14 +37,15 @@ def _archive(job: MailStoreJob, root: Path, now) -> str:
     job.archive = f"{ARCHIVE_FOLDER}/{now:%Y%m%d-%H%M%S}-{job.pk}-{job.path.replace('/', '_')}"
     target = _inside(root, job.archive)
     target.parent.mkdir(parents=True, exist_ok=True)
-    kept = _new_mailboxes_inside(job, source)
-    if kept is None:
+    old_folders = _old_folders_beside_new_mailboxes(job, source)
+    if old_folders is None:
         source.rename(target)  # same file system: atomic, and ownership stays the mail user's
     else:
         target.mkdir()
         shutil.copystat(source, target)
-        os.chown(target, source.stat().st_uid, source.stat().st_gid)
-        for folder in kept[1]:
+        owner = source.stat()
+        os.chown(target, owner.st_uid, owner.st_gid)
+        for folder in old_folders:
             (source / folder).rename(target / folder)
     retention = timedelta(days=settings.MAILADMIN_MAILSTORE_RETENTION_DAYS)
     MailStoreJob.objects.create(action=MailStoreJob.PURGE, domain_id=job.domain_id, domain_name=job.domain_name,
@@ -53,9 +54,9 @@ def _archive(job: MailStoreJob, root: Path, now) -> str:
     return f"archived until {now + retention:%Y-%m-%d}"
 
 
-def _new_mailboxes_inside(job: MailStoreJob, source: Path) -> tuple[set, list] | None:
-    """For the archive of a domain's folder while the domain exists again: the folders its new
-    mailboxes use (each given a fresh name by the services, never an old one) and the others,
+def _old_folders_beside_new_mailboxes(job: MailStoreJob, source: Path) -> list[str] | None:
+    """For the archive of a domain's folder while the domain exists again: the folders in it that
+    its new mailboxes do not use (each was given a fresh name by the services, never an old one),
     which are the old mail.  None when no mailbox uses the folder: it is archived whole.  The
     folders are listed before the mailboxes are read, so a mailbox created meanwhile (whose
     fresh folder cannot be in the list) is never taken."""
@@ -68,7 +69,7 @@ def _new_mailboxes_inside(job: MailStoreJob, source: Path) -> tuple[set, list] |
         domain__name=job.path, maildir="").values_list("email", flat=True)}
     if not in_use:
         return None
-    return in_use, [folder for folder in folders if folder not in in_use]
+    return [folder for folder in folders if folder not in in_use]
 
 
 def _restore(job: MailStoreJob, root: Path, now) -> str:
