@@ -51,3 +51,7 @@ class MailboxCursor(KeyedCursor):
 
 class AliasSourceCursor(KeyedCursor):
     ordering = "source"
+
+
+class AuditCursor(KeyedCursor):
+    ordering = "-id"  # newest first; ids grow with time and are unique

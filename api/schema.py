@@ -13,7 +13,8 @@ PROBLEMS = {
     404: "not found, or outside the key's domains", 409: "exists already, or the Idempotency-Key is in use",
     413: "the request body is too large (see DATA_UPLOAD_MAX_MEMORY_SIZE)",
     422: "refused by a rule (or the Idempotency-Key was used for another request)",
-    429: "too many requests (see Retry-After)", 503: "database unavailable (see Retry-After)",
+    429: "too many requests (see Retry-After)",
+    503: "the database, or the mail server for a change it must apply, is unavailable (see Retry-After)",
 }
 READ_PROBLEMS = (400, 401, 404, 429, 503)
 

@@ -246,3 +246,50 @@ class Problem(serializers.Serializer):
     code = serializers.CharField(required=False)
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False,
                                    help_text="messages by input field")
+
+
+class RenameIn(serializers.Serializer):
+    local_part = Text(max_length=64, help_text=(
+        "the new part before the @ (the domain stays): ASCII letters, digits and . - _ (no +), lower-cased; "
+        "refused with 422 (codes `local_part_*`, `mailbox_*`) or 409 when the address exists"))
+
+
+class RulesSerializer(serializers.Serializer):
+    """The owner's auto-reply and forwarding, as the owner sets them at /me/ (Dovecot applies them
+    from the Sieve script rendered from these fields)."""
+
+    vacation_active = serializers.BooleanField(required=False, help_text="the auto-reply is on")
+    vacation_subject = Text(max_length=200, allow_blank=True, required=False)
+    vacation_text = Text(max_length=10_000, allow_blank=True, required=False,
+                         help_text="required (not blank) while the auto-reply is on (422, `vacation_text`)")
+    vacation_start = serializers.DateField(allow_null=True, required=False, help_text="first day, or null")
+    vacation_end = serializers.DateField(allow_null=True, required=False,
+                                         help_text="last day, or null; not before the first (422, `vacation_dates`)")
+    vacation_days = serializers.IntegerField(min_value=1, max_value=30, required=False,
+                                             help_text="reply once per sender every this many days")
+    forward_to = serializers.ListField(child=AddressIn(max_length=254, help_text=ADDRESS_HELP), max_length=5,
+                                       required=False, help_text=(
+                                           "forward every message to these addresses (at most 5, not the "
+                                           "mailbox itself: 422 `forward_self`); [] = no forwarding"))
+    forward_keep_copy = serializers.BooleanField(required=False, help_text="keep a copy in the mailbox too")
+
+
+class AuditOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(source="actor_label",
+                                  help_text="who: an admin's user name or `api-key:<prefix>:<name>`")
+    client_ip = serializers.IPAddressField(allow_null=True, help_text="null where not recorded or not shown")
+    action = serializers.CharField(help_text="e.g. mailbox.create, alias.update")
+    domain = serializers.CharField(source="domain_name", help_text="empty for changes outside any domain")
+    object = serializers.CharField(source="object_repr")
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+
+
+class AuditFilter(serializers.Serializer):
+    domain = serializers.CharField(required=False, max_length=300)
+    action = serializers.CharField(required=False, max_length=64)
+    object = serializers.CharField(required=False, max_length=255)
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.functional import cached_property
 from django.views import View
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework import exceptions, status
@@ -13,7 +14,7 @@ from api import idempotency
 from api import selectors as by_name
 from api.authentication import actor_for
 from api.metadata import ApiMetadata
-from api.pagination import AliasSourceCursor, DomainCursor, MailboxCursor
+from api.pagination import AliasSourceCursor, AuditCursor, DomainCursor, MailboxCursor
 from api.permissions import HasApiKey, check_action
 from api.schema import ApiAutoSchema
 from api.serializers import (
@@ -22,6 +23,8 @@ from api.serializers import (
     AliasCreateIn,
     AliasOut,
     AliasUpdateIn,
+    AuditFilter,
+    AuditOut,
     DomainCreateIn,
     DomainOut,
     DomainUpdateIn,
@@ -34,13 +37,19 @@ from api.serializers import (
     MailboxUpdateIn,
     MailboxUsageOut,
     PasswordIn,
+    RenameIn,
+    RulesSerializer,
 )
 from api.throttling import ApiKeyRate
 from domains import selectors, services
-from domains.addresses import domain_of, split_address
+from domains.addresses import domain_of, normalize_domain, split_address
+from domains.mailserver import MailServerError
 from domains.models import Alias, Mailbox
 from domains.scope import Scope
 from domains.services.domains import check_domain_settings
+from selfservice import services as owner_services
+from selfservice.models import MailboxRules as RulesModel
+from selfservice.selectors import rules_of
 
 LIST_FILTERS = [
     OpenApiParameter("active", bool, description="only active (true) or suspended (false) ones"),
@@ -266,6 +275,88 @@ class MailboxSetActive(ApiView):
         mailbox = by_name.mailbox(self.scope, address)
         mailbox = services.mailbox_update(actor=actor_for(request), mailbox=mailbox, active=self.active)
         return Response(MailboxOut(mailbox).data)
+
+
+class MailboxRename(ApiView):
+    """POST .../rename/: a new address in the same domain. The mail stays with the mailbox,
+    aliases to it follow, open sessions of the old address end, and the old address is free."""
+
+    actions = {"POST": "mailbox.rename"}
+    serializer_class = RenameIn
+    address_field = "local_part"
+
+    @extend_schema(request=RenameIn, responses={200: MailboxOut})
+    def post(self, request, address):
+        mailbox = by_name.mailbox(self.scope, address)
+        data = _valid(RenameIn, request.data)
+        mailbox = services.mailbox_rename(actor=actor_for(request), mailbox=mailbox, local_part=data["local_part"])
+        return Response(MailboxOut(mailbox).data, headers={"Location": f"/api/v1/mailboxes/{mailbox.email}/"})
+
+
+class MailboxRules(ApiView):
+    """The owner's auto-reply and forwarding: read, change some fields (PATCH), or clear (DELETE:
+    no auto-reply, no forwarding). A change applies to mail arriving from then on."""
+
+    actions = {"PATCH": "mailbox.rules", "DELETE": "mailbox.rules"}
+    serializer_class = RulesSerializer
+
+    @extend_schema(responses={200: RulesSerializer})
+    def get(self, request, address):
+        return Response(RulesSerializer(rules_of(by_name.mailbox(self.scope, address))).data)
+
+    @extend_schema(request=RulesSerializer, responses={200: RulesSerializer})
+    def patch(self, request, address):
+        return self._set(request, by_name.mailbox(self.scope, address), _valid(RulesSerializer, request.data))
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, address):
+        blank = {name: getattr(RulesModel, name).field.get_default() for name in owner_services.RULE_FIELDS}
+        self._set(request, by_name.mailbox(self.scope, address), blank)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _set(self, request, mailbox, changes):
+        try:
+            rules = owner_services.own_rules_set(actor=actor_for(request), mailbox=mailbox, **changes)
+        except MailServerError as error:
+            raise MailServerBusy(f"Saved, but the mail server did not take the rules yet ({error}); "
+                                 "send the same request again in a moment.") from error
+        return Response(RulesSerializer(rules).data)
+
+
+class MailServerBusy(exceptions.APIException):
+    status_code = 503
+    default_code = "mail_server"
+    wait = 5
+
+
+class AuditList(ApiView):
+    """The audit log of the key's domains (every row for a key for all domains), newest first:
+    who changed what, when, from where, with the values before and after. For reconciling."""
+
+    pagination_class = AuditCursor
+    serializer_class = AuditOut
+    filters = ("domain", "action", "object", "since", "until")
+
+    @extend_schema(parameters=[
+        OpenApiParameter("domain", str, description="only this domain's rows (its name, as for domains)"),
+        OpenApiParameter("action", str, description="only this action, e.g. `mailbox.create`"),
+        OpenApiParameter("object", str, description="only rows about this object (an address, alias source or domain)"),
+        OpenApiParameter("since", OpenApiTypes.DATETIME, description="only rows at or after this time (ISO 8601)"),
+        OpenApiParameter("until", OpenApiTypes.DATETIME, description="only rows before this time (ISO 8601)")],
+        responses={200: AuditOut(many=True)})
+    def get(self, request):
+        query = _valid(AuditFilter, request.query_params)
+        entries = selectors.audit_visible_to(self.scope)
+        if "domain" in query:
+            try:
+                entries = entries.filter(domain_name=normalize_domain(query["domain"]))
+            except ValidationError:
+                entries = entries.none()
+        for name, lookup in (("action", "action"), ("object", "object_repr"), ("since", "at__gte"),
+                             ("until", "at__lt")):
+            if name in query:
+                entries = entries.filter(**{lookup: query[name]})
+        return self.paginated(entries, AuditOut)
 
 
 class AliasList(ApiView):

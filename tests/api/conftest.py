@@ -14,6 +14,7 @@ from api.services import api_key_create, api_key_revoke
 from domains import services
 from domains.audit import Actor
 from domains.models import Alias, Domain, Mailbox
+from selfservice.models import MailboxRules
 
 ACTOR = Actor.command("tests")
 # Cheap valid hashes for fixture mailboxes (a real ARGON2ID hash at 64 MiB costs ~0.2 s each).
@@ -72,11 +73,12 @@ def api(client):
 
 
 def table_snapshot():
-    """The three ISPmail tables, row by row."""
+    """The three ISPmail tables and the owners' rules, row by row."""
     return (
         list(Domain.objects.order_by("pk").values()),
         list(Mailbox.objects.order_by("pk").values()),
         list(Alias.objects.order_by("pk").values()),
+        list(MailboxRules.objects.order_by("pk").values()),
     )
 
 

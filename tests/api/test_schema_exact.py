@@ -62,7 +62,7 @@ def list_paths():
 def test_a_list_refuses_a_query_its_schema_refuses(client, world, query):
     key = world["keys"]["all_domains"]
     paths = list(list_paths())
-    assert len(paths) == 5
+    assert len(paths) == 6
     for path in paths:
         response = client.get(f"{path}?{query}", HTTP_AUTHORIZATION=f"Bearer {key}")
         assert response.status_code == 400, (path, query, response.content)
