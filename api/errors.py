@@ -20,6 +20,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 
 from api.idempotency import Replay
+from api.selectors import ItemsNotFound
 from domains.errors import BulkRejected, Conflict, LimitReached
 
 PROBLEM_JSON = "application/problem+json"
@@ -97,6 +98,10 @@ def exception_handler(exc, context):
     view = context.get("view")
     if isinstance(exc, Replay):
         return exc.response
+    if isinstance(exc, ItemsNotFound):
+        return problem(404, "Some of the items were not found (or are outside the key's domains); nothing was "
+                            "written.", code="not_found",
+                       errors={f"{view.bulk_field}[{index}]": ["Not found."] for index in exc.indexes})
     if isinstance(exc, (Http404, exceptions.NotFound)):
         return problem(404, "Not found.")
     if isinstance(exc, RequestDataTooBig):
@@ -106,8 +111,8 @@ def exception_handler(exc, context):
         return problem(403, str(exc) or "Not allowed.")
     if isinstance(exc, BulkRejected):
         errors, conflict = _bulk_errors(exc, view)
-        detail = "Some of the items exist already; nothing was created." if conflict else \
-            "Some of the items were refused; nothing was created. See errors."
+        detail = "Some of the items exist already; nothing was written." if conflict else \
+            "Some of the items were refused; nothing was written. See errors."
         return problem(409 if conflict else 422, detail, code="conflict" if conflict else "bulk_rejected",
                        errors=errors)
     if isinstance(exc, Conflict):

@@ -46,9 +46,39 @@ def domains_of_items(scope: Scope, addresses: Iterable[str]) -> dict[str, Domain
     return domains
 
 
+class ItemsNotFound(Http404):
+    """Items of a bulk request that are malformed, absent or outside the key's domains (one
+    answer for all three), by their index."""
+
+    def __init__(self, indexes: list[int]):
+        super().__init__("not found")
+        self.indexes = indexes
+
+
+def mailboxes_of_items(scope: Scope, addresses: list[str], chunk: int = 1000) -> list[Mailbox]:
+    """The mailboxes a bulk change lists, in its order; ItemsNotFound if any is not to be found."""
+    canonical = [_canonical_or_none(normalize_mailbox_address, address) for address in addresses]
+    wanted = sorted({address for address in canonical if address})
+    found: dict[str, Mailbox] = {}
+    for start in range(0, len(wanted), chunk):
+        rows = selectors.mailboxes_visible_to(scope).filter(email__in=wanted[start:start + chunk])
+        found.update((row.email, row) for row in rows.select_related("domain"))
+    missing = [index for index, address in enumerate(canonical) if address not in found]
+    if missing:
+        raise ItemsNotFound(missing)
+    return [found[address] for address in canonical]
+
+
 def alias_sources_of_items(sources: Iterable[str]) -> list[str]:
     """The canonical form of a bulk request's alias sources (the malformed ones left out)."""
     return _canonical_or_skipped(normalize_alias_source, sources)
+
+
+def _canonical_or_none(normalize: Callable[[str], str], value: str) -> str | None:
+    try:
+        return normalize(value)
+    except ValidationError:
+        return None
 
 
 def _canonical_or_skipped(normalize: Callable[[str], str], values: Iterable[str]) -> list[str]:

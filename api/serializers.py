@@ -209,6 +209,20 @@ class AliasBulkIn(serializers.Serializer):
     aliases = serializers.ListField(child=AliasCreateIn(), min_length=1, max_length=BULK_MAX)
 
 
+class MailboxAddressesIn(serializers.Serializer):
+    addresses = serializers.ListField(child=AddressIn(max_length=300, help_text=ADDRESS_HELP), min_length=1,
+                                      max_length=BULK_MAX, help_text="each mailbox once")
+
+
+class MailboxBulkUpdateIn(MailboxAddressesIn):
+    changes = MailboxUpdateIn(help_text="the changes made to every listed mailbox (at least one field)")
+
+    def validate_changes(self, value):
+        if not value:
+            raise serializers.ValidationError("Give at least one change.")
+        return value
+
+
 class MailboxBulkOut(serializers.Serializer):
     mailboxes = MailboxOut(many=True)
 

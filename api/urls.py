@@ -15,6 +15,8 @@ urlpatterns = [
     path("domains/<str:name>/resume/", views.DomainSetActive.as_view(active=True), name="domain-resume"),
     path("mailboxes/", views.MailboxList.as_view(), name="mailboxes"),
     path("mailboxes/bulk/", views.MailboxBulkCreate.as_view(), name="mailboxes-bulk"),
+    path("mailboxes/bulk/update/", views.MailboxBulkUpdate.as_view(), name="mailboxes-bulk-update"),
+    path("mailboxes/bulk/delete/", views.MailboxBulkDelete.as_view(), name="mailboxes-bulk-delete"),
     path("mailboxes/<str:address>/", views.MailboxDetail.as_view(), name="mailbox"),
     path("mailboxes/<str:address>/usage/", views.MailboxUsage.as_view(), name="mailbox-usage"),
     path("mailboxes/<str:address>/password/", views.MailboxPassword.as_view(), name="mailbox-password"),

@@ -30,8 +30,10 @@ from api.serializers import (
     DomainUpdateIn,
     DomainUsageOut,
     ListFilter,
+    MailboxAddressesIn,
     MailboxBulkIn,
     MailboxBulkOut,
+    MailboxBulkUpdateIn,
     MailboxCreateIn,
     MailboxOut,
     MailboxUpdateIn,
@@ -496,6 +498,41 @@ class MailboxBulkCreate(BulkCreate):
         created = services.mailboxes_create_many(actor=actor_for(request), domains=domains,
                                                  mailboxes=[services.NewMailbox(**item) for item in items])
         return Response({"mailboxes": MailboxOut(created, many=True).data}, status=status.HTTP_201_CREATED)
+
+
+class MailboxBulkUpdate(ApiView):
+    """The same changes to many mailboxes (suspend or resume with `active`, a quota, a spam
+    threshold, a display name), all or nothing, each audited as a single change."""
+
+    actions = {"POST": "mailbox.update"}
+    serializer_class = MailboxBulkUpdateIn
+    bulk_field = "addresses"
+
+    @extend_schema(request=MailboxBulkUpdateIn, responses={200: MailboxBulkOut}, description=(
+        "Every listed mailbox changes, or none: a refused item answers 422 with its errors under "
+        "`addresses[<index>]`; an item not found (or outside the key's domains) answers 404 naming it."))
+    def post(self, request):
+        data = _valid(MailboxBulkUpdateIn, request.data)
+        if "active" in data["changes"]:
+            check_action(request.auth, "mailbox.suspend")
+        mailboxes = by_name.mailboxes_of_items(self.scope, data["addresses"])
+        changed = services.mailboxes_update_many(actor=actor_for(request), mailboxes=mailboxes, **data["changes"])
+        return Response({"mailboxes": MailboxOut(changed, many=True).data})
+
+
+class MailboxBulkDelete(ApiView):
+    """Deletes many mailboxes, all or none; each one's mail is archived as for a single delete."""
+
+    actions = {"POST": "mailbox.delete"}
+    serializer_class = MailboxAddressesIn
+    bulk_field = "addresses"
+
+    @extend_schema(request=MailboxAddressesIn, responses={204: None})
+    def post(self, request):
+        data = _valid(MailboxAddressesIn, request.data)
+        mailboxes = by_name.mailboxes_of_items(self.scope, data["addresses"])
+        services.mailboxes_delete_many(actor=actor_for(request), mailboxes=mailboxes)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class AliasBulkCreate(BulkCreate):

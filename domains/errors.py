@@ -16,11 +16,11 @@ class CurrentPasswordWrong(ValidationError):
 
 
 class BulkRejected(ValidationError):
-    """Some items of a batch cannot be created, so none was: `item_errors` maps each such item's
-    index in the input to its errors."""
+    """Some items of a batch were refused, so nothing of it was written: `item_errors` maps each
+    such item's index in the input to its errors."""
 
     def __init__(self, item_errors: dict[int, list[ValidationError]]):
-        super().__init__("%(count)d of the items cannot be created, so none was.", code="bulk_rejected",
+        super().__init__("%(count)d of the items were refused, so nothing was written.", code="bulk_rejected",
                          params={"count": len(item_errors)})
         self.item_errors = item_errors
 
