@@ -7,7 +7,7 @@ from django.utils import timezone
 ACTIONS = (
     "domain.create", "domain.update", "domain.suspend", "domain.delete",
     "mailbox.create", "mailbox.update", "mailbox.set_password", "mailbox.suspend", "mailbox.delete",
-    "mailbox.rename", "mailbox.rules",
+    "mailbox.rename", "mailbox.rules", "mailbox.restore",
     "alias.create", "alias.update", "alias.delete",
 )
 

@@ -55,3 +55,7 @@ class AliasSourceCursor(KeyedCursor):
 
 class AuditCursor(KeyedCursor):
     ordering = "-id"  # newest first; ids grow with time and are unique
+
+
+class StoredMailCursor(KeyedCursor):
+    ordering = "-id"

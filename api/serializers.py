@@ -307,3 +307,28 @@ class AuditFilter(serializers.Serializer):
     object = serializers.CharField(required=False, max_length=255)
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
+
+
+class StoredMailOut(serializers.Serializer):
+    """A piece of work on stored mail: a deleted mailbox's or domain's mail archived (and later
+    removed), or archived mail restored into a mailbox."""
+
+    id = serializers.IntegerField()
+    action = serializers.ChoiceField(choices=["archive", "purge", "restore"])
+    state = serializers.ChoiceField(choices=["pending", "done", "failed"])
+    domain = serializers.CharField(source="domain_name")
+    address = serializers.CharField(help_text="the mailbox; empty for a whole domain")
+    restorable = serializers.SerializerMethodField(help_text=(
+        "an archived mailbox whose mail may be restored (POST .../restore/) into the mailbox that now has "
+        "its address, while the archive is kept"))
+    created = serializers.DateTimeField()
+    finished = serializers.DateTimeField(allow_null=True)
+    outcome = serializers.CharField()
+    requested_by = serializers.CharField()
+
+    def get_restorable(self, job) -> bool:
+        return job.action == "archive" and bool(job.address) and bool(job.archive)
+
+
+class StoredMailFilter(serializers.Serializer):
+    domain = serializers.CharField(required=False, max_length=300)

@@ -14,7 +14,7 @@ from api import idempotency
 from api import selectors as by_name
 from api.authentication import actor_for
 from api.metadata import ApiMetadata
-from api.pagination import AliasSourceCursor, AuditCursor, DomainCursor, MailboxCursor
+from api.pagination import AliasSourceCursor, AuditCursor, DomainCursor, MailboxCursor, StoredMailCursor
 from api.permissions import HasApiKey, check_action
 from api.schema import ApiAutoSchema
 from api.serializers import (
@@ -41,6 +41,8 @@ from api.serializers import (
     PasswordIn,
     RenameIn,
     RulesSerializer,
+    StoredMailFilter,
+    StoredMailOut,
 )
 from api.throttling import ApiKeyRate
 from domains import selectors, services
@@ -359,6 +361,47 @@ class AuditList(ApiView):
             if name in query:
                 entries = entries.filter(**{lookup: query[name]})
         return self.paginated(entries, AuditOut)
+
+
+class StoredMailList(ApiView):
+    """The mail of deleted mailboxes and domains, archived by the mail-store worker and kept for
+    MAILADMIN_MAILSTORE_RETENTION_DAYS, and its restores; newest first."""
+
+    pagination_class = StoredMailCursor
+    serializer_class = StoredMailOut
+    filters = ("domain",)
+
+    @extend_schema(parameters=[OpenApiParameter("domain", str, description="only this domain's stored mail")],
+                   responses={200: StoredMailOut(many=True)})
+    def get(self, request):
+        query = _valid(StoredMailFilter, request.query_params)
+        jobs = selectors.mailstore_jobs_visible_to(self.scope)
+        if "domain" in query:
+            try:
+                jobs = jobs.filter(domain_name=normalize_domain(query["domain"]))
+            except ValidationError:
+                jobs = jobs.none()
+        return self.paginated(jobs, StoredMailOut)
+
+
+class StoredMailRestore(ApiView):
+    """POST: the archived mail goes back into the mailbox that now has its address (create the
+    mailbox again first, before it receives mail); the mail-store worker does it shortly after."""
+
+    actions = {"POST": "mailbox.restore"}
+    serializer_class = StoredMailOut
+
+    @extend_schema(request=None, responses={202: StoredMailOut},
+                   parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="the archive's `id`")])
+    def post(self, request, id):  # noqa: A002 - the schema's name for it
+        if not id.isascii() or not id.isdigit() or len(id) > 18:
+            raise Http404
+        archived = selectors.mailstore_job_get_for(self.scope, int(id))
+        mailbox = selectors.mailboxes_visible_to(self.scope).filter(email=archived.address).first()
+        if mailbox is None:
+            raise Http404
+        job = services.mailbox_restore(actor=actor_for(request), archived=archived, mailbox=mailbox)
+        return Response(StoredMailOut(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 class AliasList(ApiView):

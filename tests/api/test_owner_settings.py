@@ -1,16 +1,17 @@
 """What a billing system manages for its customers through the API: renaming a mailbox (its mail
-follows), the owner's auto-reply and forwarding (carried out by Dovecot at the next delivery), and
-reading the audit log of its domains to reconcile."""
+follows), the owner's auto-reply and forwarding (carried out by Dovecot at the next delivery),
+reading the audit log of its domains to reconcile, and restoring a deleted mailbox's mail."""
 import uuid
 
 import pytest
 
-from domains.models import Alias, AuditEntry, Mailbox
+from domains.models import Alias, AuditEntry, Mailbox, MailStoreJob
 from selfservice.models import MailboxRules
 from tests import mail
 from tests.api.conftest import Api, make_key
 from tests.conftest import PASSWORD
 from tests.selfservice.test_rules import relay_sink_settle
+from tests.test_mailstore import finished
 
 pytestmark = pytest.mark.stack
 
@@ -149,3 +150,30 @@ def test_the_audit_log_shows_the_keys_domains_only_newest_first_and_filters(bill
     everything = api("GET", "audit/?domain=elsewhere.test", key=foreign[1]).body["results"]
     assert [row["id"] for row in everything] == [outside.id]
     assert api("GET", "audit/?since=yesterday", key=key).status_code == 400
+
+
+def test_a_deleted_mailboxs_mail_is_listed_and_restored_through_the_api(billing, owners, mail_domain):
+    owner, _, key, api = billing
+    sent = mail.message(owner.email)
+    mail.send(sent)
+    assert mail.wait_for(owner.email, PASSWORD, sent["Subject"]) is not None
+    assert api("DELETE", f"mailboxes/{owner.email}/", key=key).status_code == 204
+    archived = finished(MailStoreJob.objects.filter(action=MailStoreJob.ARCHIVE, address=owner.email).latest("id"))
+    assert archived.state == MailStoreJob.DONE, archived.outcome
+
+    listed = api("GET", f"stored-mail/?domain={owner.domain.name}", key=key).body["results"]
+    row = next(row for row in listed if row["id"] == archived.id)
+    assert row["restorable"] is True and row["address"] == owner.email and "path" not in row
+    # Another domain's key neither sees it nor restores it; without the mailbox there is nothing to restore into.
+    other_domain = mail_domain("elsewhere-billing.example").domain
+    other = make_key("other", domains=[other_domain])[1]
+    assert archived.id not in [row["id"] for row in api("GET", "stored-mail/", key=other).body["results"]]
+    assert api("POST", f"stored-mail/{archived.id}/restore/", key=other).status_code == 404
+    assert api("POST", f"stored-mail/{archived.id}/restore/", key=key).status_code == 404
+
+    assert api("POST", "mailboxes/", {"address": owner.email, "password": PASSWORD}, key=key).status_code == 201
+    response = api("POST", f"stored-mail/{archived.id}/restore/", key=key)
+
+    assert response.status_code == 202 and response.body["action"] == "restore", response.body
+    assert finished(MailStoreJob.objects.get(pk=response.body["id"])).state == MailStoreJob.DONE
+    assert mail.fetch(owner.email, PASSWORD, sent["Subject"]) is not None

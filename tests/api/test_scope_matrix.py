@@ -37,6 +37,7 @@ ENDPOINTS = [
     ("domain-mailbox-usage", "GET", "domains/a.example/usage/mailboxes/", None, 200),
     ("mailbox-usage", "GET", "mailboxes/box@a.example/usage/", None, 200),
     ("audit-list", "GET", "audit/", None, 200),
+    ("stored-mail-list", "GET", "stored-mail/", None, 200),
 ]
 CALLERS = ["none", "revoked", "expired", "read_only", "other_domain", "allowed"]
 # Writes that Dovecot must carry out for a mailbox it can see only once the rows are committed
@@ -57,7 +58,7 @@ def expected_status(endpoint, caller, method, allowed_status):
     if endpoint in ("domain-update", "domain-delete") and caller == "allowed":
         return 403  # limits and deleting the domain are for keys for all domains only
     if caller == "other_domain":
-        return 200 if endpoint in LISTS or endpoint == "audit-list" else 404
+        return 200 if endpoint in LISTS or endpoint in ("audit-list", "stored-mail-list") else 404
     return allowed_status
 
 
