@@ -80,6 +80,17 @@ def _check_query(request, allowed: set[str]):
         raise exceptions.ValidationError(errors)
 
 
+def _of_domain_named(rows, name: str | None):
+    """Rows kept by domain name (the audit log, stored mail: they outlive their domain), of the
+    domain `name` (any form of it) when given; a malformed name matches nothing."""
+    if name is None:
+        return rows
+    try:
+        return rows.filter(domain_name=normalize_domain(name))
+    except ValidationError:
+        return rows.none()
+
+
 class ApiView(GenericAPIView):
     permission_classes = [HasApiKey]
     throttle_classes = [ApiKeyRate]
@@ -350,12 +361,7 @@ class AuditList(ApiView):
         responses={200: AuditOut(many=True)})
     def get(self, request):
         query = _valid(AuditFilter, request.query_params)
-        entries = selectors.audit_visible_to(self.scope)
-        if "domain" in query:
-            try:
-                entries = entries.filter(domain_name=normalize_domain(query["domain"]))
-            except ValidationError:
-                entries = entries.none()
+        entries = _of_domain_named(selectors.audit_visible_to(self.scope), query.get("domain"))
         for name, lookup in (("action", "action"), ("object", "object_repr"), ("since", "at__gte"),
                              ("until", "at__lt")):
             if name in query:
@@ -375,12 +381,7 @@ class StoredMailList(ApiView):
                    responses={200: StoredMailOut(many=True)})
     def get(self, request):
         query = _valid(StoredMailFilter, request.query_params)
-        jobs = selectors.mailstore_jobs_visible_to(self.scope)
-        if "domain" in query:
-            try:
-                jobs = jobs.filter(domain_name=normalize_domain(query["domain"]))
-            except ValidationError:
-                jobs = jobs.none()
+        jobs = _of_domain_named(selectors.mailstore_jobs_visible_to(self.scope), query.get("domain"))
         return self.paginated(jobs, StoredMailOut)
 
 
