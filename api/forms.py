@@ -13,6 +13,7 @@ class ApiKeyForm(forms.Form):
     read_only = forms.BooleanField(required=False)
     allowed_actions = forms.MultipleChoiceField(choices=[(action, action) for action in ACTIONS], required=False,
                                                 widget=forms.CheckboxSelectMultiple,
-                                                help_text="None ticked: every action.")
+                                                help_text="None ticked: every action but api_key.manage and "
+                                                          "admin.manage, which are given only when ticked.")
     expires_days = forms.IntegerField(min_value=1, max_value=3650, required=False, label="Expires after (days)",
                                       help_text="Empty: never.")

@@ -3,13 +3,17 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-# Every write the API offers; a key's `allowed_actions` is a subset (empty = all of them).
+# Every write the API offers; a key's `allowed_actions` is a subset (empty = all of them but NAMED_ONLY).
 ACTIONS = (
     "domain.create", "domain.update", "domain.suspend", "domain.delete",
     "mailbox.create", "mailbox.update", "mailbox.set_password", "mailbox.suspend", "mailbox.delete",
     "mailbox.rename", "mailbox.rules", "mailbox.restore",
     "alias.create", "alias.update", "alias.delete",
+    "api_key.manage", "admin.manage",
 )
+# Given only by name, never by an empty list ("every action"): a key that makes keys or panel
+# accounts is a deliberate choice, not something a key made before these existed gains.
+NAMED_ONLY = frozenset({"api_key.manage", "admin.manage"})
 
 
 class ApiKey(models.Model):
@@ -19,13 +23,16 @@ class ApiKey(models.Model):
     all_domains = models.BooleanField(default=False)
     domains = models.ManyToManyField("domains.Domain", blank=True, related_name="+")
     read_only = models.BooleanField(default=False)
-    allowed_actions = models.JSONField(default=list, blank=True, help_text="empty = every action")
+    allowed_actions = models.JSONField(default=list, blank=True,
+                                       help_text="empty = every action but api_key.manage and admin.manage")
     expires = models.DateTimeField(null=True, blank=True)
     revoked = models.DateTimeField(null=True, blank=True)
     last_used = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+                               help_text="the key that made this one through the API (its scope is the ceiling)")
 
     class Meta:
         db_table = "mailadmin_api_key"
@@ -39,7 +46,10 @@ class ApiKey(models.Model):
         return self.revoked is None and (self.expires is None or self.expires > now)
 
     def allows(self, action: str) -> bool:
-        return not self.allowed_actions or action in self.allowed_actions
+        return action in self.actions()
+
+    def actions(self) -> set[str]:
+        return set(self.allowed_actions) if self.allowed_actions else set(ACTIONS) - NAMED_ONLY
 
 
 class IdempotentRequest(models.Model):

@@ -59,3 +59,11 @@ class AuditCursor(KeyedCursor):
 
 class StoredMailCursor(KeyedCursor):
     ordering = "-id"
+
+
+class ApiKeyCursor(KeyedCursor):
+    ordering = "prefix"
+
+
+class AdminCursor(KeyedCursor):
+    ordering = "username"

@@ -1,10 +1,12 @@
 """Input and output shapes only: the rules are in domains.services."""
 import re
 
+from django.contrib.auth.validators import ASCIIUsernameValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from api.models import ACTIONS
 from domains.addresses import display_domain
 
 BYTES = {"min_value": 0, "max_value": 2**63 - 1}
@@ -301,12 +303,21 @@ class AuditOut(serializers.Serializer):
     after = serializers.JSONField(allow_null=True)
 
 
+class QueryDateTime(serializers.DateTimeField):
+    """A time in a query string: `?since=` is a malformed time (400), not a filter left out."""
+
+    def validate_empty_values(self, data):
+        if data == "":
+            self.fail("invalid", format="ISO 8601")
+        return super().validate_empty_values(data)
+
+
 class AuditFilter(serializers.Serializer):
     domain = serializers.CharField(required=False, max_length=300)
     action = serializers.CharField(required=False, max_length=64)
     object = serializers.CharField(required=False, max_length=255)
-    since = serializers.DateTimeField(required=False)
-    until = serializers.DateTimeField(required=False)
+    since = QueryDateTime(required=False)
+    until = QueryDateTime(required=False)
 
 
 class StoredMailOut(serializers.Serializer):
@@ -332,3 +343,69 @@ class StoredMailOut(serializers.Serializer):
 
 class StoredMailFilter(serializers.Serializer):
     domain = serializers.CharField(required=False, max_length=300)
+
+
+class ApiKeyOut(serializers.Serializer):
+    prefix = serializers.CharField(help_text="the key's first 8 characters after `mak_`: its name in paths")
+    name = serializers.CharField()
+    all_domains = serializers.BooleanField()
+    domains = serializers.SerializerMethodField()
+    read_only = serializers.BooleanField()
+    allowed_actions = serializers.ListField(child=serializers.CharField(),
+                                            help_text="empty = every action but api_key.manage and admin.manage")
+    expires = serializers.DateTimeField(allow_null=True)
+    revoked = serializers.DateTimeField(allow_null=True)
+    last_used = serializers.DateTimeField(allow_null=True)
+    created = serializers.DateTimeField()
+
+    def get_domains(self, key) -> list[str]:
+        return sorted(key.domains.values_list("name", flat=True))
+
+
+class ApiKeyCreatedOut(ApiKeyOut):
+    key = serializers.CharField(help_text="the key itself: shown in this answer only, never again")
+
+
+class ApiKeyCreateIn(serializers.Serializer):
+    name = Text(max_length=100)
+    all_domains = serializers.BooleanField(default=False)
+    domains = serializers.ListField(child=DomainNameIn(), default=list, max_length=10_000,
+                                    help_text="the domains it reaches (none when `all_domains`)")
+    read_only = serializers.BooleanField(default=False)
+    allowed_actions = serializers.ListField(child=serializers.ChoiceField(choices=ACTIONS), default=list,
+                                            help_text="empty = every action but api_key.manage and admin.manage")
+    expires = serializers.DateTimeField(allow_null=True, default=None)
+
+
+USERNAME_HELP = "ASCII letters, digits and @ . + - _ (at most 150)"
+
+
+@extend_schema_field({"type": "string", "minLength": 1, "maxLength": 150, "pattern": r"^[A-Za-z0-9_.@+-]+$"})
+class UsernameIn(Text):
+    def __init__(self, **kwargs):
+        super().__init__(max_length=150, validators=[ASCIIUsernameValidator()], **kwargs)
+
+
+class AdminOut(serializers.Serializer):
+    username = serializers.CharField()
+    email = serializers.CharField()
+    superadmin = serializers.BooleanField(source="is_superuser")
+    active = serializers.BooleanField(source="is_active")
+    domains = serializers.SerializerMethodField(help_text="the domains a domain admin manages")
+    date_joined = serializers.DateTimeField()
+    last_login = serializers.DateTimeField(allow_null=True)
+
+    def get_domains(self, admin) -> list[str]:
+        return sorted(domain.name for domain in admin.domains.all())
+
+
+class AdminUpdateIn(serializers.Serializer):
+    email = serializers.EmailField(required=False, allow_blank=True)
+    active = serializers.BooleanField(required=False)
+    domains = serializers.ListField(child=DomainNameIn(), required=False, max_length=10_000)
+
+
+class AdminCreateIn(AdminUpdateIn):
+    username = UsernameIn(help_text=USERNAME_HELP)
+    password = Text(trim_whitespace=False, write_only=True, help_text=(
+        "the admin's panel password: refused with 422 (`password_*`) by the panel's password rules"))

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from api import views
+from api import account_views, views
 
 app_name = "api"
 
@@ -27,6 +27,10 @@ urlpatterns = [
     path("audit/", views.AuditList.as_view(), name="audit"),
     path("stored-mail/", views.StoredMailList.as_view(), name="stored-mail"),
     path("stored-mail/<str:id>/restore/", views.StoredMailRestore.as_view(), name="stored-mail-restore"),
+    path("api-keys/", account_views.ApiKeyList.as_view(), name="api-keys"),
+    path("api-keys/<str:prefix>/", account_views.ApiKeyDetail.as_view(), name="api-key"),
+    path("admins/", account_views.AdminList.as_view(), name="admins"),
+    path("admins/<str:username>/", account_views.AdminDetail.as_view(), name="admin"),
     path("aliases/", views.AliasList.as_view(), name="aliases"),
     path("aliases/bulk/", views.AliasBulkCreate.as_view(), name="aliases-bulk"),
     path("aliases/<str:source>/", views.AliasDetail.as_view(), name="alias"),

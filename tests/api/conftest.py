@@ -10,6 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from api.models import ACTIONS
 from api.services import api_key_create, api_key_revoke
 from domains import services
 from domains.audit import Actor
@@ -46,7 +47,8 @@ def world(db):
         "read_only": make_key("read-only", domains=[inside], read_only=True)[1],
         "other_domain": make_key("other", domains=[other])[1],
         "allowed": make_key("billing", domains=[inside])[1],
-        "all_domains": make_key("everything", all_domains=True)[1],
+        # every action by name: also the named-only ones (api_key.manage, admin.manage)
+        "all_domains": make_key("everything", all_domains=True, allowed_actions=list(ACTIONS))[1],
     }
     return {"inside": inside, "other": other, "keys": keys}
 

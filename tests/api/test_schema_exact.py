@@ -6,15 +6,21 @@ import jsonschema
 import pytest
 from django.urls import reverse
 
+from accounts.services.admins import admin_create
 from api import urls as api_urls
+from api.models import ApiKey
+from api.services import api_key_create
 from domains import services
 from tests.api.conftest import ACTOR, BLF_HASH, table_snapshot
 
 # A value for each path parameter of the API's routes: rows of the `world` fixture.
 # (`id` names stored mail, of which `world` has none: OPTIONS reads no object anyway.)
-EXISTING = {"name": "a.example", "address": "box@a.example", "source": "info@a.example", "id": 1}
-MISSING = {"name": "missing.example", "address": "nobody@a.example", "source": "nothing@a.example", "id": 10**9}
-OUT_OF_SCOPE = {"name": "c.example", "address": "box@c.example", "source": "info@c.example", "id": 2}
+EXISTING = {"name": "a.example", "address": "box@a.example", "source": "info@a.example", "id": 1,
+            "prefix": "00000000", "username": "nobody"}
+MISSING = {"name": "missing.example", "address": "nobody@a.example", "source": "nothing@a.example", "id": 10**9,
+           "prefix": "11111111", "username": "missing"}
+OUT_OF_SCOPE = {"name": "c.example", "address": "box@c.example", "source": "info@c.example", "id": 2,
+                "prefix": "22222222", "username": "other"}
 
 
 def api_paths(values):
@@ -64,7 +70,7 @@ def list_paths():
 def test_a_list_refuses_a_query_its_schema_refuses(client, world, query):
     key = world["keys"]["all_domains"]
     paths = list(list_paths())
-    assert len(paths) == 7
+    assert len(paths) == 9
     for path in paths:
         response = client.get(f"{path}?{query}", HTTP_AUTHORIZATION=f"Bearer {key}")
         assert response.status_code == 400, (path, query, response.content)
@@ -77,6 +83,11 @@ def test_a_list_takes_page_sizes_from_1_to_1000(client, world):
     key = world["keys"]["all_domains"]
     gone = services.mailbox_create(actor=ACTOR, domain=world["inside"], local_part="gone", password_hash=BLF_HASH)
     services.mailbox_delete(actor=ACTOR, mailbox=gone)  # a row of stored mail
+    parent = ApiKey.objects.get(name="everything")  # a key it made, an admin account
+    api_key_create(actor=ACTOR, name="child", all_domains=True, domains=[], read_only=True, allowed_actions=[],
+                   expires=None, parent=parent)
+    admin_create(actor=ACTOR, username="someone", email="", password="a long enough admin password",
+                 is_superuser=False, domains=[world["inside"]])
     for path in list_paths():
         for size in ("1", "1000"):
             response = client.get(f"{path}?page_size={size}", HTTP_AUTHORIZATION=f"Bearer {key}")

@@ -20,6 +20,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from api.models import ACTIONS
 from tests.api.conftest import make_key
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
@@ -39,7 +40,10 @@ def operations():
 @pytest.mark.django_db(transaction=True)  # each request commits on its own, as in production
 def test_every_operation_answers_as_its_schema_says(world, settings):
     settings.MAILADMIN_API_RATE = ""  # hundreds of requests in a few seconds
-    key = make_key("fuzz", all_domains=True)[1]
+    # Bodies past the size limit answer 413 before the schema's rules are applied (a test of its
+    # own, in test_bulk.py); here every body is read, so a list past its maxItems answers 400.
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = None
+    key = make_key("fuzz", all_domains=True, allowed_actions=list(ACTIONS))[1]
     headers = {"Authorization": f"Bearer {key}"}
     failures, answers = [], {}
     for operation in operations():

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from api.idempotency import purge_expired
-from api.models import ACTIONS, ApiKey
+from api.models import ACTIONS, NAMED_ONLY, ApiKey
 from api.services import api_key_create, api_key_revoke
 from domains.addresses import normalize_domain
 from domains.audit import Actor
@@ -26,7 +26,8 @@ class Command(BaseCommand):
         create.add_argument("--read-only", action="store_true")
         create.add_argument("--expires-days", type=int, help="the key stops working after this many days")
         create.add_argument("--allow", action="append", default=[], choices=ACTIONS, metavar="ACTION",
-                            help=f"only these actions (repeat); default all: {', '.join(ACTIONS)}")
+                            help=f"only these actions (repeat); default all but {', '.join(sorted(NAMED_ONLY))}: "
+                                 f"{', '.join(ACTIONS)}")
         revoke = commands.add_parser("revoke", help="revoke a key at once")
         revoke.add_argument("prefix")
         commands.add_parser("list", help="list the keys (never their secrets)")
