@@ -20,7 +20,7 @@ from api.serializers import (
     ApiKeyOut,
 )
 from api.services import api_key_create, api_key_revoke
-from api.views import ApiView, _valid
+from api.views import ApiView, _created, _valid
 
 
 class ApiKeyList(ApiView):
@@ -41,8 +41,7 @@ class ApiKeyList(ApiView):
         data = _valid(ApiKeyCreateIn, request.data)
         domains = [by_name.domain(self.scope, name) for name in data.pop("domains")]
         key, plaintext = api_key_create(actor=actor_for(request), domains=domains, parent=request.auth, **data)
-        return Response({**ApiKeyOut(key).data, "key": plaintext}, status=status.HTTP_201_CREATED,
-                        headers={"Location": f"/api/v1/api-keys/{key.prefix}/"})
+        return _created({**ApiKeyOut(key).data, "key": plaintext}, f"/api/v1/api-keys/{key.prefix}/")
 
 
 class ApiKeyDetail(ApiView):
@@ -97,8 +96,7 @@ class AdminList(AdminView):
         admin = admin_create(actor=actor_for(request), username=data["username"], email=data.get("email", ""),
                              password=data["password"], is_superuser=False,
                              domains=self.domains(data.get("domains", [])))
-        return Response(AdminOut(admin).data, status=status.HTTP_201_CREATED,
-                        headers={"Location": f"/api/v1/admins/{admin.username}/"})
+        return _created(AdminOut(admin).data, f"/api/v1/admins/{admin.username}/")
 
 
 class AdminDetail(AdminView):

@@ -71,6 +71,11 @@ def _valid(serializer_class, data, **kwargs) -> dict:
     return dict(serializer.validated_data)
 
 
+def _created(body, location: str) -> Response:
+    """201 with the new object and its path."""
+    return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
+
+
 def _check_query(request, allowed: set[str]):
     """The schema declares each operation's query parameters, each a single value: another one
     (a misspelt filter would list every row) or `?a=1&a=2` (one would be silently kept) is a 400."""
@@ -169,8 +174,7 @@ class DomainList(ApiView):
             raise exceptions.PermissionDenied("Only a key for all domains may create domains.")
         data = _valid(DomainCreateIn, request.data)
         domain = services.domain_create(actor=actor_for(request), **data)
-        return Response(DomainOut(domain).data, status=status.HTTP_201_CREATED,
-                        headers={"Location": f"/api/v1/domains/{domain.name}/"})
+        return _created(DomainOut(domain).data, f"/api/v1/domains/{domain.name}/")
 
 
 class DomainDetail(ApiView):
@@ -238,8 +242,7 @@ class MailboxList(ApiView):
             raise ValidationError({"address": error.error_list}) from error
         domain = by_name.domain(self.scope, domain_name)
         mailbox = services.mailbox_create(actor=actor_for(request), domain=domain, local_part=local_part, **data)
-        return Response(MailboxOut(mailbox).data, status=status.HTTP_201_CREATED,
-                        headers={"Location": f"/api/v1/mailboxes/{mailbox.email}/"})
+        return _created(MailboxOut(mailbox).data, f"/api/v1/mailboxes/{mailbox.email}/")
 
 
 class MailboxDetail(ApiView):
@@ -439,8 +442,7 @@ class AliasList(ApiView):
                                      destinations=data["destinations"])
         source = rows[0].source
         body = {"source": source, "destinations": sorted(row.destination for row in rows)}
-        return Response(AliasOut(body).data, status=status.HTTP_201_CREATED,
-                        headers={"Location": f"/api/v1/aliases/{source}/"})
+        return _created(AliasOut(body).data, f"/api/v1/aliases/{source}/")
 
 
 class AliasDetail(ApiView):
