@@ -168,6 +168,7 @@ MAILSTACK = {
         "milter": PORT_BASE + 1783,
         "auth": PORT_BASE + 3000,
         "dovecot_submission": PORT_BASE + 10026,  # Sieve auto-replies and forwards (selfservice)
+        "quota_status": PORT_BASE + 10003,  # Dovecot's quota-status policy service, asked by Postfix at RCPT
     },
     "db_users": {"postfix": "mailpostfix", "dovecot": "maildovecot", "replication": "mailreplica"},
     # MariaDB replicas (host names or addresses, on the primary's port) that Postfix and Dovecot

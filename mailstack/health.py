@@ -30,7 +30,7 @@ def bundled_endpoints() -> dict[str, tuple]:
     ports = settings.MAILSTACK["ports"]
     return {
         "postfix": (ports["smtp"], ports["submission"]),
-        "dovecot": (ports["imap"], ports["lmtp"], ports["auth"]),
+        "dovecot": (ports["imap"], ports["lmtp"], ports["auth"], ports["quota_status"]),
         "spamd": (ports["spamd"],),
         "spamass-milter": (ports["milter"],),
     }
