@@ -16,7 +16,7 @@ from tests.test_unavailable import break_database
 
 pytestmark = [pytest.mark.stack, pytest.mark.django_db(transaction=True)]
 
-PARTS = {"database", "postfix", "dovecot", "spamd", "spamass-milter"}
+PARTS = {"database", "postfix", "dovecot", "spamd", "spamass-milter", "postsrsd"}
 
 
 def ask():

@@ -46,6 +46,9 @@ SERVICES = (
     Service("mariadb.service", (3306,)),
     Service("spamd.service", (PRODUCTION_PORTS["spamd"],), ("/etc/spamassassin/",)),
     Service("spamass-milter.service", sockets=(PRODUCTION_MILTER_SOCKET,)),
+    # SRS for forwarded mail: Postfix asks its tables (main.cf), so it runs before Postfix.
+    Service("postsrsd.service", (PRODUCTION_PORTS["srs_forward"], PRODUCTION_PORTS["srs_reverse"]),
+            ("/etc/default/postsrsd",), restart=True),
     Service("dovecot.service", tuple(PRODUCTION_PORTS[name] for name in (
         "imap", "imaps", "pop3", "pop3s", "managesieve", "lmtp", "auth", "quota_status")), ("/etc/dovecot/", TLS)),
     # Debian's postfix.service only starts the instance postfix@-, which is the one that can fail.
