@@ -318,6 +318,13 @@ class PostSRSd:
         _wait_for(self.running, "postsrsd", timeout=30, log=self.log)
 
     def stop(self):
+        """The daemon and the children it forked for each of Postfix's (long-lived) connections:
+        its process group, so that no lookup is answered once it is stopped."""
+        pid = _pid_from(self.pidfile)
+        with contextlib.suppress(ProcessLookupError):
+            group = os.getpgid(pid) if pid is not None else None
+            if group is not None and group != os.getpgrp():  # postsrsd makes its own session (-D)
+                os.killpg(group, signal.SIGTERM)
         _terminate(self.pidfile)
 
 

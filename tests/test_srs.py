@@ -3,10 +3,14 @@ sender (an alias to an outside address, an owner's forwarding) gets an SRS sende
 so it passes SPF where it arrives; a bounce to that address goes back to the original sender.
 Mail delivered here and mail our own users send keep their sender."""
 import smtplib
+import subprocess
+import time
 
 import pytest
 from django.conf import settings
 
+from mailstack.config import paths
+from mailstack.daemons import PostSRSd
 from tests import mail
 from tests.conftest import PASSWORD
 
@@ -65,3 +69,23 @@ def test_addresses_of_the_host_name_that_it_did_not_sign_are_refused(address, re
         mail.send(mail.message(address), sender="")
     [(code, _)] = refused.value.recipients.values()
     assert code == 550
+
+
+def test_forwarded_mail_waits_while_postsrsd_is_down_and_leaves_with_an_srs_sender_after(mail_domain, relay_sink):
+    example = mail_domain("example.org")
+    example.alias("away", "partner@elsewhere.test")
+    postsrsd = PostSRSd()
+    postsrsd.stop()
+    try:
+        sent = mail.message("away@example.org")
+        mail.send(sent, sender="patient@remote.test")
+        time.sleep(3)
+        assert relay_sink.with_subject(sent["Subject"]) == [], "not sent on with its own sender"
+    finally:
+        postsrsd.start()
+    subprocess.run(["postqueue", "-c", str(paths().postfix_config), "-f"], check=True)  # no waiting for the retry
+
+    forwarded = relay_sink.wait_for(sent["Subject"])
+    assert mail.is_srs_of(forwarded.mail_from, "patient@remote.test")
+    assert [envelope for envelope in relay_sink.received if envelope.mail_from == "<>"
+            and sent["Message-ID"].encode() in envelope.original_content] == [], "nothing bounced"
