@@ -168,6 +168,12 @@ MAILSTACK = {
         "milter": PORT_BASE + 1783,
         "auth": PORT_BASE + 3000,
         "dovecot_submission": PORT_BASE + 10026,  # Sieve auto-replies and forwards (selfservice)
+        "quota_status": PORT_BASE + 10003,  # Dovecot's quota-status policy service, asked by Postfix at RCPT
+        # SRS for forwarded mail (docs/quota-and-forwarding.md): postsrsd's two lookup tables, and
+        # the Postfix listener that mail leaving with a foreign sender passes through to get one.
+        "srs_forward": PORT_BASE + 10001,
+        "srs_reverse": PORT_BASE + 10002,
+        "srs_reinject": PORT_BASE + 10004,
     },
     "db_users": {"postfix": "mailpostfix", "dovecot": "maildovecot", "replication": "mailreplica"},
     # MariaDB replicas (host names or addresses, on the primary's port) that Postfix and Dovecot

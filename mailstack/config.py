@@ -5,6 +5,7 @@ the var folder on high loopback ports) and "production" (the system's Postfix an
 their standard paths and ports).
 """
 import pwd
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,10 @@ from django.conf import settings
 PRODUCTION_PORTS = {
     "smtp": 25, "submissions": 465, "submission": 587, "lmtp": 24, "imap": 143, "imaps": 993, "pop3": 110,
     "pop3s": 995, "managesieve": 4190, "spamd": 783, "auth": 12345,
+    "quota_status": 12346,  # Dovecot's quota-status policy service, on 127.0.0.1 only
+    # SRS, on 127.0.0.1 only: postsrsd's tables (Debian's defaults) and Postfix's listener for
+    # mail that leaves with a foreign envelope sender.
+    "srs_forward": 10001, "srs_reverse": 10002, "srs_reinject": 10004,
 }
 # The certificate and key every production daemon reads (Postfix, Dovecot, nginx): stable paths
 # that the install and the certificate renewal hook fill, so no configuration changes on renewal.
@@ -118,6 +123,7 @@ def context(profile: str = "private", root: Path = Path("/")) -> dict:
     common = {
         "profile": profile,
         "hostname": stack["hostname"],
+        "hostname_pattern": re.escape(stack["hostname"]),  # in Postfix's regexp tables
         "relayhost": stack["relayhost"],
         "db": _database(stack),
         "mail_user": stack["mail_user"],

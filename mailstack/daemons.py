@@ -8,6 +8,7 @@ Dovecot reload their configuration), and pid files left by a crash are cleaned u
 import contextlib
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -279,6 +280,51 @@ class SpamMilter:
         _wait_for(self.running, "spamass-milter", timeout=30)
 
     def stop(self):
+        _terminate(self.pidfile)
+
+
+class PostSRSd:
+    """postsrsd: the SRS lookup tables Postfix asks for forwarded mail (main.cf).  Its secret,
+    which signs the SRS addresses, is made once and kept (readable by root only): a new one would
+    make the bounces of mail forwarded before it undeliverable."""
+
+    name = "postsrsd"
+
+    def __init__(self):
+        self.where = paths()
+        self.pidfile = self.where.run / "postsrsd.pid"
+        self.secret = self.where.var / "postsrsd.secret"
+        self.log = self.where.log / "postsrsd.log"
+        self.ports = settings.MAILSTACK["ports"]
+
+    def running(self) -> bool:
+        return (_pid_from(self.pidfile) is not None and port_open(self.ports["srs_forward"])
+                and port_open(self.ports["srs_reverse"]))
+
+    def ensure_secret(self):
+        if not self.secret.exists():
+            descriptor = os.open(self.secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as secret:
+                secret.write(secrets.token_urlsafe(32) + "\n")
+
+    def start(self):
+        if self.running():
+            return
+        _terminate(self.pidfile)
+        self.ensure_secret()
+        _launch(["postsrsd", f"-s{self.secret}", f"-d{settings.MAILSTACK['hostname']}", "-l127.0.0.1", "-4",
+                 f"-f{self.ports['srs_forward']}", f"-r{self.ports['srs_reverse']}", f"-p{self.pidfile}",
+                 "-upostsrsd", "-D"], self.log)
+        _wait_for(self.running, "postsrsd", timeout=30, log=self.log)
+
+    def stop(self):
+        """The daemon and the children it forked for each of Postfix's (long-lived) connections:
+        its process group, so that no lookup is answered once it is stopped."""
+        pid = _pid_from(self.pidfile)
+        with contextlib.suppress(ProcessLookupError):
+            group = os.getpgid(pid) if pid is not None else None
+            if group is not None and group != os.getpgrp():  # postsrsd makes its own session (-D)
+                os.killpg(group, signal.SIGTERM)
         _terminate(self.pidfile)
 
 

@@ -19,7 +19,8 @@ PROBE_TIMEOUT = 0.5  # seconds per port; the probes run side by side
 
 # The daemons of an installed host that /healthz probes: the database is asked through a query,
 # the panel and nginx answer the request itself.
-PRODUCTION_DAEMONS = ("spamd.service", "spamass-milter.service", "dovecot.service", "postfix@-.service")
+PRODUCTION_DAEMONS = ("spamd.service", "spamass-milter.service", "postsrsd.service", "dovecot.service",
+                      "postfix@-.service")
 
 
 def _part_name(unit: str) -> str:
@@ -30,9 +31,10 @@ def bundled_endpoints() -> dict[str, tuple]:
     ports = settings.MAILSTACK["ports"]
     return {
         "postfix": (ports["smtp"], ports["submission"]),
-        "dovecot": (ports["imap"], ports["lmtp"], ports["auth"]),
+        "dovecot": (ports["imap"], ports["lmtp"], ports["auth"], ports["quota_status"]),
         "spamd": (ports["spamd"],),
         "spamass-milter": (ports["milter"],),
+        "postsrsd": (ports["srs_forward"], ports["srs_reverse"]),
     }
 
 

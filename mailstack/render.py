@@ -22,8 +22,11 @@ TEMPLATES = {
         "mysql-recipient-access.cf",
         "mysql-sender-login-maps.cf",
         "mysql-sender-access.cf",
+        "mysql-forwarded-sender-transport.cf",
+        "srs-addresses",
     ],
-    "dovecot": ["dovecot.conf", "dovecot-sql.conf.ext", "dovecot-dict-sql.conf.ext", "spam-to-junk.sieve"],
+    "dovecot": ["dovecot.conf", "dovecot-sql.conf.ext", "dovecot-dict-sql.conf.ext", "spam-to-junk.sieve",
+                "quota-warning.py", "quota-warning.txt", "quota-warning-lda.conf"],
     "spamassassin": ["local.cf"],
 }
 # Files holding a database password are readable only by root and the daemon's group.

@@ -13,6 +13,7 @@ from mailstack.daemons import (
     MailStoreWorker,
     MariaDB,
     Postfix,
+    PostSRSd,
     Spamd,
     SpamMilter,
     StackError,
@@ -21,7 +22,7 @@ from mailstack.daemons import (
 )
 from mailstack.render import mariadb_sql, write_all
 
-MAIL_DAEMONS = (Spamd, SpamMilter, Dovecot, Postfix, MailStoreWorker)
+MAIL_DAEMONS = (Spamd, SpamMilter, PostSRSd, Dovecot, Postfix, MailStoreWorker)
 
 
 def _ensure_traversable(folder, log):

@@ -43,6 +43,13 @@ def message(to: str, body: str = "Hello.", sender: str = "someone@remote.test", 
     return mail
 
 
+def is_srs_of(address: str, original: str) -> bool:
+    """`address` is an SRS address of this host (postsrsd's SRS0 form) standing for `original`."""
+    local, domain = original.split("@")
+    host = settings.MAILSTACK["hostname"]
+    return address.upper().startswith("SRS0=") and address.endswith(f"={domain}={local}@{host}")
+
+
 def send(mail: EmailMessage, recipients=None, sender="someone@remote.test"):
     """Sends over plain SMTP to the stack's port 25 equivalent; raises on refusal."""
     with smtplib.SMTP("127.0.0.1", PORTS["smtp"], timeout=30) as client:

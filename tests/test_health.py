@@ -16,7 +16,7 @@ from tests.test_unavailable import break_database
 
 pytestmark = [pytest.mark.stack, pytest.mark.django_db(transaction=True)]
 
-PARTS = {"database", "postfix", "dovecot", "spamd", "spamass-milter"}
+PARTS = {"database", "postfix", "dovecot", "spamd", "spamass-milter", "postsrsd"}
 
 
 def ask():
@@ -106,7 +106,8 @@ def test_an_installed_host_probes_the_production_daemons_on_their_standard_ports
     daemons = health.production_endpoints()
     assert set(daemons) == PARTS - {"database"}
     assert {25, 465, 587} <= set(daemons["postfix"])
-    assert {143, 993, 24, 12345} <= set(daemons["dovecot"])  # IMAP, LMTP and the auth listener Postfix asks
+    assert {143, 993, 24, 12345, 12346} <= set(daemons["dovecot"])  # IMAP, LMTP, the auth and quota-status
+    # listeners Postfix asks
     assert daemons["spamass-milter"] == (PRODUCTION_MILTER_SOCKET,)
     assert health.probe("/nonexistent/health.sock") == "not listening"
 

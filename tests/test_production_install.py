@@ -83,6 +83,11 @@ def test_rendered_host_passes_the_daemons_own_checks_and_listens_on_the_standard
     assert doveconf("listen") == "listen = *, ::\n", "every IPv4 and IPv6 address"
     dovecot = doveconf("-n")
     assert "submission_host" not in dovecot
+    assert "inet_listener quota-status {\n    address = 127.0.0.1\n    port = 12346\n" in dovecot
+    assert "check_policy_service { inet:127.0.0.1:12346, default_action=DUNNO }" in main["mailadmin_quota_check"]
+    assert "127.0.0.1:10004/inet/cleanup_service_name = srs-cleanup" in services, "SRS, on loopback only"
+    postsrsd = (host / "etc/default/postsrsd").read_text()
+    assert f"SRS_DOMAIN={settings.MAILSTACK['hostname']}\n" in postsrsd and "SRS_FORWARD_PORT=10001\n" in postsrsd
     for listener, port in (("imaps", 993), ("pop3s", 995), ("imap", 143), ("pop3", 110), ("sieve", 4190)):
         assert f"inet_listener {listener} {{\n    port = {port}\n" in dovecot, listener
     site = (host / "etc/nginx/sites-available/mailadmin").read_text()

@@ -103,7 +103,8 @@ def lookup_keys(name: str, keys: dict) -> list[str]:
 def test_the_daemons_queries_are_all_found():
     assert set(postfix_queries()) == {
         "mysql-virtual-mailbox-domains.cf", "mysql-virtual-mailbox-maps.cf", "mysql-virtual-alias-maps.cf",
-        "mysql-email2email.cf", "mysql-recipient-access.cf", "mysql-sender-login-maps.cf", "mysql-sender-access.cf"}
+        "mysql-email2email.cf", "mysql-recipient-access.cf", "mysql-sender-login-maps.cf", "mysql-sender-access.cf",
+        "mysql-forwarded-sender-transport.cf"}
     assert set(dovecot_queries()) == {
         "password_query", "user_query", "iterate_query", "dict mailbox_usage.bytes", "dict mailbox_usage.messages"}
 

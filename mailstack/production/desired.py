@@ -19,6 +19,8 @@ NGINX_SITE = "/etc/nginx/sites-available/mailadmin"
 CERTBOT_HOOK = f"/etc/letsencrypt/renewal-hooks/deploy/{CERT_NAME}"
 CERTBOT_DROP_IN = "/etc/systemd/system/certbot.service.d/mailadmin.conf"
 MAIN_FILES = ("main.cf", "master.cf", "dovecot.conf")
+POSTSRSD_DEFAULTS = "/etc/default/postsrsd"
+SRS_SECRET = "/etc/postsrsd.secret"
 
 
 def production_context(root: Path) -> dict:
@@ -61,6 +63,7 @@ def configuration_files(root: Path) -> list[File]:
         File("/etc/nginx/sites-enabled/default"),  # Debian's welcome page would take port 80's default
         *(File(f"/etc/systemd/system/{unit}", _render(f"systemd/{unit}", root, values)) for unit in UNITS),
         File(CERTBOT_HOOK, _render("certbot/mailadmin", root, values), mode=0o755),
+        File(POSTSRSD_DEFAULTS, _render("postsrsd/postsrsd", root, values)),
         _certbot_drop_in(),
     ]
     return files + privileged_files(root)

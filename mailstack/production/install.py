@@ -11,6 +11,7 @@ and those the run started are stopped.  Either way the install stops saying what
 import io
 import os
 import pwd
+import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from mailstack.production import database, tls
-from mailstack.production.desired import configuration_files
+from mailstack.production.desired import SRS_SECRET, configuration_files
 from mailstack.production.environment import ACME_WEBROOT, VAR_DIR
 from mailstack.production.files import File, backup, changed, restore, write
 from mailstack.production.revision import code_revision
@@ -168,6 +169,19 @@ def _folders() -> None:
         os.chown(vmail, user.pw_uid, user.pw_gid)
 
 
+def _srs_secret(log) -> None:
+    """The secret postsrsd signs SRS addresses with: made once (Debian's package makes it when
+    installed) and kept, readable by root alone, never by the panel's user."""
+    secret = Path(SRS_SECRET)
+    if not secret.exists():
+        descriptor = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as stream:
+            stream.write(secrets.token_urlsafe(32) + "\n")
+        log(f"srs: made the SRS secret {SRS_SECRET}")
+    os.chown(secret, 0, 0)
+    secret.chmod(0o600)
+
+
 def _django_step(name: str, *arguments, log, **options) -> None:
     output = io.StringIO()
     call_command(name, *arguments, stdout=output, **options)
@@ -195,6 +209,7 @@ def install(log=print) -> None:
     hostname = settings.MAILSTACK["hostname"]
     log(f"installing mailadmin for {hostname} (certificate: {settings.MAILADMIN_TLS})")
     _folders()
+    _srs_secret(log)
     if database.is_local():
         _ensure_running("mariadb.service", log)
     database.prepare(log)

@@ -46,8 +46,11 @@ SERVICES = (
     Service("mariadb.service", (3306,)),
     Service("spamd.service", (PRODUCTION_PORTS["spamd"],), ("/etc/spamassassin/",)),
     Service("spamass-milter.service", sockets=(PRODUCTION_MILTER_SOCKET,)),
+    # SRS for forwarded mail: Postfix asks its tables (main.cf), so it runs before Postfix.
+    Service("postsrsd.service", (PRODUCTION_PORTS["srs_forward"], PRODUCTION_PORTS["srs_reverse"]),
+            ("/etc/default/postsrsd",), restart=True),
     Service("dovecot.service", tuple(PRODUCTION_PORTS[name] for name in (
-        "imap", "imaps", "pop3", "pop3s", "managesieve", "lmtp", "auth")), ("/etc/dovecot/", TLS)),
+        "imap", "imaps", "pop3", "pop3s", "managesieve", "lmtp", "auth", "quota_status")), ("/etc/dovecot/", TLS)),
     # Debian's postfix.service only starts the instance postfix@-, which is the one that can fail.
     Service("postfix@-.service", (25, 465, 587), ("/etc/postfix/", TLS), enable="postfix.service"),
     Service("mailadmin.socket", configs=("/etc/systemd/system/mailadmin.socket",), restart=True,
@@ -68,6 +71,7 @@ def checks(root: Path, *, host: bool) -> list[list[str]]:
     commands = [
         ["postconf", "-c", root / "etc/postfix", "-n"],
         ["doveconf", "-n", "-c", root / "etc/dovecot/dovecot.conf"],
+        ["doveconf", "-n", "-c", root / "etc/dovecot/quota-warning-lda.conf"],  # the quota warnings' LDA
         ["nginx", "-t", "-q", "-e", "stderr", "-c", root / "etc/nginx/nginx.conf"],
         ["systemd-analyze", "verify", *units],
         ["visudo", "-cf", root / "etc/sudoers.d/mailadmin"],

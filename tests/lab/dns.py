@@ -18,7 +18,8 @@ TTL = 60
 def zones(hosts, mail):
     """{zone name: zone file text} for the forward zones and the reverse zones of the lab's ranges.
 
-    `hosts`: (fqdn, addresses) pairs; `mail`: {domain: MX host}; every zone has a TXT record (SPF).
+    `hosts`: (fqdn, addresses) pairs; `mail`: {domain: MX host}; every zone has a TXT record (SPF),
+    and so has each MX host's own name.
     """
     forward = {}
     for domain, exchanger in mail.items():
@@ -27,6 +28,8 @@ def zones(hosts, mail):
         zone = next(z for z in forward if fqdn == z or fqdn.endswith("." + z))
         label = fqdn[: -len(zone) - 1] or "@"
         forward[zone].extend(f"{label} {'AAAA' if ':' in a else 'A'} {a}" for a in addresses)
+        if fqdn in mail.values():  # a mail server's own name: the SRS sender of forwarded mail, HELO
+            forward[zone].append(f'{label} TXT "v=spf1 a -all"')
     reverse = {"2.0.192.in-addr.arpa": [], "100.51.198.in-addr.arpa": [], "113.0.203.in-addr.arpa": [],
                "8.b.d.0.1.0.0.2.ip6.arpa": []}
     for fqdn, addresses in hosts:
