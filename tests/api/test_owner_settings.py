@@ -98,12 +98,13 @@ def test_forwarding_set_through_the_api_applies_at_the_next_delivery_and_clears(
 
 def test_an_auto_reply_set_through_the_api_answers_the_sender(billing, relay_sink):
     owner, _, key, api = billing
+    subject = f"Away {uuid.uuid4()}"
     response = api("PATCH", f"mailboxes/{owner.email}/rules/",
-                   {"vacation_active": True, "vacation_subject": "Away", "vacation_text": "Back on Monday."}, key=key)
+                   {"vacation_active": True, "vacation_subject": subject, "vacation_text": "Back on Monday."}, key=key)
     assert response.status_code == 200, response.body
     sent = mail.message(owner.email)
     mail.send(sent)
-    reply = relay_sink.wait_for("Away")
+    reply = relay_sink.wait_for(subject)
     assert reply.rcpt_tos == ["someone@remote.test"] and b"Back on Monday." in reply.content
 
 
