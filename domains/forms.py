@@ -115,3 +115,40 @@ class AuditFilterForm(ListFilterForm):
     actor = forms.CharField(required=False, max_length=255)
     since = forms.DateField(required=False)
     until = forms.DateField(required=False)
+
+
+class MailboxBulkForm(forms.Form):
+    """One change to the ticked mailboxes. The ticked ids are read against the mailboxes the
+    admin reaches: any other id (a forged one) refuses the whole form, and nothing changes."""
+
+    SUSPEND, RESUME, QUOTA, SPAM_THRESHOLD, DELETE = "suspend", "resume", "quota", "spam_threshold", "delete"
+    mailboxes = forms.ModelMultipleChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple, error_messages={
+        "required": "Tick at least one mailbox.", "invalid_choice": "Tick only mailboxes of your domains.",
+        "invalid_pk_value": "Tick only mailboxes of your domains."})
+    action = forms.ChoiceField(label="With the ticked mailboxes", choices=[
+        (SUSPEND, "Suspend"), (RESUME, "Resume"), (QUOTA, "Set the quota"), (SPAM_THRESHOLD, "Set the spam threshold"),
+        (DELETE, "Delete")])
+    quota = QuotaField(label="Quota (MiB)", required=False, help_text="for “Set the quota”; 0 = unlimited")
+    spam_threshold = SpamThresholdField(help_text="for “Set the spam threshold”; empty = the domain's")
+    confirm = forms.IntegerField(required=False, label="Number of mailboxes to delete",
+                                 help_text="type it to confirm the deletion")
+
+    def __init__(self, *args, mailboxes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mailboxes"].queryset = mailboxes
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == self.QUOTA and data.get("quota") is None:
+            self.add_error("quota", "Give the quota to set.")
+        return data
+
+    def changes(self) -> dict:
+        """The changes for the services' mailboxes_update_many (all but DELETE)."""
+        action = self.cleaned_data["action"]
+        if action in (self.SUSPEND, self.RESUME):
+            return {"active": action == self.RESUME}
+        return {action: self.cleaned_data[action]}
+
+    def confirmed(self) -> bool:
+        return self.cleaned_data.get("confirm") == len(self.cleaned_data["mailboxes"])

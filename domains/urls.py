@@ -13,6 +13,7 @@ urlpatterns = [
     path("domains/<int:domain_pk>/aliases/<str:source>/edit/", aliases.alias_edit, name="alias_edit"),
     path("domains/<int:domain_pk>/aliases/<str:source>/delete/", aliases.alias_delete, name="alias_delete"),
     path("mailboxes/", mailboxes.mailbox_list, name="mailbox_list"),
+    path("mailboxes/bulk/", mailboxes.mailbox_bulk, name="mailbox_bulk"),
     path("mailboxes/<int:pk>/edit/", mailboxes.mailbox_edit, name="mailbox_edit"),
     path("mailboxes/<int:pk>/password/", mailboxes.mailbox_password, name="mailbox_password"),
     path("mailboxes/<int:pk>/rename/", mailboxes.mailbox_rename, name="mailbox_rename"),

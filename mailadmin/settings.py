@@ -303,3 +303,6 @@ MAILADMIN_TLS_KEY_FILE = str(env("TLS_KEY_FILE"))
 MAILADMIN_ACME_DIRECTORY = env("ACME_DIRECTORY")
 MAILADMIN_ACME_EMAIL = env("ACME_EMAIL")
 MAILADMIN_ACME_CA_BUNDLE = str(env("ACME_CA_BUNDLE"))
+
+# Bootstrap's alert colours for Django's message levels ("error" is Bootstrap's "danger").
+MESSAGE_TAGS = {40: "danger"}

@@ -1,11 +1,13 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from domains import selectors, services
-from domains.forms import MailboxForm, RenameForm, SearchForm
+from domains.errors import BulkRejected
+from domains.forms import MailboxBulkForm, MailboxForm, RenameForm, SearchForm
 from domains.scope import Scope
 from domains.services.suspension import BILLING
 from mailadmin.forms import ConfirmForm, PasswordForm
@@ -18,8 +20,49 @@ EDITABLE = ("display_name", "quota", "spam_threshold", "active")
 def mailbox_list(request):
     filters, form = list_filters(request, SearchForm)
     search = filters.get("q", "")
-    page = page_of(request, selectors.mailbox_list_for(Scope.of_user(request.user), prefix=search))
-    return render_list(request, "domains/mailbox_list.html", {"page": page, "search": search}, form)
+    scope = Scope.of_user(request.user)
+    page = page_of(request, selectors.mailbox_list_for(scope, prefix=search))
+    bulk = MailboxBulkForm(mailboxes=selectors.mailboxes_visible_to(scope))
+    return render_list(request, "domains/mailbox_list.html", {"page": page, "search": search, "bulk": bulk}, form)
+
+
+DONE = {MailboxBulkForm.SUSPEND: "suspended", MailboxBulkForm.RESUME: "resumed",
+        MailboxBulkForm.QUOTA: "given the quota", MailboxBulkForm.SPAM_THRESHOLD: "given the spam threshold",
+        MailboxBulkForm.DELETE: "deleted"}
+
+
+@login_required
+@require_POST
+def mailbox_bulk(request):
+    """The list's bulk actions: all the ticked mailboxes change, or none (each change audited as
+    a single one); deleting asks for the number of mailboxes to be typed first."""
+    form = MailboxBulkForm(request.POST, mailboxes=selectors.mailboxes_visible_to(Scope.of_user(request.user)))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("mailbox_list")
+    mailboxes = sorted(form.cleaned_data["mailboxes"], key=lambda mailbox: mailbox.email)
+    action = form.cleaned_data["action"]
+    if action == MailboxBulkForm.DELETE and not form.confirmed():
+        return render(request, "domains/mailbox_bulk_delete.html", {"form": form, "mailboxes": mailboxes,
+                      "retention": settings.MAILADMIN_MAILSTORE_RETENTION_DAYS,
+                      "mistyped": form.cleaned_data.get("confirm") is not None})
+    try:
+        if action == MailboxBulkForm.DELETE:
+            services.mailboxes_delete_many(actor=actor_of(request), mailboxes=mailboxes)
+        else:
+            services.mailboxes_update_many(actor=actor_of(request), mailboxes=mailboxes, **form.changes())
+    except BulkRejected as rejected:
+        for index, errors in sorted(rejected.item_errors.items()):
+            for error in errors:
+                messages.error(request, f"{mailboxes[index].email}: {error.message % (error.params or {})}")
+        messages.error(request, "Nothing was changed.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{len(mailboxes)} mailbox{'es' if len(mailboxes) != 1 else ''} {DONE[action]}.")
+    return redirect("mailbox_list")
 
 
 @login_required
