@@ -9,6 +9,7 @@ ACTIONS = (
     "mailbox.create", "mailbox.update", "mailbox.set_password", "mailbox.suspend", "mailbox.delete",
     "mailbox.rename", "mailbox.rules", "mailbox.restore",
     "alias.create", "alias.update", "alias.delete",
+    "webhook.manage",  # registering URLs the server will POST to: see docs/webhooks.md
 )
 
 

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "mailstack",
     "api",
     "selfservice",
+    "webhooks",
     "mailadmin.apps.MailadminConfig",
 ]
 
