@@ -2,6 +2,7 @@
 answers with the statuses it is told to, and subscriptions to it."""
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -11,6 +12,7 @@ from tests.api.conftest import api, world  # noqa: F401 - the API tests' fixture
 from webhooks import services
 from webhooks.delivery import deliver_due
 from webhooks.events import EVENT_TYPES
+from webhooks.models import Delivery
 from webhooks.signing import verify
 
 ACTOR = Actor.command("tests")
@@ -73,3 +75,12 @@ def superadmin_hook(db, receiver):
 
 def deliver(now=None):
     return deliver_due(now=now)
+
+
+def deliver_committed(timeout=10):
+    """For committed rows, which the test stack's own worker may be sending meanwhile: until none is pending."""
+    deadline = time.monotonic() + timeout
+    deliver_due()
+    while Delivery.objects.filter(state=Delivery.PENDING).exists():
+        assert time.monotonic() < deadline, "a delivery stayed pending"
+        time.sleep(0.1)
