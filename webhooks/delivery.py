@@ -7,7 +7,9 @@ import time
 import urllib.error
 import urllib.request
 from datetime import timedelta
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -37,6 +39,9 @@ def retry_delay(attempts: int) -> timedelta:
 
 def _post(delivery: Delivery) -> tuple[int | None, str]:
     """(status code, error) of one POST: the status when the receiver answered, else the error."""
+    only = getattr(settings, "WEBHOOK_HOSTS_ONLY", None)
+    if only is not None and urlsplit(delivery.subscription.url).hostname not in only:
+        return None, "host not allowed by WEBHOOK_HOSTS_ONLY"
     body = delivery.body.encode()
     request = urllib.request.Request(delivery.subscription.url, data=body, method="POST", headers={
         "Content-Type": "application/json", "User-Agent": "mailadmin-webhooks",
