@@ -18,7 +18,7 @@ class Subscription(models.Model):
     api_key = models.ForeignKey("api.ApiKey", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(default=True, db_index=True)  # every change reads the active ones
     created = models.DateTimeField(default=timezone.now)
 
     class Meta:

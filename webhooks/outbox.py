@@ -16,7 +16,7 @@ CHUNK = 1000
 
 
 def _subscriptions() -> list[Subscription]:
-    return [subscription for subscription in Subscription.objects.filter(active=True)
+    return [subscription for subscription in Subscription.objects.filter(active=True).order_by()
             .select_related("api_key").prefetch_related("api_key__domains")
             if subscription.api_key is None or subscription.api_key.is_usable()]
 
