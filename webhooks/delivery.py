@@ -81,6 +81,8 @@ def _attempt(delivery: Delivery, now) -> Delivery:
     status, error = _post(delivery)
     duration_ms = int((time.monotonic() - started) * 1000)
     with transaction.atomic():
+        if not Delivery.objects.select_for_update().filter(pk=delivery.pk).exists():
+            return delivery  # its subscription was deleted meanwhile, and the delivery with it
         Attempt.objects.create(delivery=delivery, at=now, status_code=status, error=error, duration_ms=duration_ms)
         delivery.attempts += 1
         if status is not None and 200 <= status < 300:

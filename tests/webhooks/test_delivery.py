@@ -6,10 +6,11 @@ from django.utils import timezone
 from domains import services
 from tests.api.conftest import BLF_HASH, make_key
 from tests.webhooks.conftest import ACTOR, deliver
+from webhooks import delivery as delivery_module
 from webhooks import services as webhook_services
 from webhooks import signing
 from webhooks.delivery import retry_delay
-from webhooks.models import Delivery
+from webhooks.models import Attempt, Delivery
 
 
 def test_a_receiver_answering_500_then_200_gets_the_same_event_twice(api, db, receiver):
@@ -94,3 +95,21 @@ def test_the_signature_is_checked_against_the_body_the_secret_and_the_time():
     old = signing.header_value(secret, body, timestamp=int(timezone.now().timestamp()) - 301)
     assert not signing.verify(secret, old, body)  # a replay, more than 5 minutes later
     assert not signing.verify(secret, "v1=abc", body) and not signing.verify(secret, "", body)
+
+
+
+def test_a_subscription_deleted_while_its_delivery_is_being_sent_leaves_the_worker_running(db, receiver,
+                                                                                          monkeypatch):
+    subscription, _secret = webhook_services.subscription_create(actor=ACTOR, url=receiver.url,
+                                                                 event_types=["domain.created"])
+    services.domain_create(actor=ACTOR, name="one.example")
+    real_post = delivery_module._post
+
+    def post_then_delete(delivery):  # the real POST; meanwhile, the subscription is deleted
+        answer = real_post(delivery)
+        webhook_services.subscription_delete(actor=ACTOR, subscription=subscription)
+        return answer
+
+    monkeypatch.setattr(delivery_module, "_post", post_then_delete)
+    assert len(deliver()) == 1 and len(receiver.received) == 1
+    assert not Delivery.objects.exists() and not Attempt.objects.exists()
