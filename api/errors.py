@@ -31,6 +31,7 @@ CODE_FIELDS = {
     "hash_scheme": "password_hash", "password_required": "password", "spam_threshold": "spam_threshold",
     "quota_limit": "quota", "quota_total": "quota", "mailbox_limit": NON_FIELD, "alias_limit": NON_FIELD,
     "alias_destinations": "destinations", "alias_destination": "destinations",
+    "webhook_url": "url", "webhook_url_credentials": "url", "webhook_event_types": "event_types",
 }
 ADDRESS_CODE_PREFIXES = ("domain_", "mailbox_", "address_", "local_", "conflict", "duplicate", "no_domain", "alias_")
 

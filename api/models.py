@@ -10,6 +10,7 @@ ACTIONS = (
     "mailbox.rename", "mailbox.rules", "mailbox.restore",
     "alias.create", "alias.update", "alias.delete",
     "api_key.manage", "admin.manage",
+    "webhook.manage",  # registering URLs the server will POST to: see docs/webhooks.md
 )
 # Given only by name, never by an empty list ("every action"): a key that makes keys or panel
 # accounts is a deliberate choice, not something a key made before these existed gains.

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from api import account_views, views
+from api import account_views, views, webhook_views
 
 app_name = "api"
 
@@ -34,6 +34,9 @@ urlpatterns = [
     path("aliases/", views.AliasList.as_view(), name="aliases"),
     path("aliases/bulk/", views.AliasBulkCreate.as_view(), name="aliases-bulk"),
     path("aliases/<str:source>/", views.AliasDetail.as_view(), name="alias"),
+    path("webhooks/", webhook_views.WebhookList.as_view(), name="webhooks"),
+    path("webhooks/<str:id>/", webhook_views.WebhookDetail.as_view(), name="webhook"),
+    path("webhooks/<str:id>/deliveries/", webhook_views.WebhookDeliveries.as_view(), name="webhook-deliveries"),
     # The description of the API (public: it holds no data) and its documentation page, whose
     # Swagger UI assets the panel serves itself (drf-spectacular-sidecar), never from a CDN.
     path("schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="schema"),

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "mailstack",
     "api",
     "selfservice",
+    "webhooks",
     "mailadmin.apps.MailadminConfig",
 ]
 
@@ -269,6 +270,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"WebhookEventType": "webhooks.events.EVENT_TYPES"},
 }
 # A bulk request of 10,000 mailboxes (the most one takes) is at most about 9 MB of JSON; a larger
 # body is answered 413.

@@ -25,6 +25,9 @@ INSTALLED_APPS = [*INSTALLED_APPS, "benchmarks"]
 # The test stack's mail-store worker looks for work twice a second (5 s elsewhere): the tests wait
 # for the jobs it carries out.
 MAILSTACK = {**MAILSTACK, "slow_auth_failures": False, "mailstore_interval": 0.5}  # noqa: F405
+# Webhooks are sent to receivers on this machine only (webhooks/delivery.py): the API's fuzz tests
+# register URLs of any host, and no test may send traffic, or a DNS query, off the machine.
+WEBHOOK_HOSTS_ONLY = {"127.0.0.1", "::1"}
 
 # Mailbox passwords hashed as Argon2id at t=1, m=1 MiB instead of t=3, m=64 MiB (domains/passwords.py),
 # and admin passwords with a fast hasher: ~0.2 s less per hash and per check, hundreds of times in

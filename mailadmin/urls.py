@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("domains.urls")),
     path("api/v1/", include("api.urls")),
     path("api-keys/", include("api.panel_urls")),
+    path("webhooks/", include("webhooks.panel_urls")),
     path("", include("selfservice.urls")),
 ]
 

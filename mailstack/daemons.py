@@ -397,7 +397,8 @@ class Postfix:
 
 
 class MailStoreWorker:
-    """`manage.py mailstore work`: the only process that moves or removes stored mail."""
+    """`manage.py mailstore work`: the only process that moves or removes stored mail; it also
+    sends the webhook deliveries (webhooks/delivery.py)."""
 
     name = "mailstore"
 

@@ -271,6 +271,7 @@ PANEL_LISTS = {
     "/stored-mail/": ("page",),
     "/admins/": ("page",),
     "/api-keys/": ("page",),
+    "/webhooks/": ("page",),
 }
 PAGED = ("cursor", "page_size", "ordering")
 API_LISTS = {

@@ -12,6 +12,8 @@ from api.services import api_key_create
 from domains import services
 from domains.audit import Actor
 from domains.models import Alias, AuditEntry, Domain, Mailbox, MailStoreJob
+from webhooks.models import Subscription
+from webhooks.services import subscription_create
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.command("tests")
@@ -39,14 +41,15 @@ def world(admin_user):
     other_admin = get_user_model().objects.create_user("dora", password=PASSWORD)
     key, _ = api_key_create(actor=ACTOR, name="billing", all_domains=True, domains=[], read_only=False,
                             allowed_actions=[], expires=None)
-    return {"domain": domain, "mailbox": mailbox, "job": job, "admin": other_admin, "key": key}
+    webhook, _secret = subscription_create(actor=ACTOR, url="http://127.0.0.1:9/hook", event_types=["domain.created"])
+    return {"domain": domain, "mailbox": mailbox, "job": job, "admin": other_admin, "key": key, "webhook": webhook}
 
 
 def url_of(route, name, world):
     """The route with its parameters filled from the world's rows (the page's own kind of row)."""
     kind = "api_key" if name.startswith("api_key") else name.split("_")[0]
     pk = {"admin": world["admin"], "api_key": world["key"], "mailstore": world["job"], "mailbox": world["mailbox"],
-          "domain": world["domain"]}.get(kind)
+          "domain": world["domain"], "webhook": world["webhook"]}.get(kind)
     return "/" + (route.replace("<int:pk>", str(getattr(pk, "pk", "")))
                   .replace("<int:domain_pk>", str(world["domain"].pk)).replace("<str:source>", "team@sweep.example"))
 
@@ -56,6 +59,7 @@ def state():
             list(Alias.objects.order_by("pk").values()), AuditEntry.objects.count(),
             list(MailStoreJob.objects.order_by("pk").values("pk", "action", "state")),
             list(ApiKey.objects.order_by("pk").values("pk", "revoked")),
+            list(Subscription.objects.order_by("pk").values("pk", "url", "active")),
             list(get_user_model().objects.order_by("pk").values("pk", "password", "is_active", "is_superuser")))
 
 

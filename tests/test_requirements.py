@@ -11,7 +11,7 @@ from pathlib import Path
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
-PANEL_PACKAGES = ("accounts", "api", "domains", "mailadmin", "mailstack", "selfservice")
+PANEL_PACKAGES = ("accounts", "api", "domains", "mailadmin", "mailstack", "selfservice", "webhooks")
 DEV_TOOLS = {"pytest", "pytest-django", "aiosmtpd", "ruff", "playwright", "schemathesis", "hypothesis",
              "matplotlib", "numpy", "mkdocs"}
 PIN = re.compile(r"^([A-Za-z0-9._-]+)==(\S+)((?:\s*\\\n\s+--hash=sha256:[0-9a-f]{64})*)", re.MULTILINE)

@@ -16,6 +16,8 @@ from domains import services
 from domains.audit import Actor
 from domains.models import Alias, Domain, Mailbox
 from selfservice.models import MailboxRules
+from webhooks.models import Subscription
+from webhooks.services import subscription_create
 
 ACTOR = Actor.command("tests")
 # Cheap valid hashes for fixture mailboxes (a real ARGON2ID hash at 64 MiB costs ~0.2 s each).
@@ -30,6 +32,15 @@ def make_key(name, **options):
     return key, plaintext
 
 
+def make_webhook(key_and_plaintext) -> int:
+    """A subscription of the key's (to a closed local port, for mailbox.deleted only); its id."""
+    key, _plaintext = key_and_plaintext
+    subscription, _secret = subscription_create(
+        actor=Actor(label=f"api-key:{key.prefix}", via_api=True), api_key=key, url="http://127.0.0.1:9/hook",
+        event_types=["mailbox.deleted"])
+    return subscription.pk
+
+
 @pytest.fixture
 def world(db):
     """a.example (in scope) with box@a.example; c.example, the domain of the "other" key."""
@@ -40,17 +51,21 @@ def world(db):
     services.mailbox_create(actor=ACTOR, domain=other, local_part="box", password_hash=BLF_HASH)
     revoked, revoked_plain = make_key("revoked", domains=[inside])
     api_key_revoke(actor=ACTOR, key=revoked)
+    other_key, allowed, everything = (make_key("other", domains=[other]), make_key("billing", domains=[inside]),
+                                      # every action by name: also the named-only ones (api_key.manage, ...)
+                                      make_key("everything", all_domains=True, allowed_actions=list(ACTIONS)))
     keys = {
         "none": None,
         "revoked": revoked_plain,
         "expired": make_key("expired", domains=[inside], expires=timezone.now() - timedelta(seconds=1))[1],
         "read_only": make_key("read-only", domains=[inside], read_only=True)[1],
-        "other_domain": make_key("other", domains=[other])[1],
-        "allowed": make_key("billing", domains=[inside])[1],
-        # every action by name: also the named-only ones (api_key.manage, admin.manage)
-        "all_domains": make_key("everything", all_domains=True, allowed_actions=list(ACTIONS))[1],
+        "other_domain": other_key[1],
+        "allowed": allowed[1],
+        "all_domains": everything[1],
     }
-    return {"inside": inside, "other": other, "keys": keys}
+    webhooks = {"other_domain": make_webhook(other_key), "allowed": make_webhook(allowed),
+                "all_domains": make_webhook(everything)}
+    return {"inside": inside, "other": other, "keys": keys, "webhooks": webhooks}
 
 
 class Api:
@@ -75,12 +90,13 @@ def api(client):
 
 
 def table_snapshot():
-    """The three ISPmail tables and the owners' rules, row by row."""
+    """The three ISPmail tables, the owners' rules and the webhook subscriptions, row by row."""
     return (
         list(Domain.objects.order_by("pk").values()),
         list(Mailbox.objects.order_by("pk").values()),
         list(Alias.objects.order_by("pk").values()),
         list(MailboxRules.objects.order_by("pk").values()),
+        list(Subscription.objects.order_by("pk").values()),
     )
 
 

@@ -12,22 +12,34 @@ from api.models import ApiKey
 from api.services import api_key_create
 from domains import services
 from tests.api.conftest import ACTOR, BLF_HASH, table_snapshot
+from webhooks.models import Subscription
 
 # A value for each path parameter of the API's routes: rows of the `world` fixture.
-# (`id` names stored mail, of which `world` has none: OPTIONS reads no object anyway.)
+# (`id` names stored mail, of which `world` has none: OPTIONS reads no object anyway; and webhook
+# subscriptions, where the routes' names start with "webhook": those of world's keys, by the key.)
 EXISTING = {"name": "a.example", "address": "box@a.example", "source": "info@a.example", "id": 1,
-            "prefix": "00000000", "username": "nobody"}
+            "prefix": "00000000", "username": "nobody", "webhook": "all_domains"}
 MISSING = {"name": "missing.example", "address": "nobody@a.example", "source": "nothing@a.example", "id": 10**9,
-           "prefix": "11111111", "username": "missing"}
+           "prefix": "11111111", "username": "missing", "webhook": 10**9}
 OUT_OF_SCOPE = {"name": "c.example", "address": "box@c.example", "source": "info@c.example", "id": 2,
-                "prefix": "22222222", "username": "other"}
+                "prefix": "22222222", "username": "other", "webhook": "other_domain"}
+
+
+def _webhook_id(value):
+    if isinstance(value, int):
+        return value
+    return Subscription.objects.filter(api_key__name={"all_domains": "everything", "other_domain": "other"}[value]
+                                       ).values_list("pk", flat=True).get()
 
 
 def api_paths(values):
     """Every route of the API's URLconf, with `values` for its path parameters."""
     for pattern in api_urls.urlpatterns:
         names = pattern.pattern.converters.keys()
-        yield reverse(f"api:{pattern.name}", kwargs={name: values[name] for name in names})
+        kwargs = {name: values[name] for name in names}
+        if pattern.name.startswith("webhook") and "id" in kwargs:
+            kwargs["id"] = _webhook_id(values["webhook"])
+        yield reverse(f"api:{pattern.name}", kwargs=kwargs)
 
 
 def options(client, path, key):
@@ -70,7 +82,7 @@ def list_paths():
 def test_a_list_refuses_a_query_its_schema_refuses(client, world, query):
     key = world["keys"]["all_domains"]
     paths = list(list_paths())
-    assert len(paths) == 9
+    assert len(paths) == 11
     for path in paths:
         response = client.get(f"{path}?{query}", HTTP_AUTHORIZATION=f"Bearer {key}")
         assert response.status_code == 400, (path, query, response.content)
@@ -82,7 +94,7 @@ def test_a_list_refuses_a_query_its_schema_refuses(client, world, query):
 def test_a_list_takes_page_sizes_from_1_to_1000(client, world):
     key = world["keys"]["all_domains"]
     gone = services.mailbox_create(actor=ACTOR, domain=world["inside"], local_part="gone", password_hash=BLF_HASH)
-    services.mailbox_delete(actor=ACTOR, mailbox=gone)  # a row of stored mail
+    services.mailbox_delete(actor=ACTOR, mailbox=gone)  # a row of stored mail, and a webhook delivery
     parent = ApiKey.objects.get(name="everything")  # a key it made, an admin account
     api_key_create(actor=ACTOR, name="child", all_domains=True, domains=[], read_only=True, allowed_actions=[],
                    expires=None, parent=parent)

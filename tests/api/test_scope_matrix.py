@@ -44,6 +44,13 @@ ENDPOINTS = [
     ("api-key-create", "POST", "api-keys/", {"name": "child", "domains": ["a.example"]}, 403),
     ("admin-list", "GET", "admins/", None, 403),
     ("admin-create", "POST", "admins/", {"username": "x", "password": "a long enough admin password"}, 403),
+    ("webhook-list", "GET", "webhooks/", None, 200),
+    ("webhook-create", "POST", "webhooks/", {"url": "https://billing.example/hooks",
+                                             "event_types": ["mailbox.created"]}, 201),
+    # {webhook}: the subscription of the `allowed` key; every other key's answer is 404, as for a row it cannot see.
+    ("webhook-get", "GET", "webhooks/{webhook}/", None, 200),
+    ("webhook-deliveries", "GET", "webhooks/{webhook}/deliveries/", None, 200),
+    ("webhook-delete", "DELETE", "webhooks/{webhook}/", None, 204),
 ]
 NOT_ABOUT_A_DOMAIN = {"api-key-list", "api-key-create", "admin-list", "admin-create"}
 CALLERS = ["none", "revoked", "expired", "read_only", "other_domain", "allowed"]
@@ -53,11 +60,14 @@ COMMITTED_ROWS_ONLY = {("mailbox-rules-set", "allowed"), ("mailbox-rules-clear",
 CASES = [pytest.param(*endpoint, caller, id=f"{endpoint[0]}-{caller}") for endpoint in ENDPOINTS
          for caller in CALLERS if (endpoint[0], caller) not in COMMITTED_ROWS_ONLY]
 LISTS = {"domain-list", "mailbox-list", "usage-list"}
+OWN_WEBHOOK = {"webhook-get", "webhook-deliveries", "webhook-delete"}
 
 
 def expected_status(endpoint, caller, method, allowed_status):
     if caller in ("none", "revoked", "expired"):
         return 401
+    if endpoint in OWN_WEBHOOK and caller in ("read_only", "other_domain"):
+        return 403 if method == "DELETE" and caller == "read_only" else 404
     if caller == "read_only":
         return allowed_status if method == "GET" else 403
     if endpoint == "domain-create" and caller in ("other_domain", "allowed"):
@@ -67,7 +77,9 @@ def expected_status(endpoint, caller, method, allowed_status):
     if endpoint in NOT_ABOUT_A_DOMAIN:
         return allowed_status
     if caller == "other_domain":
-        return 200 if endpoint in LISTS or endpoint in ("audit-list", "stored-mail-list") else 404
+        if endpoint == "webhook-create":
+            return allowed_status  # its own subscription, for its own domains' events
+        return 200 if endpoint in LISTS or endpoint in ("audit-list", "stored-mail-list", "webhook-list") else 404
     return allowed_status
 
 
@@ -75,6 +87,7 @@ def expected_status(endpoint, caller, method, allowed_status):
 @pytest.mark.parametrize(("endpoint", "method", "path", "body", "allowed_status", "caller"), CASES)
 def test_scope_matrix(api, world, endpoint, method, path, body, allowed_status, caller):
     before, audit_rows = table_snapshot(), AuditEntry.objects.count()
+    path = path.format(webhook=world["webhooks"]["allowed"])
     response = api(method, path, body, key=world["keys"][caller])
     status = expected_status(endpoint, caller, method, allowed_status)
 

@@ -4,10 +4,12 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError, connections
 
 from domains.mailstore import run_due_jobs
+from webhooks.delivery import deliver_due
 
 
 class Command(BaseCommand):
-    help = "Carries out the mail-store jobs (archive, restore, purge of stored mail) that are due."
+    help = ("Carries out the mail-store jobs (archive, restore, purge of stored mail) that are due, and sends "
+            "the webhook deliveries that are due.")
 
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["work"])
@@ -19,6 +21,9 @@ class Command(BaseCommand):
             try:
                 for job in run_due_jobs():
                     self.stdout.write(f"{job.action} {job.address or job.domain_name}: {job.state}, {job.outcome}")
+                for delivery in deliver_due():
+                    self.stdout.write(f"webhook {delivery.event_type} {delivery.event_id} to subscription "
+                                      f"{delivery.subscription_id}: {delivery.state}")
             except DatabaseError as error:
                 if once:
                     raise
