@@ -7,7 +7,7 @@ import re
 import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, assume, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -20,8 +20,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from accounts.services.admins import admin_create
 from api.models import ACTIONS
-from tests.api.conftest import make_key
+from api.services import api_key_create
+from domains.audit import Actor
+from tests.api.conftest import ACTOR, make_key
+from webhooks.services import subscription_create
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance, negative_data_rejection]
@@ -37,18 +41,31 @@ def operations():
     return sorted(found, key=lambda operation: (operation.method == "delete", "/domains/" in operation.path))
 
 
+def rows_of_the_keys_own(key, world) -> dict:
+    """Path values naming rows of the key's own: a key it made, a domain admin, its webhook
+    subscription (`id`, which stored mail's restore takes too: there it is a 404)."""
+    child, _ = api_key_create(actor=ACTOR, name="child", all_domains=True, domains=[], read_only=True,
+                              allowed_actions=[], expires=None, parent=key)
+    admin_create(actor=ACTOR, username="customer-admin", email="", password="a long enough admin password",
+                 is_superuser=False, domains=[world["inside"]])
+    subscription, _ = subscription_create(actor=Actor(label=f"api-key:{key.prefix}", via_api=True), api_key=key,
+                                          url="http://127.0.0.1:9/hook", event_types=["mailbox.created"])
+    return {"prefix": child.prefix, "username": "customer-admin", "id": str(subscription.pk)}
+
+
 @pytest.mark.django_db(transaction=True)  # each request commits on its own, as in production
 def test_every_operation_answers_as_its_schema_says(world, settings):
     settings.MAILADMIN_API_RATE = ""  # hundreds of requests in a few seconds
     # Bodies past the size limit answer 413 before the schema's rules are applied (a test of its
     # own, in test_bulk.py); here every body is read, so a list past its maxItems answers 400.
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = None
-    key = make_key("fuzz", all_domains=True, allowed_actions=list(ACTIONS))[1]
+    fuzz, key = make_key("fuzz", all_domains=True, allowed_actions=list(ACTIONS))
     headers = {"Authorization": f"Bearer {key}"}
+    seeded_rows = {**SEEDED, **rows_of_the_keys_own(fuzz, world)}
     failures, answers, cases = [], {}, []
     for operation in operations():
         names = set(re.findall(r"{(\w+)}", operation.path))
-        seeded = {name: value for name, value in SEEDED.items() if name in names}
+        seeded = {name: value for name, value in seeded_rows.items() if name in names}
         strategies = [operation.as_strategy(mode) for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)]
         if seeded:
             strategies += [operation.as_strategy(mode, path_parameters=seeded) for mode in GenerationMode]
@@ -58,6 +75,9 @@ def test_every_operation_answers_as_its_schema_says(world, settings):
                   suppress_health_check=list(HealthCheck))
         @given(case=strategy)
         def check(case):
+            # A query parameter whose value is null is not sent at all: such a "negative" case
+            # reaches the server as a valid request, and its acceptance would be no finding.
+            assume(not any(value is None for value in (case.query or {}).values()))
             response = case.call_and_validate(headers=headers, checks=CHECKS)
             cases.append(response.status_code)
             answers.setdefault(f"{case.operation.method.upper()} {case.operation.path}", set()).add(
