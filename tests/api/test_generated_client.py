@@ -1,6 +1,7 @@
 """A billing system's client generated from the published schema (openapi-python-client, in the
 test run, never committed) drives the API through a customer's life: signing up, a rename,
-suspension for non-payment and its end, and the usage read for the invoice."""
+suspension for non-payment and its end, and the usage read for the invoice; the matching
+webhooks reach its receiver, signed."""
 import importlib
 import os
 import shutil
@@ -14,6 +15,7 @@ import pytest
 from api.models import ACTIONS
 from tests import mail
 from tests.api.conftest import make_key
+from tests.webhooks.conftest import Receiver, deliver_committed
 
 PASSWORD = "a long enough customer password"
 
@@ -35,16 +37,28 @@ def billing_client(live_server, tmp_path, monkeypatch):
     shutil.rmtree(tmp_path / "billing_client")
 
 
+@pytest.fixture
+def receiver():
+    found = Receiver()
+    yield found
+    found.close()
+
+
 @pytest.mark.stack
-def test_a_generated_client_runs_a_customers_life(billing_client, live_server):
+def test_a_generated_client_runs_a_customers_life(billing_client, live_server, receiver):
     from billing_client import AuthenticatedClient
     from billing_client.api.domains import domains_create, domains_resume_create, domains_suspend_create
     from billing_client.api.mailboxes import mailboxes_create, mailboxes_rename_create, mailboxes_retrieve
     from billing_client.api.usage import usage_list
-    from billing_client.models import DomainCreateIn, MailboxCreateIn, Problem, RenameIn
+    from billing_client.api.webhooks import webhooks_create
+    from billing_client.models import DomainCreateIn, MailboxCreateIn, Problem, RenameIn, WebhookCreateIn
+    from billing_client.models import WebhookEventType as Event
 
     key = make_key("billing", all_domains=True, allowed_actions=list(ACTIONS))[1]
     client = AuthenticatedClient(base_url=live_server.url, token=key)
+    hook = webhooks_create.sync(client=client, body=WebhookCreateIn(url=receiver.url, event_types=[
+        Event.DOMAIN_CREATED, Event.MAILBOX_CREATED, Event.MAILBOX_RENAMED, Event.DOMAIN_SUSPENDED,
+        Event.DOMAIN_RESUMED]))
 
     domain = domains_create.sync(client=client, body=DomainCreateIn(name="customer.example", max_mailboxes=5))
     assert domain.name == "customer.example" and domain.active
@@ -70,3 +84,9 @@ def test_a_generated_client_runs_a_customers_life(billing_client, live_server):
     refused = mailboxes_create.sync_detailed(client=client, body=MailboxCreateIn(address="anna@customer.example",
                                                                                  password=PASSWORD))
     assert refused.status_code == 409 and isinstance(refused.parsed, Problem) and refused.parsed.code == "conflict"
+
+    # The stack's worker sends the events, each signed with the subscription's secret, in order.
+    deliver_committed()
+    assert [event["type"] for event in receiver.events(hook.secret)] == [
+        "domain.created", "mailbox.created", "mailbox.created", "mailbox.renamed", "domain.suspended",
+        "domain.resumed"]
