@@ -245,6 +245,8 @@ SETTINGS = (
             "database", default_text="generated into `var/secrets.json`", old_name="DB_DOVECOT", secret=True),
     Setting("DB_REPLICATION_PASSWORD", DB_PASSWORD, None, "the password of the replicas' account `mailreplica`",
             "database", default_text="generated into `var/secrets.json`", old_name="DB_REPLICATION", secret=True),
+    Setting("DB_DKIM_PASSWORD", DB_PASSWORD, None, "the password of the DKIM signer's account `maildkim`",
+            "database", default_text="generated into `var/secrets.json`", secret=True),
     Setting("PASSWORD_SCHEME", Choice(("ARGON2ID", "BLF-CRYPT", "SHA512-CRYPT")), "ARGON2ID",
             "the Dovecot scheme of new mailbox password hashes", "mail"),
     Setting("PASSWORD_MIN_LENGTH", Integer(8, 1024), 10,

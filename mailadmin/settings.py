@@ -169,7 +169,7 @@ MAILSTACK = {
         "auth": PORT_BASE + 3000,
         "dovecot_submission": PORT_BASE + 10026,  # Sieve auto-replies and forwards (selfservice)
     },
-    "db_users": {"postfix": "mailpostfix", "dovecot": "maildovecot", "replication": "mailreplica"},
+    "db_users": {"postfix": "mailpostfix", "dovecot": "maildovecot", "replication": "mailreplica", "dkim": "maildkim"},
     # MariaDB replicas (host names or addresses, on the primary's port) that Postfix and Dovecot
     # also read from, so that mail keeps flowing while the primary is down; the panel writes to
     # the primary only.  The private stack runs a replica itself for each loopback address here

@@ -91,6 +91,9 @@ def _database(stack: dict) -> dict:
         "replicas": stack["db_replicas"],
         "replication_user": stack["db_users"]["replication"],
         "replication_password": settings.SECRETS["db_replication"],
+        "dkim_name": f"{database['NAME']}_dkim",  # the DKIM private keys (domains/dkim.py)
+        "dkim_user": stack["db_users"]["dkim"],
+        "dkim_password": settings.SECRETS["db_dkim"],
     }
 
 
