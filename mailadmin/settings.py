@@ -167,6 +167,7 @@ MAILSTACK = {
         "spamd": PORT_BASE + 783,
         "milter": PORT_BASE + 1783,
         "auth": PORT_BASE + 3000,
+        "dkim": PORT_BASE + 8891,  # OpenDKIM, the signing milter
         "dovecot_submission": PORT_BASE + 10026,  # Sieve auto-replies and forwards (selfservice)
     },
     "db_users": {"postfix": "mailpostfix", "dovecot": "maildovecot", "replication": "mailreplica", "dkim": "maildkim"},
