@@ -298,3 +298,9 @@ MAILADMIN_TLS_KEY_FILE = str(env("TLS_KEY_FILE"))
 MAILADMIN_ACME_DIRECTORY = env("ACME_DIRECTORY")
 MAILADMIN_ACME_EMAIL = env("ACME_EMAIL")
 MAILADMIN_ACME_CA_BUNDLE = str(env("ACME_CA_BUNDLE"))
+
+# The domain page's DNS records (domains/dns_records.py): the mail host's public addresses (empty:
+# as DNS has them) and the resolvers its live check asks (empty: the host's /etc/resolv.conf).
+MAILADMIN_PUBLIC_ADDRESSES = env("PUBLIC_ADDRESSES")
+MAILADMIN_DNS_RESOLVERS = env("DNS_RESOLVERS")
+MAILADMIN_DNS_RESOLVER_PORT = env("DNS_RESOLVER_PORT")
