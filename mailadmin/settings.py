@@ -168,6 +168,7 @@ MAILSTACK = {
         "spamd": PORT_BASE + 783,
         "milter": PORT_BASE + 1783,
         "auth": PORT_BASE + 3000,
+        "dkim": PORT_BASE + 8891,  # OpenDKIM, the signing milter
         "dovecot_submission": PORT_BASE + 10026,  # Sieve auto-replies and forwards (selfservice)
         "quota_status": PORT_BASE + 10003,  # Dovecot's quota-status policy service, asked by Postfix at RCPT
         # SRS for forwarded mail (docs/quota-and-forwarding.md): postsrsd's two lookup tables, and
@@ -176,7 +177,7 @@ MAILSTACK = {
         "srs_reverse": PORT_BASE + 10002,
         "srs_reinject": PORT_BASE + 10004,
     },
-    "db_users": {"postfix": "mailpostfix", "dovecot": "maildovecot", "replication": "mailreplica"},
+    "db_users": {"postfix": "mailpostfix", "dovecot": "maildovecot", "replication": "mailreplica", "dkim": "maildkim"},
     # MariaDB replicas (host names or addresses, on the primary's port) that Postfix and Dovecot
     # also read from, so that mail keeps flowing while the primary is down; the panel writes to
     # the primary only.  The private stack runs a replica itself for each loopback address here
@@ -305,6 +306,12 @@ MAILADMIN_TLS_KEY_FILE = str(env("TLS_KEY_FILE"))
 MAILADMIN_ACME_DIRECTORY = env("ACME_DIRECTORY")
 MAILADMIN_ACME_EMAIL = env("ACME_EMAIL")
 MAILADMIN_ACME_CA_BUNDLE = str(env("ACME_CA_BUNDLE"))
+
+# The domain page's DNS records (domains/dns_records.py): the mail host's public addresses (empty:
+# as DNS has them) and the resolvers its live check asks (empty: the host's /etc/resolv.conf).
+MAILADMIN_PUBLIC_ADDRESSES = env("PUBLIC_ADDRESSES")
+MAILADMIN_DNS_RESOLVERS = env("DNS_RESOLVERS")
+MAILADMIN_DNS_RESOLVER_PORT = env("DNS_RESOLVER_PORT")
 
 # Bootstrap's alert colours for Django's message levels ("error" is Bootstrap's "danger").
 MESSAGE_TAGS = {40: "danger"}

@@ -13,7 +13,7 @@ from django.conf import settings
 
 PRODUCTION_PORTS = {
     "smtp": 25, "submissions": 465, "submission": 587, "lmtp": 24, "imap": 143, "imaps": 993, "pop3": 110,
-    "pop3s": 995, "managesieve": 4190, "spamd": 783, "auth": 12345,
+    "pop3s": 995, "managesieve": 4190, "spamd": 783, "auth": 12345, "dkim": 8891,
     "quota_status": 12346,  # Dovecot's quota-status policy service, on 127.0.0.1 only
     # SRS, on 127.0.0.1 only: postsrsd's tables (Debian's defaults) and Postfix's listener for
     # mail that leaves with a foreign envelope sender.
@@ -61,6 +61,10 @@ class Paths:
         return self.etc / "dovecot"
 
     @property
+    def opendkim_config(self):
+        return self.etc / "opendkim"
+
+    @property
     def spamassassin_config(self):
         return self.etc / "spamassassin"
 
@@ -96,6 +100,9 @@ def _database(stack: dict) -> dict:
         "replicas": stack["db_replicas"],
         "replication_user": stack["db_users"]["replication"],
         "replication_password": settings.SECRETS["db_replication"],
+        "dkim_name": f"{database['NAME']}_dkim",  # the DKIM private keys (domains/dkim.py)
+        "dkim_user": stack["db_users"]["dkim"],
+        "dkim_password": settings.SECRETS["db_dkim"],
     }
 
 
@@ -148,6 +155,8 @@ def context(profile: str = "private", root: Path = Path("/")) -> dict:
             "listen_prefix": "",
             "ports": PRODUCTION_PORTS | {"smtp": "smtp", "submission": "submission", "submissions": "submissions"},
             "milter": f"unix:{PRODUCTION_MILTER_SOCKET}",
+            "dkim": {"milter": f"inet:127.0.0.1:{PRODUCTION_PORTS['dkim']}",
+                     "socket": f"inet:{PRODUCTION_PORTS['dkim']}@127.0.0.1", "pidfile": "/run/opendkim/opendkim.pid"},
             "vmail_dir": "/var/vmail",
             "tls": {"cert": at(PRODUCTION_TLS_DIR / "fullchain.pem"), "key": at(PRODUCTION_TLS_DIR / "privkey.pem")},
             "postfix": {"config_dir": at("/etc/postfix"), "queue_dir": "/var/spool/postfix",
@@ -165,6 +174,9 @@ def context(profile: str = "private", root: Path = Path("/")) -> dict:
         "listen_prefix": "127.0.0.1:",
         "ports": stack["ports"],
         "milter": f"inet:127.0.0.1:{stack['ports']['milter']}",
+        "dkim": {"milter": f"inet:127.0.0.1:{stack['ports']['dkim']}",
+                 "socket": f"inet:{stack['ports']['dkim']}@127.0.0.1",
+                 "pidfile": str(where.run / "opendkim" / "opendkim.pid")},
         "vmail_dir": str(stack["vmail_dir"]),
         "tls": {"cert": str(where.tls / "cert.pem"), "key": str(where.tls / "key.pem"),
                 "dovecot_client_cert": str(where.tls / "dovecot-client-cert.pem"),

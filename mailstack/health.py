@@ -20,7 +20,7 @@ PROBE_TIMEOUT = 0.5  # seconds per port; the probes run side by side
 # The daemons of an installed host that /healthz probes: the database is asked through a query,
 # the panel and nginx answer the request itself.
 PRODUCTION_DAEMONS = ("spamd.service", "spamass-milter.service", "postsrsd.service", "dovecot.service",
-                      "postfix@-.service")
+                      "postfix@-.service", "opendkim.service")
 
 
 def _part_name(unit: str) -> str:
@@ -35,6 +35,7 @@ def bundled_endpoints() -> dict[str, tuple]:
         "spamd": (ports["spamd"],),
         "spamass-milter": (ports["milter"],),
         "postsrsd": (ports["srs_forward"], ports["srs_reverse"]),
+        "opendkim": (ports["dkim"],),
     }
 
 

@@ -12,6 +12,7 @@ from mailstack.daemons import (
     Dovecot,
     MailStoreWorker,
     MariaDB,
+    OpenDKIM,
     Postfix,
     PostSRSd,
     Spamd,
@@ -22,7 +23,7 @@ from mailstack.daemons import (
 )
 from mailstack.render import mariadb_sql, write_all
 
-MAIL_DAEMONS = (Spamd, SpamMilter, PostSRSd, Dovecot, Postfix, MailStoreWorker)
+MAIL_DAEMONS = (Spamd, SpamMilter, PostSRSd, OpenDKIM, Dovecot, Postfix, MailStoreWorker)
 
 
 def _ensure_traversable(folder, log):

@@ -16,7 +16,7 @@ from tests.test_unavailable import break_database
 
 pytestmark = [pytest.mark.stack, pytest.mark.django_db(transaction=True)]
 
-PARTS = {"database", "postfix", "dovecot", "spamd", "spamass-milter", "postsrsd"}
+PARTS = {"database", "postfix", "dovecot", "spamd", "spamass-milter", "postsrsd", "opendkim"}
 
 
 def ask():
@@ -109,6 +109,7 @@ def test_an_installed_host_probes_the_production_daemons_on_their_standard_ports
     assert {143, 993, 24, 12345, 12346} <= set(daemons["dovecot"])  # IMAP, LMTP, the auth and quota-status
     # listeners Postfix asks
     assert daemons["spamass-milter"] == (PRODUCTION_MILTER_SOCKET,)
+    assert daemons["opendkim"] == (8891,)
     assert health.probe("/nonexistent/health.sock") == "not listening"
 
 

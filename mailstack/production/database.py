@@ -33,6 +33,18 @@ def prepare(log) -> None:
     call_command("migrate", interactive=False, verbosity=1)
     if is_local():
         _as_root("daemon-grants.sql")
+        _dkim_keys(log)
+
+
+def _dkim_keys(log) -> None:
+    """A DKIM key for each domain without one: an adopted database's domains, or domains made
+    before keys existed (docs/dkim.md)."""
+    output = io.StringIO()
+    call_command("dkim_keys", create_missing=True, stdout=output)
+    made = output.getvalue().splitlines()
+    if made:
+        log(f"dkim: a signing key for {len(made)} domain(s) without one: {', '.join(made[:5])}"
+            + (" ..." if len(made) > 5 else ""))
 
 
 def _preflight(log) -> None:

@@ -34,6 +34,7 @@ ENDPOINTS = [
     ("mailbox-bulk-delete", "POST", "mailboxes/bulk/delete/", {"addresses": ["box@a.example"]}, 204),
     ("usage-list", "GET", "usage/", None, 200),
     ("domain-usage", "GET", "domains/a.example/usage/", None, 200),
+    ("domain-dns", "GET", "domains/a.example/dns/", None, 200),
     ("domain-mailbox-usage", "GET", "domains/a.example/usage/mailboxes/", None, 200),
     ("mailbox-usage", "GET", "mailboxes/box@a.example/usage/", None, 200),
     ("audit-list", "GET", "audit/", None, 200),

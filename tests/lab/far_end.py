@@ -104,7 +104,7 @@ def verdicts(message):
     spf = message.get("Received-SPF")
     found = {"spf": spf.split()[0].lower() if spf else None, "dkim": [], "dmarc": None}
     for header in message.get_all("Authentication-Results", []):
-        text = " ".join(str(header).split())
+        text = re.sub(r"\([^)]*\)", "", " ".join(str(header).split()))  # comments may hold a ";"
         if not text.startswith(AUTHSERV_ID + ";"):
             continue  # only remote's own verdicts count, not ones a sender wrote itself
         for part in text.split(";")[1:]:

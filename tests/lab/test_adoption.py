@@ -136,6 +136,8 @@ def test_install_adopts_a_live_ispmail_server_without_losing_or_bouncing_mail(is
     assert "Applying domains.0001_initial... OK" in output
     assert ispmail.users(mx) == users_before
     assert ispmail.sql(mx, "SELECT DISTINCT active FROM virtual_users", ispmail.DATABASE) == [["1"]]
+    # The adopted domains got their DKIM keys, whose records the domain page shows.
+    assert "dkim: a signing key for 2 domain(s) without one" in output
     # The tutorial's configuration was backed up, then replaced by the panel's.
     backup = re.search(r"configuration: the previous files are kept in (\S+)", output).group(1)
     assert "virtual_transport = lmtp:unix:private/dovecot-lmtp" in mx.path(f"{backup}/etc/postfix/main.cf").read_text()
@@ -158,6 +160,6 @@ def test_install_adopts_a_live_ispmail_server_without_losing_or_bouncing_mail(is
     daemons = running_daemons(mx)
     again = lab.install_mx({})
     assert "configuration: every file is as rendered; nothing written" in again
-    assert "pre-flight:" not in again and "Applying" not in again
+    assert "pre-flight:" not in again and "Applying" not in again and "dkim:" not in again
     assert not re.search(r"services: (started|reloaded|restarted|enabled)", again), again
     assert running_daemons(mx) == daemons
