@@ -38,7 +38,8 @@ def public_of(private_pem):
     return base64.b64encode(der).decode()
 
 
-def test_a_new_domain_signs_with_an_rsa_2048_key_the_signer_reads_and_the_panel_cannot():
+def test_a_new_domain_signs_with_an_rsa_2048_key_the_signer_reads_and_the_panel_cannot(settings):
+    del settings.MAILADMIN_DKIM_RSA_BITS  # the production size (the test settings make smaller keys, faster)
     domain = services.domain_create(actor=ACTOR, name="keys.example")
 
     key = DkimKey.objects.get(domain=domain)
@@ -114,3 +115,9 @@ def test_the_command_gives_older_domains_a_key_and_rotates_and_retires():
     call_command("dkim_keys", "--retire", "older.example", first.selector, stdout=StringIO())
     first.refresh_from_db()
     assert first.retired is not None and DkimKey.objects.filter(domain=domain, signing=True).count() == 1
+
+
+def test_only_the_test_settings_make_smaller_keys():
+    import mailadmin.settings as production
+
+    assert not hasattr(production, "MAILADMIN_DKIM_RSA_BITS") and dkim.RSA_BITS == 2048
