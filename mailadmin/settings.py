@@ -168,13 +168,21 @@ MAILSTACK = {
         "milter": PORT_BASE + 1783,
         "auth": PORT_BASE + 3000,
         "dovecot_submission": PORT_BASE + 10026,  # Sieve auto-replies and forwards (selfservice)
+        "webmail": PORT_BASE + 8080,  # Roundcube behind the stack's own nginx (mailstack/webmail.py)
     },
-    "db_users": {"postfix": "mailpostfix", "dovecot": "maildovecot", "replication": "mailreplica"},
+    # Where `./mailctl run` serves the panel (Roundcube's password plugin calls it there).
+    "panel_port": 8000,
+    "db_users": {"postfix": "mailpostfix", "dovecot": "maildovecot", "replication": "mailreplica",
+                 "roundcube": "mailroundcube"},
     # MariaDB replicas (host names or addresses, on the primary's port) that Postfix and Dovecot
     # also read from, so that mail keeps flowing while the primary is down; the panel writes to
     # the primary only.  The private stack runs a replica itself for each loopback address here
     # (e.g. 127.0.0.2).  See docs/replicas.md.
     "db_replicas": env("DB_REPLICAS"),
+    # Roundcube (docs/webmail.md): its own database and account in the stack's MariaDB.
+    "webmail": env("WEBMAIL"),
+    "webmail_db": "mailadmin_webmail",
+    "webmail_idle_minutes": env("WEBMAIL_IDLE_MINUTES"),
 }
 
 # Shortest mailbox password the policy accepts (domains/password_policy.py).
@@ -277,7 +285,7 @@ MAILADMIN_API_AUTH_FAILURE_RATE = env("API_AUTH_FAILURE_RATE")
 # (selfservice/, docs/selfservice.md).
 # Roundcube's password plugin sends this secret in the X-Mailadmin-Secret header; empty = the
 # endpoint is off (404).
-MAILADMIN_ROUNDCUBE_SECRET = env("ROUNDCUBE_SECRET")
+MAILADMIN_ROUNDCUBE_SECRET = SECRETS["roundcube_secret"]
 # The Dovecot configuration doveadm runs with (Sieve scripts, auth cache); empty = the bundled
 # stack's.  Set DOVECOT_AUTH_CACHE=1 when Dovecot's auth_cache_size is not 0: changes then flush it.
 MAILADMIN_DOVECOT_CONFIG = str(env("DOVECOT_CONFIG"))

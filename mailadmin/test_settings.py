@@ -24,7 +24,8 @@ INSTALLED_APPS = [*INSTALLED_APPS, "benchmarks"]
 # from one test's wrong password to the next tests' logins.
 # The test stack's mail-store worker looks for work twice a second (5 s elsewhere): the tests wait
 # for the jobs it carries out.
-MAILSTACK = {**MAILSTACK, "slow_auth_failures": False, "mailstore_interval": 0.5}  # noqa: F405
+MAILSTACK = {**MAILSTACK, "slow_auth_failures": False, "mailstore_interval": 0.5,  # noqa: F405
+             "panel_port": config.value("PORT_BASE") + 8000}  # the tests' served panel (tests/browser)
 
 # Mailbox passwords hashed as Argon2id at t=1, m=1 MiB instead of t=3, m=64 MiB (domains/passwords.py),
 # and admin passwords with a fast hasher: ~0.2 s less per hash and per check, hundreds of times in
