@@ -1,6 +1,8 @@
 """Roundcube in the bundled stack: its database schema, php-fpm (its own master process and
 pool, PHP running as www-data) and an nginx instance of its own on the stack's webmail port,
 each with its files under the var folder (configurations rendered into var/etc/webmail)."""
+import os
+import signal
 import subprocess
 from pathlib import Path
 
@@ -12,6 +14,26 @@ from mailstack.daemons import _launch, _owned_dir, _pid_from, _run, _terminate, 
 ROUNDCUBE_SQL = Path("/usr/share/roundcube/SQL")
 ROUNDCUBE_DEFAULTS = ("defaults.inc.php", "mimetypes.php")  # Debian's, read from the configuration folder
 PHP_FPM = "/usr/sbin/php-fpm8.2"
+
+
+def _kill_orphans(pidfile: Path, name: str) -> None:
+    """After a crash of the master process, its workers (same process group, the master's pid)
+    may still hold the port or socket: they are ended before a new master starts."""
+    try:
+        group = int(pidfile.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return
+    if _pid_from(pidfile) is not None:
+        return
+    for process in Path("/proc").iterdir():
+        if not process.name.isdigit():
+            continue
+        try:
+            command = (process / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+            if os.getpgid(int(process.name)) == group and command.startswith(name):
+                os.kill(int(process.name), signal.SIGKILL)
+        except (OSError, ProcessLookupError):
+            continue
 
 
 def enabled() -> bool:
@@ -67,6 +89,7 @@ class PhpFpm:
         if self.running():
             subprocess.run(["kill", "-USR2", str(_pid_from(self.pidfile))], check=True)  # reloads its configuration
             return
+        _kill_orphans(self.pidfile, "php-fpm")
         _terminate(self.pidfile)
         self.socket.unlink(missing_ok=True)
         _launch([PHP_FPM, "--fpm-config", self.config, "--pid", self.pidfile], self.log)
@@ -98,6 +121,7 @@ class WebmailNginx:
         if self.running():
             _run(self._nginx("-s", "reload"))
             return
+        _kill_orphans(self.pidfile, "nginx")
         _terminate(self.pidfile)
         _launch(self._nginx(), self.log)
         _wait_for(self.running, "nginx", timeout=30, log=self.log)
