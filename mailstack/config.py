@@ -23,6 +23,7 @@ PRODUCTION_MILTER_SOCKET = "/var/spool/postfix/spamass/spamass.sock"
 # Roundcube's PHP runs as Debian's web user, who owns its temporary and log folders.
 WEBMAIL_USER = "www-data"
 ROUNDCUBE_PUBLIC_HTML = "/var/lib/roundcube/public_html"
+WEBMAIL_FPM_SOCKET = "/run/php/mailadmin-webmail.sock"  # production: Debian's php-fpm, our pool
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,7 @@ def webmail_context(profile: str, db: dict) -> dict:
         password_url, password_host = "https://127.0.0.1/roundcube/password/", stack["hostname"]
         folders = {"temp": "/var/lib/roundcube/temp", "log": "/var/log/roundcube"}
         panel_url = "/me/"
-        fpm_socket = "/run/php/mailadmin-webmail.sock"
+        fpm_socket = WEBMAIL_FPM_SOCKET
     else:
         hosts = {"imap": f"tls://127.0.0.1:{ports['imap']}", "smtp": f"tls://127.0.0.1:{ports['submission']}",
                  "managesieve": f"tls://127.0.0.1:{ports['managesieve']}"}

@@ -104,7 +104,8 @@ def up(log=print):
     start_replicas(mariadb, log)
     render_configs()
     if webmail.enabled():
-        webmail.ensure_schema(["mariadb", f"--socket={mariadb.socket}", "-uroot"], config_dir=webmail.prepare_folders())
+        webmail.create_schema(["mariadb", f"--socket={mariadb.socket}", "-uroot"])
+        webmail.update_schema(config_dir=webmail.prepare_folders())
     for daemon_class in stack_daemons():
         daemon = daemon_class()
         log(f"{daemon.name}: starting")

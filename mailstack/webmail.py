@@ -40,15 +40,18 @@ def enabled() -> bool:
     return bool(settings.MAILSTACK["webmail"])
 
 
-def ensure_schema(mariadb: list[str], *, run=_run, config_dir: Path | None = None) -> None:
-    """Creates Roundcube's tables in its empty database, then brings them to the installed
-    Roundcube's version (its updatedb.sh, run again after a Debian upgrade of Roundcube).
-    `mariadb`: the client command as the database's root; `config_dir`: Roundcube's
-    configuration folder when not Debian's /etc/roundcube."""
+def create_schema(mariadb: list[str], *, run=_run) -> None:
+    """Roundcube's tables in its empty database (`mariadb`: the client command as the database's
+    root); a database that has them is left as it is."""
     name = settings.MAILSTACK["webmail_db"]
     tables = run([*mariadb, "-N", "-e", f"SHOW TABLES FROM `{name}` LIKE 'system'"]).stdout
     if not tables.strip():
         run([*mariadb, name], input=(ROUNDCUBE_SQL / "mysql.initial.sql").read_text())
+
+
+def update_schema(*, run=_run, config_dir: Path | None = None) -> None:
+    """Brings Roundcube's tables to the installed Roundcube's version (its own updatedb.sh, with
+    its configuration: `config_dir` when not Debian's /etc/roundcube); nothing when they are."""
     environment = {"PATH": "/usr/bin:/bin"} | ({"ROUNDCUBE_CONFIG_DIR": str(config_dir)} if config_dir else {})
     run(["/usr/share/roundcube/bin/updatedb.sh", f"--dir={ROUNDCUBE_SQL}", "--package=roundcube"], env=environment)
 
