@@ -235,7 +235,9 @@ OTP_STATIC_THROTTLE_FACTOR = 1
 OTP_LOGIN_URL = "two_factor_verify"
 
 # The host's own health probe may ask the panel's socket directly, over plain HTTP (docs/production.md).
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$",
+                          # Thunderbird asks autoconfig.<domain> over plain HTTP too (docs/webmail.md).
+                          r"^mail/config-v1\.1\.xml$", r"^\.well-known/autoconfig/mail/config-v1\.1\.xml$"]
 # Production behind HTTPS: MAILADMIN_HTTPS=1 (`manage.py check --deploy` then reports no issues).
 if env("HTTPS"):
     SECURE_SSL_REDIRECT = True
