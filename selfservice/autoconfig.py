@@ -25,7 +25,8 @@ def thunderbird(request):
     """/.well-known/autoconfig/mail/config-v1.1.xml on the mail host, /mail/config-v1.1.xml on
     autoconfig.<domain>: the domain from ?emailaddress= (Thunderbird sends it), else from the host."""
     address = request.GET.get("emailaddress", "")
-    host = request.get_host().partition(":")[0]
+    # Behind nginx, the name the client asked for (deploy/nginx/mailclients.conf); it only picks a public answer.
+    host = request.headers.get("X-Autoconfig-Host") or request.get_host().partition(":")[0]
     domain = (mailclients.domain_of(address) if address else
               mailclients.served_domain(host.removeprefix("autoconfig.")) if host.startswith("autoconfig.") else None)
     if domain is None:

@@ -144,6 +144,19 @@ def test_mark_as_junk_moves_the_message_to_junk(webmail, owner):
     assert subject not in mail.folder_subjects(owner.email, PASSWORD)
 
 
+def test_the_owners_page_links_to_webmail_whose_login_page_links_back(webmail, owner, live_panel):
+    webmail.goto(f"{live_panel.url}/me/login/")
+    webmail.get_by_label("Email address").fill(owner.email)
+    webmail.get_by_label("Password").fill(PASSWORD)
+    with webmail.expect_navigation():
+        webmail.get_by_role("button", name="Sign in").click()
+    with webmail.expect_navigation():
+        webmail.get_by_role("link", name="Read your mail (webmail)").click()
+    assert webmail.url.startswith(f"http://127.0.0.1:{settings.MAILSTACK['ports']['webmail']}/webmail/")
+    back = webmail.locator("a.support-link")
+    assert back.get_attribute("href") == f"{live_panel.url}/me/"
+
+
 def test_a_suspended_mailbox_cannot_log_in(webmail, owner):
     services.mailbox_update(actor=services_actor(), mailbox=owner, active=False)
     log_in(webmail, owner.email)

@@ -22,3 +22,19 @@ def test_the_owner_reads_in_roundcube_from_the_client_a_message_remote_sent(mx):
                                      timeout=120).stdout)
     assert found["after_login"].startswith("https://mx.example.net/webmail/?_task=mail")
     assert "Hello." in found["body"]
+
+
+def test_mail_clients_get_the_servers_over_http_and_https(mx):
+    create_mailbox(mx, "example.org", "erin", "erin's lab password")
+    thunderbird = mx.client.run("curl", "-sS", "--fail", "http://mx.example.net/.well-known/autoconfig/mail/"
+                                "config-v1.1.xml?emailaddress=erin@example.org").stdout
+    assert "<hostname>mx.example.net</hostname>" in thunderbird
+    assert "<port>993</port>" in thunderbird and "<port>465</port>" in thunderbird
+    request = ("<Autodiscover><Request><EMailAddress>erin@example.org</EMailAddress>"
+               "</Request></Autodiscover>")
+    outlook = mx.client.run("curl", "-sS", "--fail", "--cacert", str(mx.ca.cert), "-H", "Content-Type: text/xml",
+                            "--data-binary", request, "https://mx.example.net/autodiscover/autodiscover.xml").stdout
+    assert "<Server>mx.example.net</Server>" in outlook and "<Port>993</Port>" in outlook
+    unknown = mx.client.run("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                            "http://mx.example.net/mail/config-v1.1.xml?emailaddress=x@unknown.example").stdout
+    assert unknown == "404"
