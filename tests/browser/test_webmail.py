@@ -135,6 +135,16 @@ def test_a_roundcube_filter_applies_at_the_next_delivery_beside_the_auto_reply_a
     assert spam["Subject"] not in mail.folder_subjects(owner.email, PASSWORD, "Receipts")
 
 
+def test_a_password_changed_in_the_panel_stops_an_open_roundcube_session_reading_mail(webmail, owner):
+    subject = delivered(owner.email)
+    log_in(webmail, owner.email)
+    webmail.locator("#messagelist").get_by_text(subject).wait_for()
+    services.mailbox_set_password(actor=services_actor(), mailbox=owner, password=NEW)
+    webmail.reload()
+    webmail.get_by_text("Authentication failed.").wait_for()  # IMAP refuses the password the session holds
+    assert webmail.locator("#messagelist").get_by_text(subject).count() == 0
+
+
 def test_mark_as_junk_moves_the_message_to_junk(webmail, owner):
     subject = delivered(owner.email)
     log_in(webmail, owner.email)
