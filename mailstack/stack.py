@@ -110,6 +110,8 @@ def up(log=print):
         daemon = daemon_class()
         log(f"{daemon.name}: starting")
         daemon.start()
+    if webmail.enabled():
+        log(f"webmail: http://127.0.0.1:{webmail.WebmailNginx().port}/webmail/")
     log("mail stack is up")
 
 

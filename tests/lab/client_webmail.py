@@ -3,7 +3,8 @@
     .venv/bin/python client_webmail.py '{"host": ..., "spki": ..., "user": ..., ...}'   ->  JSON on stdout
 
 As client_browser.py, Chromium accepts only the certificate whose public key is given. The
-mailbox owner logs in, finds the message with the subject given in the inbox and opens it.
+mailbox owner logs in, finds the message with the subject given in the inbox and opens it,
+then changes the password in Roundcube's settings (its password plugin calls the panel).
 """
 import json
 import sys
@@ -13,7 +14,7 @@ from client_browser import ARGS, CHROMIUM  # beside this script: run as a script
 from playwright.sync_api import sync_playwright
 
 
-def run(host, spki, user, password, subject, screenshots):
+def run(host, spki, user, password, subject, new_password, screenshots):
     found = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
@@ -31,6 +32,15 @@ def run(host, spki, user, password, subject, screenshots):
         body.wait_for()
         found["body"] = body.inner_text()
         page.screenshot(path=f"{screenshots}/lab-webmail-message.png")
+
+        page.get_by_role("button", name="Settings").click()
+        page.get_by_text("Password", exact=True).click()
+        page.get_by_label("Current Password").fill(password)
+        page.get_by_label("New Password:", exact=True).fill(new_password)
+        page.get_by_label("Confirm New Password").fill(new_password)
+        page.get_by_role("button", name="Save").click()
+        page.get_by_text("Successfully saved.").wait_for()
+        found["password_saved"] = True
         browser.close()
     return found
 

@@ -3,25 +3,29 @@ install serves it through its nginx site and Debian's php-fpm, and it reads mail
 import json
 
 from tests.lab.hosts import CHECKOUT
-from tests.lab.mail import create_mailbox, new_subject, remote_delivery, remote_send
+from tests.lab.mail import client_mail, create_mailbox, new_subject, remote_delivery, remote_send
 from tests.lab.pki import spki_sha256
 from tests.lab.waiting import wait_until
 
 WEBMAIL = str(CHECKOUT / "tests" / "lab" / "client_webmail.py")
+NEW_PASSWORD = "dave's new webmail password"
 
 
-def test_the_owner_reads_in_roundcube_from_the_client_a_message_remote_sent(mx):
+def test_the_owner_reads_in_roundcube_from_the_client_a_message_remote_sent_and_changes_the_password(mx):
     password = "dave's webmail password"
     address = create_mailbox(mx, "example.org", "dave", password)
     subject = new_subject("read in webmail")
     message_id = remote_send(mx, address, subject)
     wait_until(lambda: remote_delivery(mx.remote_log(), message_id), 30, "remote's delivery to dave")
     arguments = {"host": "mx.example.net", "spki": spki_sha256(mx.mx_key), "user": address, "password": password,
-                 "subject": subject, "screenshots": str(CHECKOUT / "artifacts" / "screenshots")}
+                 "subject": subject, "new_password": NEW_PASSWORD,
+                 "screenshots": str(CHECKOUT / "artifacts" / "screenshots")}
     found = json.loads(mx.client.run(str(CHECKOUT / ".venv" / "bin" / "python"), WEBMAIL, json.dumps(arguments),
                                      timeout=120).stdout)
     assert found["after_login"].startswith("https://mx.example.net/webmail/?_task=mail")
     assert "Hello." in found["body"]
+    assert found["password_saved"]  # through the panel's endpoint, over this host's nginx
+    assert subject in client_mail(mx, "imap_subjects", user=address, password=NEW_PASSWORD)
 
 
 def test_mail_clients_get_the_servers_over_http_and_https(mx):
