@@ -207,8 +207,8 @@ def webmail_context(profile: str, db: dict) -> dict:
         hosts = {"imap": f"ssl://127.0.0.1:{PRODUCTION_PORTS['imaps']}",
                  "smtp": f"ssl://127.0.0.1:{PRODUCTION_PORTS['submissions']}",
                  "managesieve": f"tls://127.0.0.1:{PRODUCTION_PORTS['managesieve']}"}
-        # Through nginx on this host, as HTTPS: the panel redirects plain HTTP and checks the host name.
-        password_url, password_host = "https://127.0.0.1/roundcube/password/", stack["hostname"]
+        # Through nginx on this host, as HTTPS (the panel redirects plain HTTP); nginx names the host.
+        password_url = "https://127.0.0.1/roundcube/password/"
         folders = {"temp": "/var/lib/roundcube/temp", "log": "/var/log/roundcube"}
         panel_url = "/me/"
         fpm_socket = WEBMAIL_FPM_SOCKET
@@ -216,7 +216,6 @@ def webmail_context(profile: str, db: dict) -> dict:
         hosts = {"imap": f"tls://127.0.0.1:{ports['imap']}", "smtp": f"tls://127.0.0.1:{ports['submission']}",
                  "managesieve": f"tls://127.0.0.1:{ports['managesieve']}"}
         password_url = f"http://127.0.0.1:{stack['panel_port']}/roundcube/password/"
-        password_host = "127.0.0.1"
         where = paths()
         folders = {"temp": str(where.var / "webmail" / "temp"), "log": str(where.log / "roundcube")}
         panel_url = f"http://127.0.0.1:{stack['panel_port']}/me/"
@@ -248,7 +247,6 @@ def webmail_context(profile: str, db: dict) -> dict:
             "smtp_host": hosts["smtp"],
             "managesieve_host": hosts["managesieve"],
             "password_url": password_url,
-            "password_host": password_host,
             "panel_url": panel_url,
             "temp_dir": folders["temp"],
             "log_dir": folders["log"],

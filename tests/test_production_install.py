@@ -91,6 +91,7 @@ def test_rendered_host_passes_the_daemons_own_checks_and_listens_on_the_standard
     assert f"ssl_certificate_key {host}{TLS_KEY};" in site and "proxy_pass http://unix:/run/mailadmin.sock;" in site
     assert oct((host / TLS_KEY.lstrip("/")).stat().st_mode & 0o777) == "0o600"
     assert "location ^~ /webmail/ {" in site and "fastcgi_pass unix:/run/php/mailadmin-webmail.sock;" in site
+    assert "location ~ ^/roundcube/password/?$ {" in site  # the plugin's call, under the mail host's name
     roundcube = host / "etc/roundcube/config.inc.php"
     www_data = grp.getgrnam("www-data").gr_gid
     assert (oct(roundcube.stat().st_mode & 0o777), roundcube.stat().st_gid) == ("0o640", www_data)

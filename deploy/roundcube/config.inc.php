@@ -42,9 +42,9 @@ $config['password_httpapi_var_curpass'] = 'curpass';
 $config['password_httpapi_var_newpass'] = 'newpass';
 $config['password_httpapi_expect'] = '/^ok$/i';
 $config['password_http_client'] = [
-    'headers' => ['X-Mailadmin-Secret' => {{ webmail.php.secret }}, 'Host' => {{ webmail.php.password_host }}],
+    'headers' => ['X-Mailadmin-Secret' => {{ webmail.php.secret }}],
     'http_errors' => false,  // a refusal shows "Could not save new password." without "Connection error"
-    'verify' => false,  // loopback to this host's own nginx
+    'verify' => false,  // loopback to this host's own nginx (installed host)
     'timeout' => 30,
 ];
 $config['password_confirm_current'] = true;

@@ -20,8 +20,11 @@ def test_the_owner_reads_in_roundcube_from_the_client_a_message_remote_sent_and_
     arguments = {"host": "mx.example.net", "spki": spki_sha256(mx.mx_key), "user": address, "password": password,
                  "subject": subject, "new_password": NEW_PASSWORD,
                  "screenshots": str(CHECKOUT / "artifacts" / "screenshots")}
-    found = json.loads(mx.client.run(str(CHECKOUT / ".venv" / "bin" / "python"), WEBMAIL, json.dumps(arguments),
-                                     timeout=120).stdout)
+    done = mx.client.run(str(CHECKOUT / ".venv" / "bin" / "python"), WEBMAIL, json.dumps(arguments), timeout=120,
+                         check=False)
+    logs = mx.mx.run("sh", "-c", "tail -n 20 /var/log/roundcube/*.log /var/log/nginx/access.log", check=False).stdout
+    assert done.returncode == 0, f"{done.stderr[-3000:]}\n{logs}"
+    found = json.loads(done.stdout)
     assert found["after_login"].startswith("https://mx.example.net/webmail/?_task=mail")
     assert "Hello." in found["body"]
     assert found["password_saved"]  # through the panel's endpoint, over this host's nginx
