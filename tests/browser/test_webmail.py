@@ -1,17 +1,19 @@
 """Roundcube of the bundled stack in Chromium (docs/webmail.md): reading and replying, its
 password plugin through the panel's endpoint, a ManageSieve filter beside the panel's spam step,
-"mark as junk", and a suspended mailbox refused."""
+"mark as junk", a suspended mailbox refused, and the links between the owner's pages and webmail."""
 import uuid
 
 import pytest
 from django.conf import settings
 
 from domains import services
+from domains.audit import Actor
 from tests import mail
 from tests.browser.conftest import TIMEOUT_MS, screenshot
 from tests.conftest import PASSWORD
 
 NEW = "a new password for webmail"
+ACTOR = Actor.command("tests")
 
 
 @pytest.fixture
@@ -139,7 +141,7 @@ def test_a_password_changed_in_the_panel_stops_an_open_roundcube_session_reading
     subject = delivered(owner.email)
     log_in(webmail, owner.email)
     webmail.locator("#messagelist").get_by_text(subject).wait_for()
-    services.mailbox_set_password(actor=services_actor(), mailbox=owner, password=NEW)
+    services.mailbox_set_password(actor=ACTOR, mailbox=owner, password=NEW)
     webmail.reload()
     webmail.get_by_text("Authentication failed.").wait_for()  # IMAP refuses the password the session holds
     assert webmail.locator("#messagelist").get_by_text(subject).count() == 0
@@ -168,13 +170,7 @@ def test_the_owners_page_links_to_webmail_whose_login_page_links_back(webmail, o
 
 
 def test_a_suspended_mailbox_cannot_log_in(webmail, owner):
-    services.mailbox_update(actor=services_actor(), mailbox=owner, active=False)
+    services.mailbox_update(actor=ACTOR, mailbox=owner, active=False)
     log_in(webmail, owner.email)
     webmail.get_by_text("Login failed.").wait_for()
     assert "_task=mail" not in webmail.url
-
-
-def services_actor():
-    from domains.audit import Actor
-
-    return Actor.command("tests")
