@@ -39,6 +39,7 @@ def log_in(page, address, password=PASSWORD):
     page.locator("#rcmloginpwd").fill(password)
     with page.expect_navigation():
         page.locator("#rcmloginsubmit").click()
+    page.wait_for_load_state("networkidle")  # Roundcube's scripts ready: a click before is lost
 
 
 def delivered(address, body="Hello.", **headers):

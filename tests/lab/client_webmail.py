@@ -27,6 +27,7 @@ def run(host, spki, user, password, subject, new_password, screenshots):
         with page.expect_navigation():
             page.locator("#rcmloginsubmit").click()
         found["after_login"] = page.url
+        page.wait_for_load_state("networkidle")  # Roundcube's scripts ready: a click before is lost
         page.locator("#messagelist").get_by_text(subject).click()
         body = page.frame_locator("#messagecontframe").locator("#messagebody")
         body.wait_for()
