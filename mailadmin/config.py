@@ -223,6 +223,7 @@ SECTIONS = {
     "panel": "The panel behind its web server",
     "api": "REST API",
     "selfservice": "Self-service and Roundcube",
+    "webmail": "Webmail (Roundcube) and mail client set-up",
     "production": "The production install (`./mailctl install`)",
     "development": "Tests and benchmark",
 }
@@ -292,8 +293,18 @@ SETTINGS = (
     Setting("API_AUTH_FAILURE_RATE", Rate(), "60/hour", "failed API key checks per client address", "api"),
     Setting("ROUNDCUBE_SECRET", Text(r"|[!-~]{32,1024}", "empty, or 32 to 1024 printable ASCII characters, "
                                      "no white space", "text"),
-            "", "the shared secret of Roundcube's password plugin; empty: the endpoint is off (404)",
-            "selfservice", secret=True),
+            None, "the shared secret of Roundcube's password plugin (the endpoint answers 404 while it is empty)",
+            "selfservice", default_text="generated into `var/secrets.json`", secret=True),
+    Setting("WEBMAIL", Boolean(), True,
+            "Roundcube in the bundled stack and the production install (see Webmail)", "webmail"),
+    Setting("WEBMAIL_IDLE_MINUTES", Integer(1, 10080), 30,
+            "minutes without a request after which a Roundcube session ends", "webmail"),
+    Setting("DB_ROUNDCUBE_PASSWORD", DB_PASSWORD, None, "the password of Roundcube's account `mailroundcube`",
+            "webmail", default_text="generated into `var/secrets.json`", secret=True),
+    Setting("WEBMAIL_DES_KEY", Text(r"[!#-&(-\[\]-~]{24}", "24 printable ASCII characters without white space, "
+                                    "quotes or backslash", "text"),
+            None, "Roundcube's `des_key` (encrypts the IMAP password in its sessions)", "webmail",
+            default_text="generated into `var/secrets.json`", secret=True),
     Setting("DOVECOT_CONFIG", Folder(absolute=True, empty_allowed=True), "",
             "the `dovecot.conf` that `doveadm` runs with (`/etc/dovecot/dovecot.conf` in production)",
             "selfservice", default_text="empty: the bundled stack's"),

@@ -18,7 +18,12 @@ VARIABLES = {
     "db_dovecot": "DB_DOVECOT_PASSWORD",
     "db_replication": "DB_REPLICATION_PASSWORD",
     "db_dkim": "DB_DKIM_PASSWORD",
+    "db_roundcube": "DB_ROUNDCUBE_PASSWORD",
+    "webmail_des_key": "WEBMAIL_DES_KEY",
+    "roundcube_secret": "ROUNDCUBE_SECRET",
 }
+# Bytes of randomness where a secret's length is fixed: Roundcube's des_key is 24 characters.
+TOKEN_BYTES = {"webmail_des_key": 18}
 NAMES = tuple(VARIABLES)
 
 
@@ -45,7 +50,7 @@ def load_or_create(var_dir: Path) -> dict:
     if len(stored.get("django_secret_key", "")) < 50:  # Django wants 50 or more (check --deploy, W009)
         missing.append("django_secret_key")
     if missing:
-        stored.update({name: secrets.token_urlsafe(48) for name in missing})
+        stored.update({name: secrets.token_urlsafe(TOKEN_BYTES.get(name, 48)) for name in missing})
         var_dir.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")
         temporary.write_text(json.dumps(stored, indent=2))

@@ -176,13 +176,21 @@ MAILSTACK = {
         "srs_forward": PORT_BASE + 10001,
         "srs_reverse": PORT_BASE + 10002,
         "srs_reinject": PORT_BASE + 10004,
+        "webmail": PORT_BASE + 8080,  # Roundcube behind the stack's own nginx (mailstack/webmail.py)
     },
-    "db_users": {"postfix": "mailpostfix", "dovecot": "maildovecot", "replication": "mailreplica", "dkim": "maildkim"},
+    # Where `./mailctl run` serves the panel (Roundcube's password plugin calls it there).
+    "panel_port": 8000,
+    "db_users": {"postfix": "mailpostfix", "dovecot": "maildovecot", "replication": "mailreplica", "dkim": "maildkim",
+                 "roundcube": "mailroundcube"},
     # MariaDB replicas (host names or addresses, on the primary's port) that Postfix and Dovecot
     # also read from, so that mail keeps flowing while the primary is down; the panel writes to
     # the primary only.  The private stack runs a replica itself for each loopback address here
     # (e.g. 127.0.0.2).  See docs/replicas.md.
     "db_replicas": env("DB_REPLICAS"),
+    # Roundcube (docs/webmail.md): its own database and account in the stack's MariaDB.
+    "webmail": env("WEBMAIL"),
+    "webmail_db": "mailadmin_webmail",
+    "webmail_idle_minutes": env("WEBMAIL_IDLE_MINUTES"),
 }
 
 # Shortest mailbox password the policy accepts (domains/password_policy.py).
@@ -235,7 +243,9 @@ OTP_STATIC_THROTTLE_FACTOR = 1
 OTP_LOGIN_URL = "two_factor_verify"
 
 # The host's own health probe may ask the panel's socket directly, over plain HTTP (docs/production.md).
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$",
+                          # Thunderbird asks autoconfig.<domain> over plain HTTP too (docs/webmail.md).
+                          r"^mail/config-v1\.1\.xml$", r"^\.well-known/autoconfig/mail/config-v1\.1\.xml$"]
 # Production behind HTTPS: MAILADMIN_HTTPS=1 (`manage.py check --deploy` then reports no issues).
 if env("HTTPS"):
     SECURE_SSL_REDIRECT = True
@@ -286,7 +296,7 @@ MAILADMIN_API_AUTH_FAILURE_RATE = env("API_AUTH_FAILURE_RATE")
 # (selfservice/, docs/selfservice.md).
 # Roundcube's password plugin sends this secret in the X-Mailadmin-Secret header; empty = the
 # endpoint is off (404).
-MAILADMIN_ROUNDCUBE_SECRET = env("ROUNDCUBE_SECRET")
+MAILADMIN_ROUNDCUBE_SECRET = SECRETS["roundcube_secret"]
 # The Dovecot configuration doveadm runs with (Sieve scripts, auth cache); empty = the bundled
 # stack's.  Set DOVECOT_AUTH_CACHE=1 when Dovecot's auth_cache_size is not 0: changes then flush it.
 MAILADMIN_DOVECOT_CONFIG = str(env("DOVECOT_CONFIG"))

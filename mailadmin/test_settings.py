@@ -27,7 +27,8 @@ INSTALLED_APPS = [*INSTALLED_APPS, "benchmarks"]
 # from one test's wrong password to the next tests' logins.
 # The test stack's mail-store worker looks for work twice a second (5 s elsewhere): the tests wait
 # for the jobs it carries out.
-MAILSTACK = {**MAILSTACK, "slow_auth_failures": False, "mailstore_interval": 0.5}  # noqa: F405
+MAILSTACK = {**MAILSTACK, "slow_auth_failures": False, "mailstore_interval": 0.5,  # noqa: F405
+             "panel_port": config.value("PORT_BASE") + 8000}  # the tests' served panel (tests/browser)
 # Webhooks are sent to receivers on this machine only (webhooks/delivery.py): the API's fuzz tests
 # register URLs of any host, and no test may send traffic, or a DNS query, off the machine.
 WEBHOOK_HOSTS_ONLY = {"127.0.0.1", "::1"}

@@ -8,6 +8,7 @@ import pwd
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
 
@@ -24,6 +25,10 @@ PRODUCTION_PORTS = {
 PRODUCTION_TLS_DIR = Path("/etc/mailadmin/tls")
 # Debian's spamass-milter (its init script) listens here when Postfix is installed.
 PRODUCTION_MILTER_SOCKET = "/var/spool/postfix/spamass/spamass.sock"
+# Roundcube's PHP runs as Debian's web user, who owns its temporary and log folders.
+WEBMAIL_USER = "www-data"
+ROUNDCUBE_PUBLIC_HTML = "/var/lib/roundcube/public_html"
+WEBMAIL_FPM_SOCKET = "/run/php/mailadmin-webmail.sock"  # production: Debian's php-fpm, our pool
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,10 @@ def _database(stack: dict) -> dict:
         "dkim_name": f"{database['NAME']}_dkim",  # the DKIM private keys (domains/dkim.py)
         "dkim_user": stack["db_users"]["dkim"],
         "dkim_password": settings.SECRETS["db_dkim"],
+        "webmail": stack["webmail"],
+        "roundcube_name": stack["webmail_db"],
+        "roundcube_user": stack["db_users"]["roundcube"],
+        "roundcube_password": settings.SECRETS["db_roundcube"],
     }
 
 
@@ -148,6 +157,7 @@ def context(profile: str = "private", root: Path = Path("/")) -> dict:
 
         ipv6 = listens_on_ipv6()
         return common | {
+            "webmail": webmail_context(profile, common["db"]),
             "listen_address": "all",
             "dovecot_listen": "*, ::" if ipv6 else "*",
             "inet_protocols": "all" if ipv6 else "ipv4",
@@ -166,6 +176,7 @@ def context(profile: str = "private", root: Path = Path("/")) -> dict:
         }
     where = paths()
     return common | {
+        "webmail": webmail_context(profile, common["db"]),
         # Postfix reaches the bundled MariaDB over its unix socket: cheaper than loopback TCP per lookup.
         "db": common["db"] | {"socket": str(where.mariadb_socket), "postfix_hosts": ["127.0.0.1", "localhost"]},
         "listen_address": "127.0.0.1",
@@ -195,4 +206,69 @@ def context(profile: str = "private", root: Path = Path("/")) -> dict:
             "instance_name": f"mailadmin-{stack['ports']['imap']}",
             "log_file": str(where.log / "dovecot.log"),
         },
+    }
+
+
+def php_string(text) -> str:
+    """A PHP single-quoted string literal of `text`."""
+    return "'" + str(text).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def webmail_context(profile: str, db: dict) -> dict:
+    """Roundcube's values (deploy/roundcube/, deploy/nginx/webmail.conf): the private stack's
+    daemons on their loopback ports with STARTTLS, production's on the standard ports; both
+    reach the daemons over loopback, where the certificate (self-signed, or for the public host
+    name) is not checked."""
+    stack = settings.MAILSTACK
+    ports = stack["ports"]
+    if profile == "production":
+        hosts = {"imap": f"ssl://127.0.0.1:{PRODUCTION_PORTS['imaps']}",
+                 "smtp": f"ssl://127.0.0.1:{PRODUCTION_PORTS['submissions']}",
+                 "managesieve": f"tls://127.0.0.1:{PRODUCTION_PORTS['managesieve']}"}
+        # Through nginx on this host, as HTTPS (the panel redirects plain HTTP); nginx names the host.
+        password_url = "https://127.0.0.1/roundcube/password/"
+        folders = {"temp": "/var/lib/roundcube/temp", "log": "/var/log/roundcube"}
+        panel_url = "/me/"
+        fpm_socket = WEBMAIL_FPM_SOCKET
+    else:
+        hosts = {"imap": f"tls://127.0.0.1:{ports['imap']}", "smtp": f"tls://127.0.0.1:{ports['submission']}",
+                 "managesieve": f"tls://127.0.0.1:{ports['managesieve']}"}
+        password_url = f"http://127.0.0.1:{stack['panel_port']}/roundcube/password/"
+        where = paths()
+        folders = {"temp": str(where.var / "webmail" / "temp"), "log": str(where.log / "roundcube")}
+        panel_url = f"http://127.0.0.1:{stack['panel_port']}/me/"
+        fpm_socket = str(where.run / "php-fpm" / "webmail.sock")
+    dsn = (f"mysql://{quote(db['roundcube_user'], safe='')}:{quote(db['roundcube_password'], safe='')}"
+           f"@{db['host']}:{db['port']}/{db['roundcube_name']}")
+    private = {} if profile == "production" else {
+        "config_dir": str(where.etc / "webmail"),
+        "fpm_pid": str(where.run / "php-fpm" / "php-fpm.pid"),
+        "fpm_log": str(where.log / "php-fpm.log"),
+        "nginx_pid": str(where.run / "nginx.pid"),
+        "nginx_error_log": str(where.log / "nginx-error.log"),
+        "nginx_access_log": str(where.log / "nginx-access.log"),
+        "nginx_temp": str(where.var / "nginx"),
+    }
+    return private | {
+        "enabled": stack["webmail"],
+        "user": WEBMAIL_USER,
+        "idle_minutes": stack["webmail_idle_minutes"],
+        "fpm_socket": fpm_socket,
+        "temp_dir": folders["temp"],
+        "log_dir": folders["log"],
+        "public_html": ROUNDCUBE_PUBLIC_HTML,
+        "php": {name: php_string(value) for name, value in {
+            "db_dsnw": dsn,
+            "des_key": settings.SECRETS["webmail_des_key"],
+            "secret": settings.SECRETS["roundcube_secret"],
+            "imap_host": hosts["imap"],
+            "smtp_host": hosts["smtp"],
+            "managesieve_host": hosts["managesieve"],
+            "password_url": password_url,
+            "panel_url": panel_url,
+            "temp_dir": folders["temp"],
+            "log_dir": folders["log"],
+            "product_name": f"Webmail of {stack['hostname']}",
+        }.items()},
+        "password_min_length": settings.MAILADMIN_PASSWORD_MIN_LENGTH,
     }

@@ -188,7 +188,9 @@ class MariaDBReplica(MariaDB):
         self.data = self.where.var / f"mariadb-replica-{number}"
 
     def replication_options(self) -> list[str]:
-        return [f"--server-id={self.server_id}", "--read-only", f"--relay-log={self.data / 'relay-bin'}"]
+        # Roundcube's database (sessions, contacts) is the primary's alone: the replicas serve the daemons.
+        return [f"--server-id={self.server_id}", "--read-only", f"--relay-log={self.data / 'relay-bin'}",
+                f"--replicate-ignore-db={settings.MAILSTACK['webmail_db']}"]
 
     def _logging_as_configured(self) -> bool:
         return True

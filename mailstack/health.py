@@ -36,12 +36,14 @@ def bundled_endpoints() -> dict[str, tuple]:
         "spamass-milter": (ports["milter"],),
         "postsrsd": (ports["srs_forward"], ports["srs_reverse"]),
         "opendkim": (ports["dkim"],),
-    }
+    } | ({"webmail": (ports["webmail"],)} if settings.MAILSTACK["webmail"] else {})
 
 
 def production_endpoints() -> dict[str, tuple]:
-    return {_part_name(service.unit): (*service.ports, *service.sockets)
-            for service in services.SERVICES if service.unit in PRODUCTION_DAEMONS}
+    daemons = {_part_name(service.unit): (*service.ports, *service.sockets)
+               for service in services.SERVICES if service.unit in PRODUCTION_DAEMONS}
+    # Roundcube's php-fpm pool: its socket exists while php-fpm serves it (nginx answers the request itself).
+    return daemons | ({"webmail": services.PHP_FPM.sockets} if settings.MAILSTACK["webmail"] else {})
 
 
 def installed() -> bool:

@@ -30,8 +30,16 @@ TEMPLATES = {
     "spamassassin": ["local.cf"],
     "opendkim": ["opendkim.conf"],
 }
+# The bundled stack's Roundcube, its php-fpm and nginx (mailstack/webmail.py), all in one folder:
+# the file written, and its template.
+PRIVATE_WEBMAIL = {
+    "config.inc.php": "roundcube/config.inc.php",
+    "php-fpm.conf": "roundcube/php-fpm.conf",
+    "nginx.conf": "nginx/private.conf",
+}
 # Files holding a database password are readable only by root and the daemon's group.
 SECRET_FILES = {
+    "config.inc.php": "www-data",
     "dovecot-sql.conf.ext": "dovecot",
     "dovecot-dict-sql.conf.ext": "dovecot",
     "opendkim.conf": "opendkim",
@@ -48,7 +56,7 @@ def render(template_name: str, profile: str = "private", database: str | None = 
     values = context(profile, root) | (extra or {})
     if database:
         values["db"] = values["db"] | {"name": database}
-    return _engine.get_template(template_name).render(Context(values))
+    return _engine.get_template(template_name).render(Context(values, autoescape=False))
 
 
 class UnsafeOutput(Exception):
@@ -121,6 +129,11 @@ def write_all(target: Path, profile: str = "private", *, folder_mode: int = 0o70
             for name in names:
                 _write(folders[daemon], name, render(f"{daemon}/{name}", profile))
                 written.append(Path(target) / daemon / name)
+        if profile == "private" and settings.MAILSTACK["webmail"]:
+            folders["webmail"] = _own_folder("webmail", Path(target) / "webmail", folder_mode, dir_fd=root)
+            for name, template in PRIVATE_WEBMAIL.items():
+                _write(folders["webmail"], name, render(template, profile))
+                written.append(Path(target) / "webmail" / name)
         return written
     finally:
         for folder in (root, *folders.values()):

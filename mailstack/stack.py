@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from django.core.management import call_command
 from django.db import connections
 
+from mailstack import webmail
 from mailstack.config import context as config_context
 from mailstack.config import paths
 from mailstack.daemons import (
@@ -24,6 +25,11 @@ from mailstack.daemons import (
 from mailstack.render import mariadb_sql, write_all
 
 MAIL_DAEMONS = (Spamd, SpamMilter, PostSRSd, OpenDKIM, Dovecot, Postfix, MailStoreWorker)
+
+
+def stack_daemons() -> tuple:
+    """The mail daemons, then Roundcube's php-fpm and nginx when the webmail is on."""
+    return MAIL_DAEMONS + ((webmail.PhpFpm, webmail.WebmailNginx) if webmail.enabled() else ())
 
 
 def _ensure_traversable(folder, log):
@@ -99,10 +105,15 @@ def up(log=print):
     prepare_database(mariadb)
     start_replicas(mariadb, log)
     render_configs()
-    for daemon_class in MAIL_DAEMONS:
+    if webmail.enabled():
+        webmail.create_schema(["mariadb", f"--socket={mariadb.socket}", "-uroot"])
+        webmail.update_schema(config_dir=webmail.prepare_folders())
+    for daemon_class in stack_daemons():
         daemon = daemon_class()
         log(f"{daemon.name}: starting")
         daemon.start()
+    if webmail.enabled():
+        log(f"webmail: http://127.0.0.1:{webmail.WebmailNginx().port}/webmail/")
     log("mail stack is up")
 
 
@@ -119,11 +130,13 @@ def _together(doing: str, action: str, daemons, log):
 
 def down(log=print):
     # The mail daemons first, which may still be writing to the database; then the databases.
-    _together("stopping", "stop", [daemon_class() for daemon_class in reversed(MAIL_DAEMONS)], log)
+    # Roundcube's php-fpm and nginx too, also when the webmail was turned off since they started.
+    web = (webmail.PhpFpm, webmail.WebmailNginx)
+    _together("stopping", "stop", [daemon_class() for daemon_class in (*web, *reversed(MAIL_DAEMONS))], log)
     _together("stopping", "stop", [*local_replicas(), MariaDB()], log)
     log("mail stack is down")
 
 
 def status() -> dict[str, bool]:
-    daemons = (MariaDB(), *local_replicas(), *(daemon_class() for daemon_class in MAIL_DAEMONS))
+    daemons = (MariaDB(), *local_replicas(), *(daemon_class() for daemon_class in stack_daemons()))
     return {daemon.name: daemon.running() for daemon in daemons}

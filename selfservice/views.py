@@ -18,7 +18,7 @@ from domains.models import MailboxUsage
 from domains.services import mailbox_set_password
 from mailadmin.client_ip import client_ip
 from mailadmin.view_helpers import call_service, posted
-from selfservice import forms, selectors, services, session
+from selfservice import forms, mailclients, selectors, services, session
 
 LOCKED = "Too many failed attempts. Wait 15 minutes, then try again."
 
@@ -79,6 +79,7 @@ def home(request):
         "percent": min(100, used * 100 // mailbox.quota) if mailbox.quota else None,
         "threshold": selectors.effective_spam_threshold(mailbox),
         "rules": selectors.rules_of(mailbox),
+        "webmail_url": mailclients.webmail_url(),
     })
 
 

@@ -16,7 +16,7 @@ from tests.test_unavailable import break_database
 
 pytestmark = [pytest.mark.stack, pytest.mark.django_db(transaction=True)]
 
-PARTS = {"database", "postfix", "dovecot", "spamd", "spamass-milter", "postsrsd", "opendkim"}
+PARTS = {"database", "postfix", "dovecot", "spamd", "spamass-milter", "postsrsd", "opendkim", "webmail"}
 
 
 def ask():
@@ -36,6 +36,19 @@ def test_all_up_answers_200_to_an_anonymous_client_with_nothing_secret():
     assert not [secret for secret in secrets if secret and secret in body]
     assert not re.search(r"\d+\.\d+", body), "no version string"
     assert "Set-Cookie" not in response.headers
+
+
+def test_webmail_stopped_answers_503_naming_the_webmail_alone():
+    from mailstack.webmail import WebmailNginx
+
+    nginx = WebmailNginx()
+    nginx.stop()
+    try:
+        response, _ = ask()
+    finally:
+        nginx.start()
+    assert (response.status_code, response.json()["parts"]) == (
+        503, dict.fromkeys(PARTS, "ok") | {"webmail": "connection refused"})
 
 
 def test_the_hosts_probe_gets_the_answer_over_plain_http_with_the_host_name(settings):

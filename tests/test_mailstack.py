@@ -11,10 +11,10 @@ import time
 import pytest
 from django.core.management import CommandError, call_command
 
-from mailstack import stack
+from mailstack import stack, webmail
 from mailstack.config import paths
 from mailstack.daemons import Dovecot, MariaDB, _pid_from
-from mailstack.render import TEMPLATES
+from mailstack.render import TEMPLATES, render
 from tests import mail
 
 pytestmark = pytest.mark.stack
@@ -103,7 +103,7 @@ def test_up_again_after_a_crash_brings_every_daemon_back(mail_domain):
     example.mailbox("back")
     gone = example.mailbox("gone")
     worker = _pid_from(MailStoreWorker().pidfile)
-    for daemon in (MariaDB(), Dovecot()):
+    for daemon in (MariaDB(), Dovecot(), webmail.PhpFpm(), webmail.WebmailNginx()):
         os.kill(_pid_from(daemon.pidfile), signal.SIGKILL)
     time.sleep(6)  # the mail-store worker looks for work every 5 s and finds the database gone
     stack.up(log=lambda line: None)
@@ -119,6 +119,14 @@ def test_up_again_after_a_crash_brings_every_daemon_back(mail_domain):
             break
         time.sleep(0.5)
     assert job.state == MailStoreJob.DONE, job.outcome
+
+
+def test_rendered_files_keep_every_character_of_a_password(settings):
+    """Django's template engine escapes HTML by default: a password with & or < would reach the
+    daemons as &amp; or &lt;."""
+    settings.SECRETS = settings.SECRETS | {"db_dovecot": "p&ss<w>rd", "db_roundcube": "a'b"}
+    assert "password=p&ss<w>rd" in render("dovecot/dovecot-sql.conf.ext")
+    assert "mysql://mailroundcube:a%27b@" in render("roundcube/config.inc.php")
 
 
 def render_into(folder):

@@ -2,6 +2,7 @@
 for that root and checked by the daemons' own tools (postconf, doveconf, nginx -t,
 systemd-analyze verify), written only when they differ, and put back when a check fails.
 Starting the daemons themselves is the lab's part (a container host)."""
+import grp
 import os
 import subprocess
 import tempfile
@@ -94,6 +95,14 @@ def test_rendered_host_passes_the_daemons_own_checks_and_listens_on_the_standard
     assert 'add_header Strict-Transport-Security "max-age=31536000' in site
     assert f"ssl_certificate_key {host}{TLS_KEY};" in site and "proxy_pass http://unix:/run/mailadmin.sock;" in site
     assert oct((host / TLS_KEY.lstrip("/")).stat().st_mode & 0o777) == "0o600"
+    assert "location ^~ /webmail/ {" in site and "fastcgi_pass unix:/run/php/mailadmin-webmail.sock;" in site
+    assert "location ~ ^/roundcube/password/?$ {" in site  # the plugin's call, under the mail host's name
+    roundcube = host / "etc/roundcube/config.inc.php"
+    www_data = grp.getgrnam("www-data").gr_gid
+    assert (oct(roundcube.stat().st_mode & 0o777), roundcube.stat().st_gid) == ("0o640", www_data)
+    assert "$config['imap_host'] = 'ssl://127.0.0.1:993';" in roundcube.read_text()
+    assert "listen = /run/php/mailadmin-webmail.sock" in (
+        host / "etc/php/8.2/fpm/pool.d/mailadmin-webmail.conf").read_text()
     sudoers = host / "etc/sudoers.d/mailadmin"
     assert oct(sudoers.stat().st_mode & 0o777) == "0o440" and "mailadmin ALL=(root) NOPASSWD:" in sudoers.read_text()
     assert (host / "usr/local/libexec/mailadmin/mailadmin-dovecot").stat().st_mode & 0o777 == 0o755
@@ -239,6 +248,7 @@ def test_an_unknown_postfix_parameter_fails_the_check(host):
      "protect system value, ignoring: fully"),
     ("/etc/dovecot/dovecot.conf", (b"ssl_min_protocol = TLSv1.2", b"ssl_protocols = !SSLv3"),
      "ssl_protocols has been replaced"),
+    ("/etc/roundcube/config.inc.php", (b"$config['des_key'] = ", b"$config['des_key'] = ;"), "syntax error"),
 ])
 def test_a_setting_the_daemon_would_ignore_fails_the_check(host, path, change, said):
     """systemd-analyze verify and doveconf exit 0 when they ignore a value; the install refuses it."""

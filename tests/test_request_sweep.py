@@ -1,7 +1,8 @@
 """Every page of the panel and of the owners' self-service, found from the URL configuration so
 that a new page is swept too: a GET changes nothing, and a POST without a CSRF token, or with a
-token but from a foreign Origin, is refused (403) and changes nothing.  The API (bearer keys) and
-Roundcube's endpoint (a shared secret) do not use cookies and are tested in their own files."""
+token but from a foreign Origin, is refused (403) and changes nothing.  The API (bearer keys),
+Roundcube's endpoint (a shared secret) and Outlook's Autodiscover (answers, changes nothing) do
+not use cookies and are tested in their own files."""
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -18,7 +19,7 @@ from webhooks.services import subscription_create
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.command("tests")
 PASSWORD = "a long enough password 1"
-WITHOUT_COOKIES = ("api/v1/", "roundcube/")
+WITHOUT_COOKIES = ("api/v1/", "roundcube/", "[Aa]utodiscover/")
 
 
 def page_routes(resolver=None, prefix=""):

@@ -23,4 +23,9 @@ ALTER USER '{{ db.dkim_user }}'@'{{ db.client_host }}' IDENTIFIED BY '{{ db.dkim
 CREATE USER IF NOT EXISTS '{{ db.replication_user }}'@'%' IDENTIFIED BY '{{ db.replication_password }}';
 ALTER USER '{{ db.replication_user }}'@'%' IDENTIFIED BY '{{ db.replication_password }}';
 GRANT REPLICATION SLAVE ON *.* TO '{{ db.replication_user }}'@'%';
+{% endif %}{% if db.webmail %}-- Roundcube's own database and account (deploy/roundcube/): never the mail tables.
+CREATE DATABASE IF NOT EXISTS `{{ db.roundcube_name }}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+CREATE USER IF NOT EXISTS '{{ db.roundcube_user }}'@'{{ db.client_host }}' IDENTIFIED BY '{{ db.roundcube_password }}';
+ALTER USER '{{ db.roundcube_user }}'@'{{ db.client_host }}' IDENTIFIED BY '{{ db.roundcube_password }}';
+GRANT ALL PRIVILEGES ON `{{ db.roundcube_name }}`.* TO '{{ db.roundcube_user }}'@'{{ db.client_host }}';
 {% endif %}

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db import connection, connections
 
 from domains.adoption.preflight import preflight
+from mailstack import webmail
 from mailstack.production.services import run
 from mailstack.render import render
 
@@ -24,7 +25,7 @@ def _as_root(template: str) -> None:
 def prepare(log) -> None:
     if is_local():
         _as_root("accounts.sql")
-        log("database: the database and the accounts of the panel, Postfix and Dovecot are in place")
+        log("database: the database and the accounts of the panel, Postfix, Dovecot and Roundcube are in place")
     else:
         log(f"database: {settings.DATABASES['default']['HOST']} is not this host: its accounts are the "
             "operator's (render them with `manage.py mailstack render`)")
@@ -33,6 +34,9 @@ def prepare(log) -> None:
     call_command("migrate", interactive=False, verbosity=1)
     if is_local():
         _as_root("daemon-grants.sql")
+        if settings.MAILSTACK["webmail"]:
+            webmail.create_schema(["mariadb", "--protocol=socket", "-uroot"], run=run)
+            log(f"database: Roundcube's database {settings.MAILSTACK['webmail_db']} has its tables")
         _dkim_keys(log)
 
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from mailstack.config import PRODUCTION_TLS_DIR, context
+from mailstack.config import PRODUCTION_TLS_DIR, WEBMAIL_USER, context
 from mailstack.privileged import files_to_install
 from mailstack.production.environment import ACME_WEBROOT, PANEL_USER, SETTINGS_FILE
 from mailstack.production.files import File
@@ -28,6 +28,8 @@ OPENDKIM_SERVICE = b"""# Written by ./mailctl install: OpenDKIM signs with maila
 ExecStart=
 ExecStart=/usr/sbin/opendkim -x /etc/opendkim/opendkim.conf
 """
+ROUNDCUBE_CONFIG = "/etc/roundcube/config.inc.php"
+WEBMAIL_POOL = "/etc/php/8.2/fpm/pool.d/mailadmin-webmail.conf"
 
 
 def production_context(root: Path) -> dict:
@@ -73,8 +75,20 @@ def configuration_files(root: Path) -> list[File]:
         File(POSTSRSD_DEFAULTS, _render("postsrsd/postsrsd", root, values)),
         _certbot_drop_in(),
         File(OPENDKIM_DROP_IN, OPENDKIM_SERVICE),
+        *webmail_files(root, values),
     ]
     return files + privileged_files(root)
+
+
+def webmail_files(root: Path, values: dict) -> list[File]:
+    """Roundcube's configuration (readable by its PHP, www-data) and its php-fpm pool; with the
+    webmail off, the pool is removed (Roundcube's configuration, Debian's file, stays)."""
+    if not settings.MAILSTACK["webmail"]:
+        return [File(WEBMAIL_POOL)]
+    return [
+        File(ROUNDCUBE_CONFIG, _render("roundcube/config.inc.php", root, values), mode=0o640, group=WEBMAIL_USER),
+        File(WEBMAIL_POOL, _render("roundcube/pool.conf", root, values)),
+    ]
 
 
 def _certbot_drop_in() -> File:

@@ -4,7 +4,8 @@ stored value.  Two files, so that the panel's process never learns the daemons' 
 
   mailadmin.env  0640 root:mailadmin  everything the panel and the mail-store worker read
                                        (their units' EnvironmentFile)
-  daemons.env    0600 root:root       the database passwords of Postfix, Dovecot and replicas
+  daemons.env    0600 root:root       the database passwords of Postfix, Dovecot, replicas and
+                                       Roundcube, and Roundcube's des_key
 
 This module runs before Django (python -m mailstack.production): the settings it prepares are
 the ones Django then starts with.
@@ -35,8 +36,11 @@ FIXED = {
 DEFAULTS = {"DB_HOST": "127.0.0.1", "DB_PORT": "3306"}
 # Settings of the bundled stack and the suite only: never stored.
 NOT_STORED = {"PORT_BASE", "SPAM_TEST_RULES", "BENCH_PORT_BASE"}
-PANEL_SECRETS = ("DJANGO_SECRET_KEY", "DB_PANEL_PASSWORD")
-DAEMON_SECRETS = ("DB_POSTFIX_PASSWORD", "DB_DOVECOT_PASSWORD", "DB_REPLICATION_PASSWORD", "DB_DKIM_PASSWORD")
+# Roundcube's shared secret is the panel's too (it checks it); its database password and des_key are not.
+PANEL_SECRETS = ("DJANGO_SECRET_KEY", "DB_PANEL_PASSWORD", "ROUNDCUBE_SECRET")
+DAEMON_SECRETS = ("DB_POSTFIX_PASSWORD", "DB_DOVECOT_PASSWORD", "DB_REPLICATION_PASSWORD", "DB_DKIM_PASSWORD",
+                  "DB_ROUNDCUBE_PASSWORD", "WEBMAIL_DES_KEY")
+TOKEN_BYTES = {"WEBMAIL_DES_KEY": 18}  # Roundcube's des_key: 24 characters
 
 
 class SettingsError(Exception):
@@ -69,7 +73,7 @@ def merged(stored: dict[str, str], environ) -> dict[str, str]:
     values = DEFAULTS | stored | {name: value for name, value in given.items() if name not in NOT_STORED} | FIXED
     for name in (*PANEL_SECRETS, *DAEMON_SECRETS):
         if not values.get(name):
-            values[name] = secrets.token_urlsafe(48)
+            values[name] = secrets.token_urlsafe(TOKEN_BYTES.get(name, 48))
     if "ALLOWED_HOSTS" not in given and stored.get("ALLOWED_HOSTS", stored.get("MAIL_HOSTNAME")) == stored.get(
             "MAIL_HOSTNAME"):
         values["ALLOWED_HOSTS"] = values.get("MAIL_HOSTNAME", "")  # follows the host name unless set apart

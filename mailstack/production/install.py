@@ -18,12 +18,14 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 
+from mailstack import webmail
 from mailstack.production import database, tls
 from mailstack.production.desired import SRS_SECRET, configuration_files
 from mailstack.production.environment import ACME_WEBROOT, VAR_DIR
 from mailstack.production.files import File, backup, changed, restore, write
 from mailstack.production.revision import code_revision
 from mailstack.production.services import (
+    PHP_FPM,
     SERVICES,
     ServiceError,
     check_all,
@@ -84,7 +86,11 @@ def apply_configuration(root: Path, entries: list[File], *, check, activate, rev
 
 
 def services() -> list:
-    return [service for service in SERVICES if service.unit != "mariadb.service" or database.is_local()]
+    """The host's daemons in start order; Roundcube's php-fpm before nginx, which passes it requests."""
+    wanted = [service for service in SERVICES if service.unit != "mariadb.service" or database.is_local()]
+    if settings.MAILSTACK["webmail"]:
+        wanted.insert(len(wanted) - 1, PHP_FPM)
+    return wanted
 
 
 def _unit(action: str, service, log) -> None:
@@ -244,6 +250,8 @@ def install(log=print) -> None:
         certificate, source = tls.wanted_files(root)
         log(f"certificate: {source}")
         written += configure(certificate + configuration_files(root))
+    if settings.MAILSTACK["webmail"] and database.is_local():
+        webmail.update_schema(run=run)  # with the configuration just written (Roundcube upgraded by Debian)
     _restart_panel_on_new_code(written, log)
     _deploy_check(log)
     log("done")

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mailstack.config import PRODUCTION_MILTER_SOCKET, PRODUCTION_PORTS
+from mailstack.config import PRODUCTION_MILTER_SOCKET, PRODUCTION_PORTS, WEBMAIL_FPM_SOCKET
 
 
 class ServiceError(RuntimeError):
@@ -63,6 +63,8 @@ SERVICES = (
             restart=True),
     Service("nginx.service", (80, 443), ("/etc/nginx/", TLS)),
 )
+# Roundcube's PHP (MAILADMIN_WEBMAIL): Debian's php-fpm with our pool; its configuration is read per request.
+PHP_FPM = Service("php8.2-fpm.service", configs=("/etc/php/8.2/fpm/",), sockets=(WEBMAIL_FPM_SOCKET,))
 
 
 def checks(root: Path, *, host: bool) -> list[list[str]]:
@@ -79,10 +81,14 @@ def checks(root: Path, *, host: bool) -> list[list[str]]:
         ["systemd-analyze", "verify", *units],
         ["visudo", "-cf", root / "etc/sudoers.d/mailadmin"],
     ]
+    if (root / "etc/roundcube/config.inc.php").exists():
+        commands.append(["php", "-l", root / "etc/roundcube/config.inc.php"])
     if host:
         commands.insert(1, ["postfix", "check"])
         # OpenDKIM's check opens its key tables: the host's database and the signer's account.
         commands.append(["opendkim", "-n", "-x", root / "etc/opendkim/opendkim.conf"])
+        if (root / "etc/php/8.2/fpm/pool.d/mailadmin-webmail.conf").exists():
+            commands.append(["php-fpm8.2", "--test", "--fpm-config", root / "etc/php/8.2/fpm/php-fpm.conf"])
     return [[str(part) for part in command] for command in commands]
 
 

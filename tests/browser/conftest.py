@@ -8,7 +8,6 @@ a failing test that used `page` leaves `failed-<test>.png` there.
 """
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -54,7 +53,8 @@ def pytest_collection_modifyitems(items):
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
-    page = item.funcargs.get("page") if hasattr(item, "funcargs") else None
+    pages = [item.funcargs.get(name) for name in ("page", "webmail")] if hasattr(item, "funcargs") else []
+    page = next((page for page in pages if page is not None), None)
     if report.when == "call" and report.failed and page is not None and not page.is_closed():
         try:
             path = screenshot(page, "failed-" + item.name)
@@ -90,12 +90,6 @@ class LivePanel:
         return self.url
 
 
-def _free_loopback_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _wait_until_answering(process, url, log, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -118,9 +112,10 @@ def _tail(path, lines=20):
 
 @pytest.fixture(scope="session")
 def live_panel(django_db_setup):
-    """The panel served by gunicorn on a free loopback port, with the test settings, so it uses
-    the test stack's database. Yields a LivePanel (`.url`, `.log`); stopped at the end."""
-    port = _free_loopback_port()
+    """The panel served by gunicorn on the test stack's panel port (where the stack's Roundcube
+    calls its password endpoint), with the test settings, so it uses the test stack's database.
+    Yields a LivePanel (`.url`, `.log`); stopped at the end."""
+    port = settings.MAILSTACK["panel_port"]
     log = Path(settings.VAR_DIR) / "log" / "gunicorn-tests.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mailadmin.test_settings"}
