@@ -23,7 +23,8 @@ TEMPLATES = {
         "mysql-sender-login-maps.cf",
         "mysql-sender-access.cf",
     ],
-    "dovecot": ["dovecot.conf", "dovecot-sql.conf.ext", "dovecot-dict-sql.conf.ext", "spam-to-junk.sieve"],
+    "dovecot": ["dovecot.conf", "dovecot-sql.conf.ext", "dovecot-dict-sql.conf.ext", "spam-to-junk.sieve",
+                "learn-spam.sieve", "learn-ham.sieve"],
     "spamassassin": ["local.cf"],
 }
 # Files holding a database password are readable only by root and the daemon's group.

@@ -19,6 +19,7 @@ NGINX_SITE = "/etc/nginx/sites-available/mailadmin"
 CERTBOT_HOOK = f"/etc/letsencrypt/renewal-hooks/deploy/{CERT_NAME}"
 CERTBOT_DROP_IN = "/etc/systemd/system/certbot.service.d/mailadmin.conf"
 MAIN_FILES = ("main.cf", "master.cf", "dovecot.conf")
+SPAMD_DROP_IN = "/etc/systemd/system/spamd.service.d/mailadmin.conf"
 
 
 def production_context(root: Path) -> dict:
@@ -60,6 +61,9 @@ def configuration_files(root: Path) -> list[File]:
         File("/etc/nginx/sites-enabled/mailadmin", link="../sites-available/mailadmin"),
         File("/etc/nginx/sites-enabled/default"),  # Debian's welcome page would take port 80's default
         *(File(f"/etc/systemd/system/{unit}", _render(f"systemd/{unit}", root, values)) for unit in UNITS),
+        # The one program Dovecot's learning scripts may pipe to (sieve_pipe_bin_dir in dovecot.conf).
+        File("/etc/dovecot/sieve-pipe/spamc", link="/usr/bin/spamc"),
+        File(SPAMD_DROP_IN, _render("systemd/spamd-mailadmin.conf", root, values)),
         File(CERTBOT_HOOK, _render("certbot/mailadmin", root, values), mode=0o755),
         _certbot_drop_in(),
     ]

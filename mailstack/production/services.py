@@ -44,7 +44,9 @@ class Service:
 TLS = "/etc/mailadmin/tls/"
 SERVICES = (
     Service("mariadb.service", (3306,)),
-    Service("spamd.service", (PRODUCTION_PORTS["spamd"],), ("/etc/spamassassin/",)),
+    # Our drop-in changes spamd's command line, which only a restart reads.
+    Service("spamd.service", (PRODUCTION_PORTS["spamd"],),
+            ("/etc/spamassassin/", "/etc/systemd/system/spamd.service.d/"), restart=True),
     Service("spamass-milter.service", sockets=(PRODUCTION_MILTER_SOCKET,)),
     Service("dovecot.service", tuple(PRODUCTION_PORTS[name] for name in (
         "imap", "imaps", "pop3", "pop3s", "managesieve", "lmtp", "auth")), ("/etc/dovecot/", TLS)),
