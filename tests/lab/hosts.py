@@ -66,6 +66,10 @@ MX_MASKED = ("postgresql.service", "nsd.service", "unbound.service")
 REMOTE_SERVICES = ("postfix.service",)
 ACME_PORT = 14000
 LOCK_TIMEOUT = 900
+# Inbound defence (tests/lab/test_inbound.py): the lab's DNS blocklist, served by the lab DNS, lists
+# a second address of the client host, which mx's postscreen asks about (MAILADMIN_POSTSCREEN_DNSBL_SITES).
+DNSBL_ZONE = "dnsbl.example.net"
+LISTED_CLIENT = "203.0.113.66"
 # The operator's certificate files on mx (the lab CA's certificate is /etc/ssl/lab/ca.pem on every host).
 MX_CERT, MX_KEY = "/etc/ssl/lab/mx.example.net.pem", "/etc/ssl/lab/mx.example.net.key"
 
@@ -207,6 +211,7 @@ class Lab:
             self.teardown.callback(container.poweroff)
         self.step("dns")
         zones = dns.zones([(h.fqdn, h.addresses) for h in HOSTS.values()], MAIL)
+        zones |= dns.dnsbl_zone(DNSBL_ZONE, [LISTED_CLIENT])
         self.dns = dns.DNS(self.folder / "dns", HOSTS["dns"].netns, HOSTS["dns"].addresses, zones)
         self.dns.configure()
         self.teardown.callback(self.dns.stop)
@@ -239,6 +244,7 @@ class Lab:
                 if net.version == 4 and net != own:
                     network.add_route(host.netns, str(net), host.gateway4)
             network.add_route(host.netns, "2001:db8::/32", host.gateway6)
+        network.add_address(HOSTS["client"].netns, "eth0", f"{LISTED_CLIENT}/24")
 
     # -- hosts ------------------------------------------------------------------------------------------
     def container(self, name, read_only=()):
@@ -323,7 +329,9 @@ class Lab:
     def files_tls_settings(self):
         """The install's settings for operator-provided certificate files (made by the lab's CA)."""
         return {"MAILADMIN_MAIL_HOSTNAME": HOSTS["mx"].fqdn, "MAILADMIN_TLS": "files",
-                "MAILADMIN_TLS_CERT_FILE": MX_CERT, "MAILADMIN_TLS_KEY_FILE": MX_KEY}
+                "MAILADMIN_TLS_CERT_FILE": MX_CERT, "MAILADMIN_TLS_KEY_FILE": MX_KEY,
+                # postscreen asks the lab's blocklist; SpamAssassin's network tests the lab DNS.
+                "MAILADMIN_POSTSCREEN_DNSBL_SITES": f"{DNSBL_ZONE}*3", "MAILADMIN_DNS_RESOLVER": HOSTS["dns"].ipv4}
 
     def remote_log(self):
         path = self.remote.path("/var/log/postfix.log")
