@@ -91,9 +91,8 @@ def smtp_to_mx(host, sender, to, subject, source=None, pregreet=False, body="Sen
     try:
         if pregreet:
             smtp.sock = socket.create_connection((host, 25), TIMEOUT, smtp.source_address)
-            smtp.sock.sendall(b"EHLO client.example.com\r\n")
+            smtp.sock.sendall(b"EHLO client.example.com\r\n")  # postscreen reads and logs it, answering nothing
             smtp.getreply()  # the greeting
-            smtp.getreply()  # the answer to the EHLO sent too early
         else:
             smtp.connect(host, 25)
         stage = "MAIL FROM"
@@ -105,6 +104,8 @@ def smtp_to_mx(host, sender, to, subject, source=None, pregreet=False, body="Sen
         return {"refused": [code, reply.decode()], "at": "RCPT TO"}
     except smtplib.SMTPResponseException as refused:
         return {"refused": [refused.smtp_code, refused.smtp_error.decode()], "at": stage}
+    except (smtplib.SMTPException, OSError) as error:
+        return {"error": repr(error), "at": stage}
     finally:
         smtp.close()
 
