@@ -65,7 +65,8 @@ def test_a_client_on_the_lab_blocklist_is_refused_and_an_unlisted_one_delivers(m
     assert unlisted == {"sent": True}
     delivered_text(mx, mailbox, subject)
     log = mx.mx.run("journalctl", "-t", "postfix/postscreen", "--no-pager", "-o", "cat").stdout
-    assert f"DNSBL rank 3 for [{LISTED_CLIENT}]" in log and f"PASS NEW [{HOSTS['client'].ipv4}]" in log, log
+    assert f"DNSBL rank 3 for [{LISTED_CLIENT}]" in log, log
+    assert any(f"PASS NEW [{address}]" in log for address in HOSTS["client"].addresses), log
 
 
 def test_a_forged_envelope_sender_of_our_domain_is_refused_on_port_25(mx, mailbox):
