@@ -134,9 +134,10 @@ def test_moves_into_junk_over_imap_train_bayes_and_change_the_next_score(mx, mai
         return subject
 
     before_score, before_tests = spam_status(delivered_text(mx, mailbox, of_kind("bayes before")))
-    for number in range(5):
-        subject = of_kind(f"bayes taught {number}")
+    taught = [of_kind(f"bayes taught {number}") for number in range(5)]  # all delivered before the first move
+    for subject in taught:
         delivered_text(mx, mailbox, subject)
+    for subject in taught:
         moved = client_mail(mx, "imap_move", user=mailbox.address, password=mailbox.password, subject=subject,
                             source="INBOX", target="Junk")
         assert moved["moved"], moved
