@@ -183,6 +183,22 @@ class AliasCreateIn(AliasUpdateIn):
                            help_text=f"an address, or @domain for the domain's catch-all: {ADDRESS_HELP}")
 
 
+class DnsRecordOut(serializers.Serializer):
+    purpose = serializers.CharField()
+    name = serializers.CharField(help_text="without the final dot")
+    type = serializers.ChoiceField(choices=["MX", "TXT", "SRV", "CNAME", "A", "AAAA", "PTR"])
+    value = serializers.CharField(help_text="what to publish (TXT: the text, unquoted); empty when not known")
+    optional = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=["found", "missing", "different"],
+                                     help_text="what DNS answers now, through the server's resolvers")
+    answers = serializers.ListField(child=serializers.CharField(), help_text="DNS's answers for this name and type")
+
+
+class DomainDnsOut(serializers.Serializer):
+    domain = serializers.CharField()
+    records = DnsRecordOut(many=True)
+
+
 class DomainUsageOut(serializers.Serializer):
     domain = serializers.CharField(source="name")
     mailboxes = serializers.IntegerField(source="mailbox_count")

@@ -10,6 +10,7 @@ urlpatterns = [
     path("domains/", views.DomainList.as_view(), name="domains"),
     path("domains/<str:name>/", views.DomainDetail.as_view(), name="domain"),
     path("domains/<str:name>/usage/", views.DomainUsage.as_view(), name="domain-usage"),
+    path("domains/<str:name>/dns/", views.DomainDns.as_view(), name="domain-dns"),
     path("domains/<str:name>/usage/mailboxes/", views.DomainMailboxUsage.as_view(), name="domain-mailbox-usage"),
     path("domains/<str:name>/suspend/", views.DomainSetActive.as_view(active=False), name="domain-suspend"),
     path("domains/<str:name>/resume/", views.DomainSetActive.as_view(active=True), name="domain-resume"),

@@ -23,6 +23,7 @@ from api.serializers import (
     AliasOut,
     AliasUpdateIn,
     DomainCreateIn,
+    DomainDnsOut,
     DomainOut,
     DomainUpdateIn,
     DomainUsageOut,
@@ -36,7 +37,7 @@ from api.serializers import (
     PasswordIn,
 )
 from api.throttling import ApiKeyRate
-from domains import selectors, services
+from domains import dns_records, selectors, services
 from domains.addresses import domain_of, split_address
 from domains.models import Alias, Mailbox
 from domains.scope import Scope
@@ -359,6 +360,18 @@ class DomainUsage(ApiView):
     def get(self, request, name):
         domain = by_name.domain(self.scope, name)
         return Response(DomainUsageOut(selectors.domain_list_for(self.scope).get(pk=domain.pk)).data)
+
+
+class DomainDns(ApiView):
+    """The DNS records the domain must publish, each checked against what DNS answers now."""
+
+    serializer_class = DomainDnsOut
+
+    @extend_schema(responses={200: DomainDnsOut})
+    def get(self, request, name):
+        domain = by_name.domain(self.scope, name)
+        records = [record.as_dict() for record in dns_records.check(domain)]
+        return Response(DomainDnsOut({"domain": domain.name, "records": records}).data)
 
 
 class DomainMailboxUsage(ApiView):

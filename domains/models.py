@@ -220,3 +220,37 @@ class MailStoreJob(models.Model):
 
     def __str__(self):
         return f"{self.action} {self.address or self.domain_name} ({self.state})"
+
+
+class DkimKey(models.Model):
+    """A domain's DKIM key: its public half and selector (the private half lives where the panel
+    cannot read it back: domains/dkim.py).  New mail is signed with the domain's `signing` key;
+    a replaced key stays published (its DNS record shown) so mail signed with it keeps verifying,
+    until an admin retires it."""
+
+    RSA = "rsa"
+    ALGORITHMS = [(RSA, "RSA 2048")]
+
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, db_constraint=False, related_name="dkim_keys")
+    selector = models.CharField(max_length=63)
+    algorithm = models.CharField(max_length=16, choices=ALGORITHMS, default=RSA)
+    public_key = models.TextField(help_text="base64 of the key, as the DNS record's p= tag")
+    signing = models.BooleanField(default=False)
+    created = models.DateTimeField(default=timezone.now)
+    retired = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "dkim_keys"
+        ordering = ["-created", "-id"]
+        constraints = [models.UniqueConstraint(fields=["domain", "selector"], name="dkim_keys_domain_selector")]
+
+    def __str__(self):
+        return f"{self.selector}._domainkey.{self.domain.name}"
+
+    @property
+    def record_name(self) -> str:
+        return f"{self.selector}._domainkey.{self.domain.name}"
+
+    @property
+    def record_value(self) -> str:
+        return f"v=DKIM1; k={self.algorithm}; p={self.public_key}"

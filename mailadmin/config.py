@@ -10,6 +10,7 @@ docs/settings.md holds the reference generated from these declarations (a test c
 rewrites it.  This module imports nothing from Django: the settings module uses it.
 """
 import copy
+import ipaddress
 import os
 import re
 import sys
@@ -150,6 +151,21 @@ class HostList:
 
 
 @dataclass(frozen=True)
+class AddressList:
+    """IP addresses (v4 or v6) separated by commas."""
+
+    kind = "list"
+    allowed = "empty, or IP addresses separated by commas"
+
+    def __call__(self, raw: str) -> list[str]:
+        addresses = [address.strip() for address in raw.split(",") if address.strip()]
+        try:
+            return [str(ipaddress.ip_address(address)) for address in addresses]
+        except ValueError:
+            raise ValueError(raw) from None
+
+
+@dataclass(frozen=True)
 class Rate:
     """A request rate as Django REST framework reads it, e.g. "600/min"."""
 
@@ -219,6 +235,12 @@ SETTINGS = (
             "stack"),
     Setting("MAIL_HOSTNAME", Text(HOST, "a host name (letters, digits, hyphens and dots)", "host name"),
             "mail.localhost", "Postfix's `myhostname`", "stack"),
+    Setting("PUBLIC_ADDRESSES", AddressList(), [],
+            "the mail host's public addresses, shown as its A, AAAA and PTR records on the domain page; "
+            "empty: the addresses DNS gives for `MAILADMIN_MAIL_HOSTNAME`", "mail"),
+    Setting("DNS_RESOLVERS", AddressList(), [],
+            "the resolvers the domain page's DNS check asks; empty: those of the host's /etc/resolv.conf", "mail"),
+    Setting("DNS_RESOLVER_PORT", Integer(1, 65535), 53, "the port `MAILADMIN_DNS_RESOLVERS` answer on", "mail"),
     Setting("MAIL_USER", Text(r"[a-z_][a-z0-9_-]{0,31}", "a system user name (a-z, 0-9, _ and -, at most 32)",
                               "user name"),
             "vmail", "the system user that owns stored mail", "stack"),
@@ -245,6 +267,8 @@ SETTINGS = (
             "database", default_text="generated into `var/secrets.json`", old_name="DB_DOVECOT", secret=True),
     Setting("DB_REPLICATION_PASSWORD", DB_PASSWORD, None, "the password of the replicas' account `mailreplica`",
             "database", default_text="generated into `var/secrets.json`", old_name="DB_REPLICATION", secret=True),
+    Setting("DB_DKIM_PASSWORD", DB_PASSWORD, None, "the password of the DKIM signer's account `maildkim`",
+            "database", default_text="generated into `var/secrets.json`", secret=True),
     Setting("PASSWORD_SCHEME", Choice(("ARGON2ID", "BLF-CRYPT", "SHA512-CRYPT")), "ARGON2ID",
             "the Dovecot scheme of new mailbox password hashes", "mail"),
     Setting("PASSWORD_MIN_LENGTH", Integer(8, 1024), 10,
@@ -255,9 +279,6 @@ SETTINGS = (
     Setting("SPAM_NETWORK_TESTS", Choice(("auto", "yes", "no")), "auto",
             "SpamAssassin's DNSBL/URIBL, SPF, DKIM and DMARC checks (`auto`: on in production, off in the "
             "bundled stack, which has no network)", "mail"),
-    Setting("DNS_RESOLVER", Text(rf"|{ADDRESS}(?:\s*,\s*{ADDRESS})*", "empty, or IP addresses separated by commas",
-                                 "addresses"), "",
-            "the resolvers SpamAssassin's network tests ask (empty: those of the host's /etc/resolv.conf)", "mail"),
     Setting("POSTSCREEN_DNSBL_SITES", Text(r"[A-Za-z0-9.=\[\];*-]+(?:[\s,]+[A-Za-z0-9.=\[\];*-]+)*",
                                            "DNS blocklists as Postfix's postscreen_dnsbl_sites takes them "
                                            "(`zone[=reply]*weight`, separated by spaces)", "lists"),

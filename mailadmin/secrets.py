@@ -17,6 +17,7 @@ VARIABLES = {
     "db_postfix": "DB_POSTFIX_PASSWORD",
     "db_dovecot": "DB_DOVECOT_PASSWORD",
     "db_replication": "DB_REPLICATION_PASSWORD",
+    "db_dkim": "DB_DKIM_PASSWORD",
 }
 NAMES = tuple(VARIABLES)
 

@@ -148,10 +148,9 @@ MAILADMIN_PASSWORD_SCHEME = env("PASSWORD_SCHEME")
 # Spam threshold used when neither the mailbox nor its domain sets one.
 MAILADMIN_SPAM_THRESHOLD_DEFAULT = env("SPAM_THRESHOLD_DEFAULT")
 
-# Inbound defence (docs/inbound.md): SpamAssassin's network tests ("auto": production only), the
-# resolvers they ask (empty: the host's), and postscreen's blocklists on port 25 in production.
+# Inbound defence (docs/inbound.md): SpamAssassin's network tests ("auto": production only; they ask
+# MAILADMIN_DNS_RESOLVERS, below) and postscreen's blocklists on port 25 in production.
 MAILADMIN_SPAM_NETWORK_TESTS = env("SPAM_NETWORK_TESTS")
-MAILADMIN_DNS_RESOLVER = env("DNS_RESOLVER")
 MAILADMIN_POSTSCREEN_DNSBL_SITES = env("POSTSCREEN_DNSBL_SITES")
 MAILADMIN_POSTSCREEN_DNSBL_THRESHOLD = env("POSTSCREEN_DNSBL_THRESHOLD")
 
@@ -174,9 +173,10 @@ MAILSTACK = {
         "spamd": PORT_BASE + 783,
         "milter": PORT_BASE + 1783,
         "auth": PORT_BASE + 3000,
+        "dkim": PORT_BASE + 8891,  # OpenDKIM, the signing milter
         "dovecot_submission": PORT_BASE + 10026,  # Sieve auto-replies and forwards (selfservice)
     },
-    "db_users": {"postfix": "mailpostfix", "dovecot": "maildovecot", "replication": "mailreplica"},
+    "db_users": {"postfix": "mailpostfix", "dovecot": "maildovecot", "replication": "mailreplica", "dkim": "maildkim"},
     # MariaDB replicas (host names or addresses, on the primary's port) that Postfix and Dovecot
     # also read from, so that mail keeps flowing while the primary is down; the panel writes to
     # the primary only.  The private stack runs a replica itself for each loopback address here
@@ -304,3 +304,9 @@ MAILADMIN_TLS_KEY_FILE = str(env("TLS_KEY_FILE"))
 MAILADMIN_ACME_DIRECTORY = env("ACME_DIRECTORY")
 MAILADMIN_ACME_EMAIL = env("ACME_EMAIL")
 MAILADMIN_ACME_CA_BUNDLE = str(env("ACME_CA_BUNDLE"))
+
+# The domain page's DNS records (domains/dns_records.py): the mail host's public addresses (empty:
+# as DNS has them) and the resolvers its live check asks (empty: the host's /etc/resolv.conf).
+MAILADMIN_PUBLIC_ADDRESSES = env("PUBLIC_ADDRESSES")
+MAILADMIN_DNS_RESOLVERS = env("DNS_RESOLVERS")
+MAILADMIN_DNS_RESOLVER_PORT = env("DNS_RESOLVER_PORT")

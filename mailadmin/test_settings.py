@@ -12,6 +12,9 @@ os.environ.setdefault("MAILADMIN_PORT_BASE", "20000")
 RELAY_SINK_PORT = config.value("PORT_BASE") + 2525
 os.environ.setdefault("MAILADMIN_RELAYHOST", f"[127.0.0.1]:{RELAY_SINK_PORT}")
 os.environ.setdefault("MAILADMIN_SPAM_TEST_RULES", "1")
+# The domain page's DNS check asks the suite's own DNS server (tests/test_dns_records.py), never the host's.
+os.environ.setdefault("MAILADMIN_DNS_RESOLVERS", "127.0.0.1")
+os.environ.setdefault("MAILADMIN_DNS_RESOLVER_PORT", str(config.value("PORT_BASE") + 5353))
 
 from mailadmin.settings import *  # noqa: E402,F403
 from mailadmin.settings import INSTALLED_APPS  # noqa: E402

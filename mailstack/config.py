@@ -12,7 +12,7 @@ from django.conf import settings
 
 PRODUCTION_PORTS = {
     "smtp": 25, "submissions": 465, "submission": 587, "lmtp": 24, "imap": 143, "imaps": 993, "pop3": 110,
-    "pop3s": 995, "managesieve": 4190, "spamd": 783, "auth": 12345,
+    "pop3s": 995, "managesieve": 4190, "spamd": 783, "auth": 12345, "dkim": 8891,
 }
 # The certificate and key every production daemon reads (Postfix, Dovecot, nginx): stable paths
 # that the install and the certificate renewal hook fill, so no configuration changes on renewal.
@@ -56,6 +56,10 @@ class Paths:
         return self.etc / "dovecot"
 
     @property
+    def opendkim_config(self):
+        return self.etc / "opendkim"
+
+    @property
     def spamassassin_config(self):
         return self.etc / "spamassassin"
 
@@ -91,6 +95,9 @@ def _database(stack: dict) -> dict:
         "replicas": stack["db_replicas"],
         "replication_user": stack["db_users"]["replication"],
         "replication_password": settings.SECRETS["db_replication"],
+        "dkim_name": f"{database['NAME']}_dkim",  # the DKIM private keys (domains/dkim.py)
+        "dkim_user": stack["db_users"]["dkim"],
+        "dkim_password": settings.SECRETS["db_dkim"],
     }
 
 
@@ -118,10 +125,10 @@ def spam_values(profile: str) -> dict:
     """SpamAssassin's network tests (on in production unless MAILADMIN_SPAM_NETWORK_TESTS says
     otherwise), the resolvers they ask, Bayes' database and postscreen's blocklists."""
     choice = settings.MAILADMIN_SPAM_NETWORK_TESTS
-    resolvers = [part.strip() for part in settings.MAILADMIN_DNS_RESOLVER.split(",") if part.strip()]
     return {
         "network_tests": choice == "yes" or (choice == "auto" and profile == "production"),
-        "resolvers": resolvers,
+        "resolvers": settings.MAILADMIN_DNS_RESOLVERS,
+        "resolver_port": settings.MAILADMIN_DNS_RESOLVER_PORT,
         "bayes_path": PRODUCTION_BAYES_PATH if profile == "production"
         else str(paths().var / "spamd-home" / "bayes"),
         "dnsbl_sites": " ".join(settings.MAILADMIN_POSTSCREEN_DNSBL_SITES.replace(",", " ").split()),
@@ -163,6 +170,8 @@ def context(profile: str = "private", root: Path = Path("/")) -> dict:
             "listen_prefix": "",
             "ports": PRODUCTION_PORTS | {"smtp": "smtp", "submission": "submission", "submissions": "submissions"},
             "milter": f"unix:{PRODUCTION_MILTER_SOCKET}",
+            "dkim": {"milter": f"inet:127.0.0.1:{PRODUCTION_PORTS['dkim']}",
+                     "socket": f"inet:{PRODUCTION_PORTS['dkim']}@127.0.0.1", "pidfile": "/run/opendkim/opendkim.pid"},
             "vmail_dir": "/var/vmail",
             "tls": {"cert": at(PRODUCTION_TLS_DIR / "fullchain.pem"), "key": at(PRODUCTION_TLS_DIR / "privkey.pem")},
             "postfix": {"config_dir": at("/etc/postfix"), "queue_dir": "/var/spool/postfix",
@@ -180,6 +189,9 @@ def context(profile: str = "private", root: Path = Path("/")) -> dict:
         "listen_prefix": "127.0.0.1:",
         "ports": stack["ports"],
         "milter": f"inet:127.0.0.1:{stack['ports']['milter']}",
+        "dkim": {"milter": f"inet:127.0.0.1:{stack['ports']['dkim']}",
+                 "socket": f"inet:{stack['ports']['dkim']}@127.0.0.1",
+                 "pidfile": str(where.run / "opendkim" / "opendkim.pid")},
         "vmail_dir": str(stack["vmail_dir"]),
         "tls": {"cert": str(where.tls / "cert.pem"), "key": str(where.tls / "key.pem"),
                 "dovecot_client_cert": str(where.tls / "dovecot-client-cert.pem"),

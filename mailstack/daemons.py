@@ -284,6 +284,34 @@ class SpamMilter:
         _terminate(self.pidfile)
 
 
+class OpenDKIM:
+    """The DKIM signer (deploy/opendkim/opendkim.conf); it reads the keys from MariaDB."""
+
+    name = "opendkim"
+
+    def __init__(self):
+        self.where = paths()
+        self.config = self.where.opendkim_config / "opendkim.conf"
+        self.rundir = self.where.run / "opendkim"
+        self.pidfile = self.rundir / "opendkim.pid"
+        self.log = self.where.log / "opendkim.log"
+        self.port = settings.MAILSTACK["ports"]["dkim"]
+
+    def running(self) -> bool:
+        return _pid_from(self.pidfile) is not None and port_open(self.port)
+
+    def start(self):
+        if self.running():
+            return
+        _terminate(self.pidfile)
+        _owned_dir(self.rundir, "opendkim")
+        _launch(["opendkim", "-x", self.config], self.log)
+        _wait_for(self.running, "opendkim", timeout=30, log=self.log)
+
+    def stop(self):
+        _terminate(self.pidfile)
+
+
 class Dovecot:
     name = "dovecot"
 

@@ -19,7 +19,8 @@ PROBE_TIMEOUT = 0.5  # seconds per port; the probes run side by side
 
 # The daemons of an installed host that /healthz probes: the database is asked through a query,
 # the panel and nginx answer the request itself.
-PRODUCTION_DAEMONS = ("spamd.service", "spamass-milter.service", "dovecot.service", "postfix@-.service")
+PRODUCTION_DAEMONS = ("spamd.service", "spamass-milter.service", "dovecot.service", "postfix@-.service",
+                      "opendkim.service")
 
 
 def _part_name(unit: str) -> str:
@@ -33,6 +34,7 @@ def bundled_endpoints() -> dict[str, tuple]:
         "dovecot": (ports["imap"], ports["lmtp"], ports["auth"]),
         "spamd": (ports["spamd"],),
         "spamass-milter": (ports["milter"],),
+        "opendkim": (ports["dkim"],),
     }
 
 

@@ -26,11 +26,13 @@ TEMPLATES = {
     "dovecot": ["dovecot.conf", "dovecot-sql.conf.ext", "dovecot-dict-sql.conf.ext", "spam-to-junk.sieve",
                 "learn-spam.sieve", "learn-ham.sieve"],
     "spamassassin": ["local.cf"],
+    "opendkim": ["opendkim.conf"],
 }
 # Files holding a database password are readable only by root and the daemon's group.
 SECRET_FILES = {
     "dovecot-sql.conf.ext": "dovecot",
     "dovecot-dict-sql.conf.ext": "dovecot",
+    "opendkim.conf": "opendkim",
     **{name: "postfix" for name in TEMPLATES["postfix"] if name.startswith("mysql-")},
 }
 

@@ -12,6 +12,7 @@ from mailstack.daemons import (
     Dovecot,
     MailStoreWorker,
     MariaDB,
+    OpenDKIM,
     Postfix,
     Spamd,
     SpamMilter,
@@ -21,7 +22,7 @@ from mailstack.daemons import (
 )
 from mailstack.render import mariadb_sql, write_all
 
-MAIL_DAEMONS = (Spamd, SpamMilter, Dovecot, Postfix, MailStoreWorker)
+MAIL_DAEMONS = (Spamd, SpamMilter, OpenDKIM, Dovecot, Postfix, MailStoreWorker)
 
 
 def _ensure_traversable(folder, log):

@@ -16,7 +16,7 @@ from tests.test_unavailable import break_database
 
 pytestmark = [pytest.mark.stack, pytest.mark.django_db(transaction=True)]
 
-PARTS = {"database", "postfix", "dovecot", "spamd", "spamass-milter"}
+PARTS = {"database", "postfix", "dovecot", "spamd", "spamass-milter", "opendkim"}
 
 
 def ask():
@@ -108,6 +108,7 @@ def test_an_installed_host_probes_the_production_daemons_on_their_standard_ports
     assert {25, 465, 587} <= set(daemons["postfix"])
     assert {143, 993, 24, 12345} <= set(daemons["dovecot"])  # IMAP, LMTP and the auth listener Postfix asks
     assert daemons["spamass-milter"] == (PRODUCTION_MILTER_SOCKET,)
+    assert daemons["opendkim"] == (8891,)
     assert health.probe("/nonexistent/health.sock") == "not listening"
 
 

@@ -33,6 +33,7 @@ def test_every_change_writes_an_audit_row_without_secrets():
     actions = list(AuditEntry.objects.order_by("id").values_list("action", "actor_label", "domain_name"))
     assert actions == [
         ("domain.create", "command:tests", "example.org"),
+        ("dkim.create", "command:tests", "example.org"),
         ("mailbox.create", "command:tests", "example.org"),
         ("mailbox.set_password", "command:tests", "example.org"),
     ]

@@ -3,12 +3,13 @@ from functools import partial
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from domains import mailserver
+from domains import dkim, mailserver
 from domains.addresses import normalize_domain
 from domains.audit import Actor, record, snapshot
 from domains.models import Domain, MailboxUsage, MailStoreJob
 from domains.services.aliases import ROLE_ADDRESSES, alias_create
 from domains.services.common import clean_byte_count, clean_spam_threshold, unique_or_conflict
+from domains.services.dkim import dkim_key_create
 from domains.services.suspension import mark_suspension, suspended_by
 
 AUDITED = ("name", "description", "active", "max_mailboxes", "max_aliases", "default_quota", "max_quota",
@@ -58,8 +59,8 @@ def _check_user_threshold_bounds(domain: Domain):
 
 
 def domain_create(*, actor: Actor, name: str, role_aliases_to: str = "", **settings) -> Domain:
-    """Creates a domain; with `role_aliases_to`, also its RFC 2142 role addresses (postmaster@,
-    abuse@) as aliases to that address, in the same transaction."""
+    """Creates a domain with its DKIM key; with `role_aliases_to`, also its RFC 2142 role
+    addresses (postmaster@, abuse@) as aliases to that address, in the same transaction."""
     unknown = set(settings) - EDITABLE
     if unknown:
         raise TypeError(f"domain_create() got unexpected fields: {sorted(unknown)}")
@@ -71,6 +72,7 @@ def domain_create(*, actor: Actor, name: str, role_aliases_to: str = "", **setti
         with unique_or_conflict("The domain %(name)s exists already.", name=canonical):
             domain.save(force_insert=True)
         record(actor, "domain.create", obj=domain, domain=domain, after=snapshot(domain, AUDITED))
+        dkim_key_create(actor=actor, domain=domain)
         if role_aliases_to:
             for role in ROLE_ADDRESSES:
                 alias_create(actor=actor, domain=domain, source=f"{role}@{canonical}", destinations=[role_aliases_to])
@@ -109,6 +111,7 @@ def domain_delete(*, actor: Actor, domain: Domain) -> MailStoreJob:
             "mailboxes": domain.mailboxes.count(), "aliases": domain.aliases.count()}
         record(actor, "domain.delete", obj=domain, domain=domain, before=before)
         MailboxUsage.objects.filter(username__in=domain.mailboxes.values("email")).delete()
+        dkim.delete_private_keys(domain.dkim_keys.values_list("pk", flat=True))
         job = MailStoreJob.objects.create(action=MailStoreJob.ARCHIVE, domain_id=domain.pk, domain_name=domain.name,
                                           path=domain.name, requested_by=actor.label)
         transaction.on_commit(partial(mailserver.end_sessions, f"*@{domain.name}"))

@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from domains import selectors, services
+from domains import dns_records, selectors, services
 from domains.forms import DomainDeleteForm, DomainForm, SearchForm
 from domains.scope import Scope
 from domains.services.domains import domain_settings_for
@@ -58,7 +59,7 @@ def domain_detail(request, pk):
         "page": page_of(request, selectors.mailbox_list_for(scope, domain=domain, prefix=search)),
         "search": search,
         "aliases": selectors.alias_sources_of(domain),
-        "dns_records": dns_records(domain.name),
+        "dns_records": dns_records.expected(domain),
     }
     return render_list(request, "domains/domain_detail.html", context, form)
 
@@ -97,12 +98,33 @@ def domain_delete(request, pk):
     return render(request, "domains/domain_delete.html", context)
 
 
-def dns_records(domain_name: str) -> list[tuple[str, str, str]]:
-    """The records a domain needs to receive mail here and to be trusted by others."""
-    host = settings.MAILSTACK["hostname"]
-    return [
-        (f"{domain_name}.", "MX", f"10 {host}."),
-        (f"{domain_name}.", "TXT", '"v=spf1 mx -all"'),
-        (f"_dmarc.{domain_name}.", "TXT", f'"v=DMARC1; p=quarantine; rua=mailto:postmaster@{domain_name}"'),
-        (f"{host}.", "A / AAAA", "the mail server's public addresses"),
-    ]
+@login_required
+def domain_dns(request, pk):
+    """The records to publish, each as DNS answers it now (the resolvers of the settings)."""
+    domain = selectors.domain_get_for(Scope.of_user(request.user), pk=pk)
+    keys = domain.dkim_keys.filter(retired=None).order_by("-signing", "-created")
+    return render(request, "domains/domain_dns.html",
+                  {"domain": domain, "records": dns_records.check(domain), "keys": keys})
+
+
+@login_required
+@require_http_methods(["POST"])
+def dkim_rotate(request, pk):
+    domain = selectors.domain_get_for(Scope.of_user(request.user), pk=pk)
+    key = services.dkim_key_create(actor=actor_of(request), domain=domain)
+    messages.success(request, f"New mail is signed with {key.selector} from now on: publish its record now. "
+                              "The replaced key stays published until you retire it.")
+    return redirect("domain_dns", pk=domain.pk)
+
+
+@login_required
+@require_http_methods(["POST"])
+def dkim_retire(request, pk, selector):
+    domain = selectors.domain_get_for(Scope.of_user(request.user), pk=pk)
+    key = get_object_or_404(domain.dkim_keys, selector=selector, retired=None)
+    try:
+        services.dkim_key_retire(actor=actor_of(request), key=key)
+        messages.success(request, f"The key {selector} was retired: remove its record from DNS.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("domain_dns", pk=domain.pk)

@@ -7,6 +7,7 @@ from mailstack.config import PRODUCTION_TLS_DIR, context
 from mailstack.privileged import files_to_install
 from mailstack.production.environment import ACME_WEBROOT, PANEL_USER, SETTINGS_FILE
 from mailstack.production.files import File
+from mailstack.production.services import OPENDKIM_DROP_IN
 from mailstack.render import SECRET_FILES, TEMPLATES, render
 
 PANEL_SOCKET = "/run/mailadmin.sock"
@@ -20,6 +21,12 @@ CERTBOT_HOOK = f"/etc/letsencrypt/renewal-hooks/deploy/{CERT_NAME}"
 CERTBOT_DROP_IN = "/etc/systemd/system/certbot.service.d/mailadmin.conf"
 MAIN_FILES = ("main.cf", "master.cf", "dovecot.conf")
 SPAMD_DROP_IN = "/etc/systemd/system/spamd.service.d/mailadmin.conf"
+# Debian's opendkim.service reads /etc/opendkim.conf; ours is /etc/opendkim/opendkim.conf (deploy/opendkim/).
+OPENDKIM_SERVICE = b"""# Written by ./mailctl install: OpenDKIM signs with mailadmin's configuration (docs/dkim.md).
+[Service]
+ExecStart=
+ExecStart=/usr/sbin/opendkim -x /etc/opendkim/opendkim.conf
+"""
 
 
 def production_context(root: Path) -> dict:
@@ -66,6 +73,7 @@ def configuration_files(root: Path) -> list[File]:
         File(SPAMD_DROP_IN, _render("systemd/spamd-mailadmin.conf", root, values)),
         File(CERTBOT_HOOK, _render("certbot/mailadmin", root, values), mode=0o755),
         _certbot_drop_in(),
+        File(OPENDKIM_DROP_IN, OPENDKIM_SERVICE),
     ]
     return files + privileged_files(root)
 

@@ -42,12 +42,15 @@ class Service:
 
 
 TLS = "/etc/mailadmin/tls/"
+OPENDKIM_DROP_IN = "/etc/systemd/system/opendkim.service.d/mailadmin.conf"
 SERVICES = (
     Service("mariadb.service", (3306,)),
     # Our drop-in changes spamd's command line, which only a restart reads.
     Service("spamd.service", (PRODUCTION_PORTS["spamd"],),
             ("/etc/spamassassin/", "/etc/systemd/system/spamd.service.d/"), restart=True),
     Service("spamass-milter.service", sockets=(PRODUCTION_MILTER_SOCKET,)),
+    # The DKIM signer, started with our configuration by a drop-in (desired.py); before Postfix.
+    Service("opendkim.service", (PRODUCTION_PORTS["dkim"],), ("/etc/opendkim/", OPENDKIM_DROP_IN), restart=True),
     Service("dovecot.service", tuple(PRODUCTION_PORTS[name] for name in (
         "imap", "imaps", "pop3", "pop3s", "managesieve", "lmtp", "auth")), ("/etc/dovecot/", TLS)),
     # Debian's postfix.service only starts the instance postfix@-, which is the one that can fail.
@@ -76,6 +79,8 @@ def checks(root: Path, *, host: bool) -> list[list[str]]:
     ]
     if host:
         commands.insert(1, ["postfix", "check"])
+        # OpenDKIM's check opens its key tables: the host's database and the signer's account.
+        commands.append(["opendkim", "-n", "-x", root / "etc/opendkim/opendkim.conf"])
     return [[str(part) for part in command] for command in commands]
 
 

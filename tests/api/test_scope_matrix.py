@@ -27,6 +27,7 @@ ENDPOINTS = [
                                                                 "password_hash": ARGON2ID_HASH}]}, 201),
     ("usage-list", "GET", "usage/", None, 200),
     ("domain-usage", "GET", "domains/a.example/usage/", None, 200),
+    ("domain-dns", "GET", "domains/a.example/dns/", None, 200),
     ("domain-mailbox-usage", "GET", "domains/a.example/usage/mailboxes/", None, 200),
     ("mailbox-usage", "GET", "mailboxes/box@a.example/usage/", None, 200),
 ]

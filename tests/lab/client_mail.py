@@ -132,6 +132,24 @@ def imap_folder_message(host, user, password, ca, subject, folder):
         return imap.fetch(numbers[0], "(BODY.PEEK[])")[1][0][1].decode() if numbers else None
 
 
+def deliver(host, sender, to, subject, ca):
+    """Delivers to `host`'s port 25 as another mail server would (STARTTLS, no login):
+    {"sent": true} or the refusal."""
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = sender, to, subject
+    mail.set_content("Delivered by the lab's client.\n")
+    with smtplib.SMTP(host, 25, local_hostname="client.example.com", timeout=TIMEOUT) as smtp:
+        smtp.starttls(context=context(ca))
+        try:
+            smtp.send_message(mail, from_addr=sender, to_addrs=[to])
+            return {"sent": True}
+        except smtplib.SMTPRecipientsRefused as refused:
+            code, reply = next(iter(refused.recipients.values()))
+            return {"refused": [code, reply.decode()], "at": "RCPT TO"}
+        except smtplib.SMTPResponseException as refused:
+            return {"refused": [refused.smtp_code, refused.smtp_error.decode()], "at": "MAIL FROM"}
+
+
 def auth_without_tls(host, port, user, password):
     """AUTH PLAIN on the plain connection, before STARTTLS: the EHLO offer and the reply."""
     with smtplib.SMTP(host, port, timeout=TIMEOUT) as smtp:

@@ -16,8 +16,8 @@ import pytest
 # with another certificate, and the renewal of that certificate; the adoption last, on an mx
 # booted afresh and set up by hand.
 ORDER = ["test_teardown.py", "test_lab.py", "test_mail.py", "test_panel.py", "test_privilege.py", "test_health.py",
-         "test_plaintext.py", "test_faults.py", "test_upgrade.py", "test_ipv4_only.py", "test_rollback.py",
-         "test_acme.py", "test_renewal.py", "test_inbound.py", "test_adoption.py"]
+         "test_dkim.py", "test_plaintext.py", "test_faults.py", "test_upgrade.py", "test_ipv4_only.py",
+         "test_rollback.py", "test_acme.py", "test_renewal.py", "test_inbound.py", "test_adoption.py"]
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker

@@ -84,6 +84,14 @@ class DNS:
             "  do-not-query-localhost: no\n  qname-minimisation: no\n  cache-max-negative-ttl: 5\n"
             f"{reverse}remote-control:\n  control-enable: no\n{stubs}")
 
+    def replace_zone(self, name, records):
+        """Serves `name` with `records` (zone-file lines) from now on: nsd and unbound start again
+        (unbound's cache goes with it), as a DNS host publishing a change would."""
+        self.zone_texts[name] = zone_file(name, records)
+        (self.folder / f"{name}.zone").write_text(self.zone_texts[name])
+        self.stop()
+        self.start()
+
     def start(self, timeout=20):
         self.processes = [
             network.spawn(self.netns, ["nsd", "-d", "-c", str(self.folder / "nsd.conf")], self.folder / "nsd.out"),

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.lab import dns, network
+from tests.lab import dns, far_end, network
 from tests.lab.container import Container, umount
 from tests.lab.pki import CA
 
@@ -63,7 +63,7 @@ BRIDGED = ("dns", "mx", "acme")
 MAIL = {"example.net": "mx.example.net", MAIL_DOMAIN: "mx.example.net", "example.com": "remote.example.com"}
 # What the hosts must not run of the services the machine enables (mx installs and starts its own).
 MX_MASKED = ("postgresql.service", "nsd.service", "unbound.service")
-REMOTE_SERVICES = ("postfix.service",)
+REMOTE_SERVICES = ("postfix.service", *far_end.SERVICES)
 ACME_PORT = 14000
 LOCK_TIMEOUT = 900
 # Inbound defence (tests/lab/test_inbound.py): the lab's DNS blocklist, served by the lab DNS, lists
@@ -281,14 +281,15 @@ class Lab:
 
     def prepare_remote(self):
         """Debian's Postfix as an Internet site for remote.example.com and example.com, with a local
-        user bob, opportunistic TLS both ways and TLS logged into /var/log/postfix.log."""
+        user bob, opportunistic TLS both ways and TLS logged into /var/log/postfix.log; SPF, DKIM
+        and DMARC checked on what it receives (tests/lab/far_end.py)."""
         remote = self.container("remote")
         remote.mask(*(unit for unit in remote.enabled_services() if unit not in REMOTE_SERVICES))
         cert, key = self.ca.issue("remote.example.com")
         remote.write("/etc/ssl/lab/remote.pem", cert.read_text())
         remote.write("/etc/ssl/lab/remote.key", key.read_text(), mode=0o600)
         remote.write("/etc/mailname", "example.com\n")
-        remote.write("/etc/postfix/main.cf", REMOTE_MAIN_CF)
+        remote.write("/etc/postfix/main.cf", far_end.configure(remote, REMOTE_MAIN_CF, [HOSTS["dns"].ipv4]))
         subprocess.run(["chroot", str(remote.root), "newaliases"], check=True, capture_output=True, timeout=30)
         subprocess.run(["chroot", str(remote.root), "useradd", "--create-home", "bob"], check=True,
                        capture_output=True, timeout=30)
@@ -331,7 +332,7 @@ class Lab:
         return {"MAILADMIN_MAIL_HOSTNAME": HOSTS["mx"].fqdn, "MAILADMIN_TLS": "files",
                 "MAILADMIN_TLS_CERT_FILE": MX_CERT, "MAILADMIN_TLS_KEY_FILE": MX_KEY,
                 # postscreen asks the lab's blocklist; SpamAssassin's network tests the lab DNS.
-                "MAILADMIN_POSTSCREEN_DNSBL_SITES": f"{DNSBL_ZONE}*3", "MAILADMIN_DNS_RESOLVER": HOSTS["dns"].ipv4}
+                "MAILADMIN_POSTSCREEN_DNSBL_SITES": f"{DNSBL_ZONE}*3", "MAILADMIN_DNS_RESOLVERS": HOSTS["dns"].ipv4}
 
     def remote_log(self):
         path = self.remote.path("/var/log/postfix.log")

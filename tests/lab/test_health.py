@@ -2,7 +2,7 @@
 name, and straight to the panel's socket; 503 naming Dovecot while it is stopped."""
 import json
 
-PARTS = {"database", "postfix", "dovecot", "spamd", "spamass-milter"}
+PARTS = {"database", "postfix", "dovecot", "spamd", "spamass-milter", "opendkim"}
 
 
 def health(mx, *how) -> tuple[int, dict]:

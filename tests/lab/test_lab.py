@@ -3,8 +3,9 @@ mail server that works) before anything is installed on mx."""
 import ipaddress
 import uuid
 
-from tests.lab import network
+from tests.lab import far_end, network
 from tests.lab.hosts import CHECKOUT, HOSTS, ROUTER
+from tests.lab.mail import client_mail
 from tests.lab.waiting import wait_until
 
 LOOKUP = str(CHECKOUT / "tests" / "lab" / "lookup.py")
@@ -53,3 +54,20 @@ def test_remote_delivers_locally_to_bob(lab):
     mailbox = lab.remote.path("/var/mail/bob")
     wait_until(lambda: mailbox.exists() and subject in mailbox.read_text(), 30, "the message in /var/mail/bob")
     assert "status=sent (delivered to mailbox)" in lab.remote_log()
+
+
+def test_remote_adds_its_spf_dkim_and_dmarc_verdicts_to_what_it_receives(lab):
+    """A message from the client's address with an envelope sender of example.com (whose SPF
+    allows only remote): remote delivers it to bob with SPF fail, no DKIM signature and DMARC's
+    verdict, each in a header a mail provider's user would see."""
+    subject = f"lab verdicts {uuid.uuid4()}"
+    sent = client_mail(lab, "deliver", host="remote.example.com", sender="someone@example.com",
+                       to="bob@example.com", subject=subject)
+    assert sent == {"sent": True}
+
+    message = far_end.bob_message(lab, subject)
+
+    assert message["Received-SPF"].startswith("Fail"), message["Received-SPF"]
+    found = far_end.verdicts(message)
+    assert found["spf"] == "fail" and found["dkim"] == [{"result": "none", "domain": None, "selector": None}], found
+    assert found["dmarc"] in ("fail", "none"), found

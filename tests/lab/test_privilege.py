@@ -15,7 +15,7 @@ from tests.lab.mail import (
 )
 from tests.lab.waiting import wait_until
 
-DAEMON_PASSWORDS = ("MAILADMIN_DB_POSTFIX_PASSWORD", "MAILADMIN_DB_DOVECOT_PASSWORD")
+DAEMON_PASSWORDS = ("MAILADMIN_DB_POSTFIX_PASSWORD", "MAILADMIN_DB_DOVECOT_PASSWORD", "MAILADMIN_DB_DKIM_PASSWORD")
 
 
 def test_the_panel_user_cannot_read_stored_mail_the_tls_key_or_the_daemons_database_passwords(mx, mailbox):
@@ -35,7 +35,8 @@ def test_the_panel_user_cannot_read_stored_mail_the_tls_key_or_the_daemons_datab
                    if line.startswith(DAEMON_PASSWORDS))
     assert set(secrets) == set(DAEMON_PASSWORDS)
     for name, secret in secrets.items():
-        assert mx.mx.run("grep", "-rlsF", secret, "/etc/postfix", "/etc/dovecot").stdout, f"{name} is in use"
+        assert mx.mx.run("grep", "-rlsF", secret, "/etc/postfix", "/etc/dovecot", "/etc/opendkim").stdout, \
+            f"{name} is in use"
         # grep -s: files the user cannot read are skipped (exit status 2 then), found ones listed.
         found = as_panel_user(mx, "grep", "-rlsF", secret, "/etc", "/var/lib/mailadmin", "/run", "/tmp")
         assert found.returncode in (1, 2) and found.stdout == "", f"{name} readable by the panel user: {found.stdout}"

@@ -1,0 +1,116 @@
+"""DKIM keys per domain: made with the domain, rotated and retired through services, the private
+half readable by the signer's database account and never by the panel's."""
+import base64
+import subprocess
+from io import StringIO
+
+import MySQLdb
+import pytest
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import OperationalError, connection
+
+from domains import dkim, services
+from domains.audit import Actor
+from domains.models import AuditEntry, DkimKey
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ACTOR = Actor.command("tests")
+
+
+def signer_rows(view, domain_name):
+    """What the signer's account (OpenDKIM's) reads from one of its views for a domain."""
+    database = settings.DATABASES["default"]
+    signer = MySQLdb.connect(host="127.0.0.1", port=int(database["PORT"]), user=settings.MAILSTACK["db_users"]["dkim"],
+                             password=settings.SECRETS["db_dkim"], database=dkim.keys_database())
+    try:
+        cursor = signer.cursor()
+        cursor.execute(f"SELECT * FROM {view} WHERE domain = %s", [domain_name])
+        return cursor.fetchall()
+    finally:
+        signer.close()
+
+
+def public_of(private_pem):
+    der = subprocess.run(["openssl", "pkey", "-pubout", "-outform", "DER"], input=private_pem.encode(),
+                         check=True, capture_output=True).stdout
+    return base64.b64encode(der).decode()
+
+
+def test_a_new_domain_signs_with_an_rsa_2048_key_the_signer_reads_and_the_panel_cannot():
+    domain = services.domain_create(actor=ACTOR, name="keys.example")
+
+    key = DkimKey.objects.get(domain=domain)
+    assert key.signing and key.algorithm == "rsa" and key.retired is None
+    assert key.record_value.startswith("v=DKIM1; k=rsa; p=MIIBIjAN")  # a 2048-bit key's SubjectPublicKeyInfo
+    [(key_id, name, selector, private_pem)] = signer_rows("dkim_key_table", "keys.example")
+    assert (key_id, name, selector) == (key.pk, "keys.example", key.selector)
+    assert public_of(private_pem) == key.public_key
+    assert signer_rows("dkim_signing", "keys.example") == (("keys.example", key.pk),)
+    assert AuditEntry.objects.filter(action="dkim.create", domain_id=domain.pk).count() == 1
+
+    with connection.cursor() as cursor, pytest.raises(OperationalError) as refused:
+        cursor.execute(f"SELECT private_key FROM `{dkim.keys_database()}`.dkim_private_keys")
+    assert refused.value.args[0] == 1143  # column access denied
+    for view in ("dkim_key_table", "dkim_signing"):
+        with connection.cursor() as cursor, pytest.raises(OperationalError) as refused:
+            cursor.execute(f"SELECT * FROM `{dkim.keys_database()}`.{view}")
+        assert refused.value.args[0] == 1142  # table access denied
+
+
+def test_rotation_signs_with_a_new_selector_and_keeps_the_old_key_published_until_retired():
+    domain = services.domain_create(actor=ACTOR, name="rotate.example")
+    old = DkimKey.objects.get(domain=domain)
+
+    new = services.dkim_key_create(actor=ACTOR, domain=domain)
+
+    old.refresh_from_db()
+    assert new.selector != old.selector and new.signing and not old.signing and old.retired is None
+    assert signer_rows("dkim_signing", "rotate.example") == (("rotate.example", new.pk),)
+    assert {row[2] for row in signer_rows("dkim_key_table", "rotate.example")} == {old.selector, new.selector}
+
+    services.dkim_key_retire(actor=ACTOR, key=old)
+
+    old.refresh_from_db()
+    assert old.retired is not None
+    assert [row[2] for row in signer_rows("dkim_key_table", "rotate.example")] == [new.selector]
+    assert list(AuditEntry.objects.filter(domain_id=domain.pk, action__startswith="dkim.").order_by("id")
+                .values_list("action", flat=True)) == ["dkim.create", "dkim.create", "dkim.retire"]
+
+
+def test_the_signing_key_is_not_retired():
+    domain = services.domain_create(actor=ACTOR, name="keep.example")
+    key = DkimKey.objects.get(domain=domain)
+
+    with pytest.raises(ValidationError):
+        services.dkim_key_retire(actor=ACTOR, key=key)
+
+    key.refresh_from_db()
+    assert key.retired is None and len(signer_rows("dkim_key_table", "keep.example")) == 1
+
+
+def test_deleting_a_domain_deletes_its_private_keys():
+    domain = services.domain_create(actor=ACTOR, name="gone.example")
+    key_id = DkimKey.objects.get(domain=domain).pk
+
+    services.domain_delete(actor=ACTOR, domain=domain)
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT key_id FROM `{dkim.keys_database()}`.dkim_private_keys WHERE key_id = %s", [key_id])
+        assert cursor.fetchall() == ()
+
+
+def test_the_command_gives_older_domains_a_key_and_rotates_and_retires():
+    domain = services.domain_create(actor=ACTOR, name="older.example")
+    DkimKey.objects.filter(domain=domain).delete()  # as a domain made before keys existed
+
+    out = StringIO()
+    call_command("dkim_keys", "--create-missing", stdout=out)
+    first = DkimKey.objects.get(domain=domain)
+    assert out.getvalue() == f"older.example: {first.selector}\n"
+
+    call_command("dkim_keys", "--rotate", "older.example", stdout=StringIO())
+    call_command("dkim_keys", "--retire", "older.example", first.selector, stdout=StringIO())
+    first.refresh_from_db()
+    assert first.retired is not None and DkimKey.objects.filter(domain=domain, signing=True).count() == 1

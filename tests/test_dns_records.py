@@ -1,0 +1,161 @@
+"""The DNS records a domain page shows, and its live check against a real DNS server (nsd, on
+the suite's resolver port) that publishes them, all but the ones a test leaves out or changes."""
+import html
+import ipaddress
+import re
+import subprocess
+import time
+
+import dns.exception
+import dns.resolver
+import pytest
+from django.conf import settings
+
+from domains import dns_records, services
+from domains.audit import Actor
+from domains.models import DkimKey
+from tests.api.conftest import Api, make_key
+from tests.lab.dns import zone_file
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ACTOR = Actor.command("tests")
+ADDRESSES = ["192.0.2.25", "2001:db8:25::25"]
+
+
+class Nsd:
+    """nsd serving zone files on 127.0.0.1 at the suite's resolver port."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.process = None
+
+    def serve(self, records):
+        """Publishes `records` (dns_records.Record) in zones of their own names' parents."""
+        self.stop()
+        zones = {}
+        for record in records:
+            zones.setdefault(zone_of(record.name), []).append(record.zone_line)
+        entries = ""
+        for name, lines in zones.items():
+            (self.folder / f"{name}.zone").write_text(zone_file(name, lines))
+            entries += f"zone:\n  name: {name}\n  zonefile: {self.folder}/{name}.zone\n"
+        (self.folder / "nsd.conf").write_text(
+            f"server:\n  ip-address: 127.0.0.1@{settings.MAILADMIN_DNS_RESOLVER_PORT}\n  username: \"\"\n"
+            f"  chroot: \"\"\n  database: \"\"\n  zonelistfile: {self.folder}/zone.list\n"
+            f"  xfrdfile: {self.folder}/xfrd.state\n  pidfile: {self.folder}/nsd.pid\n"
+            f"  logfile: {self.folder}/nsd.log\n  server-count: 1\nremote-control:\n  control-enable: no\n" + entries)
+        self.process = subprocess.Popen(["nsd", "-d", "-c", str(self.folder / "nsd.conf")],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        asker = dns_records.resolver()
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                asker.resolve(next(iter(zones)), "SOA")
+                return
+            except dns.exception.DNSException:
+                assert time.monotonic() < deadline, (self.folder / "nsd.log").read_text()
+                time.sleep(0.1)
+
+    def stop(self):
+        if self.process:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+
+def zone_of(name):
+    if name.endswith(".in-addr.arpa"):
+        return "2.0.192.in-addr.arpa"
+    if name.endswith(".ip6.arpa"):
+        return "8.b.d.0.1.0.0.2.ip6.arpa"
+    return settings.MAILSTACK["hostname"] if name == settings.MAILSTACK["hostname"] else "dns.example"
+
+
+@pytest.fixture
+def nsd(tmp_path):
+    server = Nsd(tmp_path)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def api(client):
+    return Api(client)
+
+
+@pytest.fixture
+def domain(settings):
+    settings.MAILADMIN_PUBLIC_ADDRESSES = ADDRESSES
+    return services.domain_create(actor=ACTOR, name="dns.example")
+
+
+def test_the_domain_page_shows_every_record_to_publish(admin_client, domain):
+    host = settings.MAILSTACK["hostname"]
+    key = DkimKey.objects.get(domain=domain)
+
+    page = html.unescape(admin_client.get(f"/domains/{domain.pk}/").content.decode())
+
+    for line in (f"dns.example. MX 10 {host}.", 'dns.example. TXT "v=spf1 mx -all"',
+                 f'{key.selector}._domainkey.dns.example. TXT "v=DKIM1; k=rsa; p={key.public_key[:200]}',
+                 '_dmarc.dns.example. TXT "v=DMARC1; p=quarantine; rua=mailto:postmaster@dns.example"',
+                 '_smtp._tls.dns.example. TXT "v=TLSRPTv1; rua=mailto:postmaster@dns.example"',
+                 f"_submissions._tcp.dns.example. SRV 0 1 465 {host}.", f"_imaps._tcp.dns.example. SRV 0 1 993 {host}.",
+                 f"_pop3s._tcp.dns.example. SRV 0 1 995 {host}.", f"autoconfig.dns.example. CNAME {host}.",
+                 f"autodiscover.dns.example. CNAME {host}.", f"{host}. A 192.0.2.25", f"{host}. AAAA 2001:db8:25::25",
+                 f"25.2.0.192.in-addr.arpa. PTR {host}.",
+                 f"{ipaddress.ip_address(ADDRESSES[1]).reverse_pointer}. PTR {host}."):
+        assert line in page, line
+    assert f'/domains/{domain.pk}/dns/' in page
+
+
+def statuses(page):
+    return {(name, kind): status for name, kind, status in
+            re.findall(r'data-name="([^"]+)" data-type="(\w+)" data-status="(\w+)"', page)}
+
+
+def test_check_now_shows_each_record_found_missing_or_different_with_what_dns_has(admin_client, domain, nsd):
+    records = dns_records.expected(domain)
+    spf = next(r for r in records if r.value.startswith("v=spf1"))
+    published = [r for r in records if not r.name.startswith("_dmarc.")]
+    changed = dns_records.Record(spf.purpose, spf.name, "TXT", "v=spf1 a -all")
+    nsd.serve([changed if r is spf else r for r in published])
+
+    response = admin_client.get(f"/domains/{domain.pk}/dns/")
+
+    page = html.unescape(response.content.decode())
+    found = statuses(page)
+    assert found.pop(("_dmarc.dns.example", "TXT")) == "missing"
+    assert found.pop(("dns.example", "TXT")) == "different" and "v=spf1 a -all" in page
+    assert set(found.values()) == {"found"}, found
+    assert len(found) == len(records) - 2
+
+
+def test_the_api_gives_the_same_records_and_verdicts_within_the_keys_scope(api, domain, nsd):
+    nsd.serve(dns_records.expected(domain))
+    other = services.domain_create(actor=ACTOR, name="other.example")
+    inside = make_key("dns", domains=[domain])[1]
+
+    answer = api("GET", "domains/dns.example/dns/", key=inside)
+
+    assert answer.status_code == 200
+    assert answer.body["domain"] == "dns.example"
+    assert [(r["name"], r["type"], r["value"]) for r in answer.body["records"]] == [
+        (r.name, r.type, r.value) for r in dns_records.expected(domain)]
+    assert {r["status"] for r in answer.body["records"]} == {"found"}
+    assert api("GET", "domains/other.example/dns/", key=inside).status_code == 404
+    assert api("GET", "domains/other.example/dns/", key=make_key("other", domains=[other])[1]).status_code == 200
+
+
+def test_rotation_from_the_panel_shows_both_selectors_until_the_old_one_is_retired(admin_client, domain):
+    old = DkimKey.objects.get(domain=domain)
+
+    assert admin_client.post(f"/domains/{domain.pk}/dkim/rotate/").status_code == 302
+
+    new = DkimKey.objects.get(domain=domain, signing=True)
+    page = admin_client.get(f"/domains/{domain.pk}/").content.decode()
+    assert f"{old.selector}._domainkey" in page and f"{new.selector}._domainkey" in page
+    assert admin_client.post(f"/domains/{domain.pk}/dkim/{new.selector}/retire/").status_code == 302
+    assert DkimKey.objects.get(pk=new.pk).retired is None  # the signing key stays
+    assert admin_client.post(f"/domains/{domain.pk}/dkim/{old.selector}/retire/").status_code == 302
+    page = admin_client.get(f"/domains/{domain.pk}/").content.decode()
+    assert f"{old.selector}._domainkey" not in page and f"{new.selector}._domainkey" in page
