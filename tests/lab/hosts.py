@@ -67,9 +67,12 @@ REMOTE_SERVICES = ("postfix.service", *far_end.SERVICES)
 ACME_PORT = 14000
 LOCK_TIMEOUT = 900
 # Inbound defence (tests/lab/test_inbound.py): the lab's DNS blocklist, served by the lab DNS, lists
-# a second address of the client host, which mx's postscreen asks about (MAILADMIN_POSTSCREEN_DNSBL_SITES).
+# a second address of the client host, which mx's postscreen asks about (MAILADMIN_POSTSCREEN_DNSBL_SITES);
+# a third address talks before its turn (postscreen remembers a client that passed for a day, so
+# the pregreet test needs an address no other test has used on port 25).
 DNSBL_ZONE = "dnsbl.example.net"
 LISTED_CLIENT = "203.0.113.66"
+PREGREET_CLIENT = "203.0.113.67"
 # The operator's certificate files on mx (the lab CA's certificate is /etc/ssl/lab/ca.pem on every host).
 MX_CERT, MX_KEY = "/etc/ssl/lab/mx.example.net.pem", "/etc/ssl/lab/mx.example.net.key"
 
@@ -244,7 +247,8 @@ class Lab:
                 if net.version == 4 and net != own:
                     network.add_route(host.netns, str(net), host.gateway4)
             network.add_route(host.netns, "2001:db8::/32", host.gateway6)
-        network.add_address(HOSTS["client"].netns, "eth0", f"{LISTED_CLIENT}/24")
+        for address in (LISTED_CLIENT, PREGREET_CLIENT):
+            network.add_address(HOSTS["client"].netns, "eth0", f"{address}/24")
 
     # -- hosts ------------------------------------------------------------------------------------------
     def container(self, name, read_only=()):

@@ -1,15 +1,12 @@
 """Inbound defence on mx as the internet meets it (docs/inbound.md): postscreen on port 25 refuses
 a client listed by the lab's DNS blocklist (tests/lab/dns.py) and one that talks before its turn;
 SpamAssassin's network tests check the sender's SPF against the lab DNS; Bayes learns from the
-mailbox owner's moves into Junk over IMAP.
-
-The pregreet test comes first: postscreen remembers a client that passed (a day), and the client
-host's own address passes in the next test."""
+mailbox owner's moves into Junk over IMAP."""
 import json
 import random
 import re
 
-from tests.lab.hosts import CHECKOUT, DNSBL_ZONE, HOSTS, LISTED_CLIENT
+from tests.lab.hosts import CHECKOUT, DNSBL_ZONE, HOSTS, LISTED_CLIENT, PREGREET_CLIENT
 from tests.lab.mail import client_mail, manage, new_subject, remote_delivery, remote_send
 from tests.lab.network import run
 from tests.lab.waiting import wait_until
@@ -47,8 +44,8 @@ def spam_status(text):
 
 
 def test_a_client_talking_before_its_turn_is_refused_by_postscreen(mx, mailbox):
-    result = client_mail(mx, "smtp_to_mx", host="mx.example.net", pregreet=True, sender="lab@client.example.com",
-                         to=mailbox.address, subject=new_subject("pregreet"))
+    result = client_mail(mx, "smtp_to_mx", host="mx.example.net", source=PREGREET_CLIENT, pregreet=True,
+                         sender="lab@client.example.com", to=mailbox.address, subject=new_subject("pregreet"))
     assert result["at"] == "RCPT TO" and result["refused"][0] == 550, result
     assert "Protocol error" in result["refused"][1], result
 
