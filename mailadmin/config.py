@@ -276,6 +276,17 @@ SETTINGS = (
             "the shortest mailbox password accepted (the longest is 1024)", "mail"),
     Setting("SPAM_THRESHOLD_DEFAULT", Tenths(Decimal("0.0"), Decimal("999.9")), Decimal("5.0"),
             "the spam threshold when neither the mailbox nor its domain sets one", "mail"),
+    # Inbound defence (docs/inbound.md): SpamAssassin's network tests, postscreen's DNS blocklists.
+    Setting("SPAM_NETWORK_TESTS", Choice(("auto", "yes", "no")), "auto",
+            "SpamAssassin's DNSBL/URIBL, SPF, DKIM and DMARC checks (`auto`: on in production, off in the "
+            "bundled stack, which has no network)", "mail"),
+    Setting("POSTSCREEN_DNSBL_SITES", Text(r"[A-Za-z0-9.=\[\];*-]+(?:[\s,]+[A-Za-z0-9.=\[\];*-]+)*",
+                                           "DNS blocklists as Postfix's postscreen_dnsbl_sites takes them "
+                                           "(`zone[=reply]*weight`, separated by spaces)", "lists"),
+            "zen.spamhaus.org*3 bl.spamcop.net*2 psbl.surriel.com*2",
+            "the blocklists postscreen asks on port 25 in production, each with its weight", "mail"),
+    Setting("POSTSCREEN_DNSBL_THRESHOLD", Integer(1, 100), 3,
+            "the total weight at which postscreen refuses a client on port 25 (550 at RCPT)", "mail"),
     Setting("MAILSTORE_RETENTION_DAYS", Integer(1, 3650), 30,
             "how many days the mail of a deleted mailbox is kept (and can be restored) before removal", "mail"),
     Setting("DJANGO_SECRET_KEY", Text(r"[!-~]{50,1024}", "50 to 1024 printable ASCII characters, no white space",

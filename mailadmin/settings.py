@@ -149,6 +149,12 @@ MAILADMIN_PASSWORD_SCHEME = env("PASSWORD_SCHEME")
 # Spam threshold used when neither the mailbox nor its domain sets one.
 MAILADMIN_SPAM_THRESHOLD_DEFAULT = env("SPAM_THRESHOLD_DEFAULT")
 
+# Inbound defence (docs/inbound.md): SpamAssassin's network tests ("auto": production only; they ask
+# MAILADMIN_DNS_RESOLVERS, below) and postscreen's blocklists on port 25 in production.
+MAILADMIN_SPAM_NETWORK_TESTS = env("SPAM_NETWORK_TESTS")
+MAILADMIN_POSTSCREEN_DNSBL_SITES = env("POSTSCREEN_DNSBL_SITES")
+MAILADMIN_POSTSCREEN_DNSBL_THRESHOLD = env("POSTSCREEN_DNSBL_THRESHOLD")
+
 # The bundled mail stack (mailstack/).  Ports are PORT_BASE + the standard port.
 MAILSTACK = {
     "var_dir": VAR_DIR,

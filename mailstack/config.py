@@ -130,6 +130,26 @@ def listens_on_ipv6() -> bool:
     return host_has_ipv6() if choice == "auto" else choice == "yes"
 
 
+# Bayes data, one database for all domains (docs/inbound.md): spamass-milter scans a message once for
+# all its recipients, so a per-domain database would have no single domain to score it with.
+PRODUCTION_BAYES_PATH = "/var/lib/spamassassin/bayes"  # the home of debian-spamd, spamd's user
+
+
+def spam_values(profile: str) -> dict:
+    """SpamAssassin's network tests (on in production unless MAILADMIN_SPAM_NETWORK_TESTS says
+    otherwise), the resolvers they ask, Bayes' database and postscreen's blocklists."""
+    choice = settings.MAILADMIN_SPAM_NETWORK_TESTS
+    return {
+        "network_tests": choice == "yes" or (choice == "auto" and profile == "production"),
+        "resolvers": settings.MAILADMIN_DNS_RESOLVERS,
+        "resolver_port": settings.MAILADMIN_DNS_RESOLVER_PORT,
+        "bayes_path": PRODUCTION_BAYES_PATH if profile == "production"
+        else str(paths().var / "spamd-home" / "bayes"),
+        "dnsbl_sites": " ".join(settings.MAILADMIN_POSTSCREEN_DNSBL_SITES.replace(",", " ").split()),
+        "dnsbl_threshold": settings.MAILADMIN_POSTSCREEN_DNSBL_THRESHOLD,
+    }
+
+
 def context(profile: str = "private", root: Path = Path("/")) -> dict:
     """Everything the templates in deploy/ refer to, for one profile.  In production the
     configuration folders and the certificate are named below `root` ("/" on a real host; a
@@ -150,6 +170,7 @@ def context(profile: str = "private", root: Path = Path("/")) -> dict:
         "spam_test_rules": stack.get("spam_test_rules", False),
         "auth_cache": getattr(settings, "MAILADMIN_DOVECOT_AUTH_CACHE", False),
         "slow_auth_failures": stack.get("slow_auth_failures", True),
+        "spam": spam_values(profile),
     }
     if profile == "production":
         def at(path) -> str:

@@ -251,6 +251,8 @@ class Spamd:
         _launch(["spamd", "--daemonize", f"--pidfile={self.pidfile}", f"--listen=127.0.0.1:{self.port}",
               "--username=debian-spamd", "--groupname=debian-spamd", f"--helper-home-dir={home}",
               f"--siteconfigpath={site}", "--nouser-config", "--max-children=2", "--min-children=1",
+              # Dovecot's IMAPSieve teaches Bayes with `spamc -L` (users' moves into and out of Junk).
+              "--allow-tell",
               f"--syslog={self.log}"], self.log)
         _wait_for(self.running, "spamd", timeout=120, log=self.log)
 
@@ -381,7 +383,13 @@ class Dovecot:
         os.chown(vmail, uid, gid)
         (self.where.var / "dovecot-state").mkdir(exist_ok=True)
         _run(["doveconf", "-c", self.config, "-n"])  # refuses a broken configuration with its reason
-        _run(["sievec", "-c", self.config, self.where.dovecot_config / "spam-to-junk.sieve"])
+        for script in ("spam-to-junk.sieve", "learn-spam.sieve", "learn-ham.sieve"):
+            _run(["sievec", "-c", self.config, self.where.dovecot_config / script])
+        # The one program the learning scripts may pipe to (sieve_pipe_bin_dir).
+        pipe_bin = self.where.dovecot_config / "sieve-pipe"
+        pipe_bin.mkdir(mode=0o755, exist_ok=True)
+        if not (pipe_bin / "spamc").is_symlink():
+            (pipe_bin / "spamc").symlink_to("/usr/bin/spamc")
         if self.running():
             _launch(["dovecot", "-c", self.config, "reload"], self.log)
             return

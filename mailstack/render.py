@@ -26,7 +26,8 @@ TEMPLATES = {
         "srs-addresses",
     ],
     "dovecot": ["dovecot.conf", "dovecot-sql.conf.ext", "dovecot-dict-sql.conf.ext", "spam-to-junk.sieve",
-                "quota-warning.py", "quota-warning.txt", "quota-warning-lda.conf"],
+                "quota-warning.py", "quota-warning.txt", "quota-warning-lda.conf", "learn-spam.sieve",
+                "learn-ham.sieve"],
     "spamassassin": ["local.cf"],
     "opendkim": ["opendkim.conf"],
 }

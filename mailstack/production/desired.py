@@ -22,6 +22,7 @@ CERTBOT_DROP_IN = "/etc/systemd/system/certbot.service.d/mailadmin.conf"
 MAIN_FILES = ("main.cf", "master.cf", "dovecot.conf")
 POSTSRSD_DEFAULTS = "/etc/default/postsrsd"
 SRS_SECRET = "/etc/postsrsd.secret"
+SPAMD_DROP_IN = "/etc/systemd/system/spamd.service.d/mailadmin.conf"
 # Debian's opendkim.service reads /etc/opendkim.conf; ours is /etc/opendkim/opendkim.conf (deploy/opendkim/).
 OPENDKIM_SERVICE = b"""# Written by ./mailctl install: OpenDKIM signs with mailadmin's configuration (docs/dkim.md).
 [Service]
@@ -71,6 +72,9 @@ def configuration_files(root: Path) -> list[File]:
         File("/etc/nginx/sites-enabled/mailadmin", link="../sites-available/mailadmin"),
         File("/etc/nginx/sites-enabled/default"),  # Debian's welcome page would take port 80's default
         *(File(f"/etc/systemd/system/{unit}", _render(f"systemd/{unit}", root, values)) for unit in UNITS),
+        # The one program Dovecot's learning scripts may pipe to (sieve_pipe_bin_dir in dovecot.conf).
+        File("/etc/dovecot/sieve-pipe/spamc", link="/usr/bin/spamc"),
+        File(SPAMD_DROP_IN, _render("systemd/spamd-mailadmin.conf", root, values)),
         File(CERTBOT_HOOK, _render("certbot/mailadmin", root, values), mode=0o755),
         File(POSTSRSD_DEFAULTS, _render("postsrsd/postsrsd", root, values)),
         _certbot_drop_in(),

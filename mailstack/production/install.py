@@ -39,6 +39,7 @@ BACKUPS = "/var/backups/mailadmin"
 REVISION_STAMP = f"{VAR_DIR}/installed-revision"
 DOVECOT_CONF = "/etc/dovecot/dovecot.conf"
 SPAM_SIEVE = "/etc/dovecot/spam-to-junk.sieve"
+LEARN_SIEVES = ("/etc/dovecot/learn-spam.sieve", "/etc/dovecot/learn-ham.sieve")
 
 
 class InstallError(RuntimeError):
@@ -158,8 +159,9 @@ def _compile_spam_sieve() -> None:
     process answers with the configuration Dovecot started with, which on a server being adopted
     (or upgraded) lacks the Sieve extensions the new script needs.  Files put back after a failure
     may have no script at all."""
-    if Path(SPAM_SIEVE).exists():
-        run(["sievec", "-c", DOVECOT_CONF, SPAM_SIEVE])
+    for script in (SPAM_SIEVE, *LEARN_SIEVES):
+        if Path(script).exists():
+            run(["sievec", "-c", DOVECOT_CONF, script])
 
 
 def _folders() -> None:

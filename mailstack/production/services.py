@@ -45,7 +45,9 @@ TLS = "/etc/mailadmin/tls/"
 OPENDKIM_DROP_IN = "/etc/systemd/system/opendkim.service.d/mailadmin.conf"
 SERVICES = (
     Service("mariadb.service", (3306,)),
-    Service("spamd.service", (PRODUCTION_PORTS["spamd"],), ("/etc/spamassassin/",)),
+    # Our drop-in changes spamd's command line, which only a restart reads.
+    Service("spamd.service", (PRODUCTION_PORTS["spamd"],),
+            ("/etc/spamassassin/", "/etc/systemd/system/spamd.service.d/"), restart=True),
     Service("spamass-milter.service", sockets=(PRODUCTION_MILTER_SOCKET,)),
     # SRS for forwarded mail: Postfix asks its tables (main.cf), so it runs before Postfix.
     Service("postsrsd.service", (PRODUCTION_PORTS["srs_forward"], PRODUCTION_PORTS["srs_reverse"]),

@@ -79,6 +79,59 @@ def submit(host, port, user, password, sender, to, subject, ca):
         smtp.close()
 
 
+def smtp_to_mx(host, sender, to, subject, source=None, pregreet=False, body="Sent from the lab's client.\n"):
+    """Plain SMTP to port 25 as another mail server would send, from the address `source` (the
+    host's own if None); `pregreet`: talks before the server's greeting is complete.  {"sent": true}
+    or the refusal and where it came."""
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = sender, to, subject
+    mail.set_content(body)
+    smtp = smtplib.SMTP(timeout=TIMEOUT, source_address=(source, 0) if source else None)
+    stage = "CONNECT"
+    try:
+        if pregreet:
+            smtp.sock = socket.create_connection((host, 25), TIMEOUT, smtp.source_address)
+            smtp.sock.sendall(b"EHLO client.example.com\r\n")  # postscreen reads and logs it, answering nothing
+            smtp.getreply()  # the greeting
+        else:
+            smtp.connect(host, 25)
+        stage = "MAIL FROM"
+        smtp.ehlo("client.example.com")
+        smtp.send_message(mail, from_addr=sender, to_addrs=[to])
+        return {"sent": True}
+    except smtplib.SMTPRecipientsRefused as refused:
+        code, reply = next(iter(refused.recipients.values()))
+        return {"refused": [code, reply.decode()], "at": "RCPT TO"}
+    except smtplib.SMTPResponseException as refused:
+        return {"refused": [refused.smtp_code, refused.smtp_error.decode()], "at": stage}
+    except (smtplib.SMTPException, OSError) as error:
+        return {"error": repr(error), "at": stage}
+    finally:
+        smtp.close()
+
+
+def imap_move(host, user, password, ca, subject, source, target):
+    """Moves the message with `subject` from folder `source` to `target` (UID MOVE), as a mail
+    client does when its user drags a message: {"moved": true}, or the server's answer."""
+    with imaplib.IMAP4_SSL(host, 993, ssl_context=context(ca), timeout=TIMEOUT) as imap:
+        imap.login(user, password)
+        imap.select(f'"{source}"')
+        uids = imap.uid("SEARCH", "SUBJECT", f'"{subject}"')[1][0].split()
+        if len(uids) != 1:
+            return {"moved": False, "found": len(uids)}
+        status, answer = imap.uid("MOVE", uids[0], f'"{target}"')
+        return {"moved": status == "OK", "reply": [part.decode() for part in answer if part]}
+
+
+def imap_folder_message(host, user, password, ca, subject, folder):
+    """The whole message with `subject` in `folder`, as text, or None."""
+    with imaplib.IMAP4_SSL(host, 993, ssl_context=context(ca), timeout=TIMEOUT) as imap:
+        imap.login(user, password)
+        imap.select(f'"{folder}"', readonly=True)
+        numbers = imap.search(None, "SUBJECT", f'"{subject}"')[1][0].split()
+        return imap.fetch(numbers[0], "(BODY.PEEK[])")[1][0][1].decode() if numbers else None
+
+
 def deliver(host, sender, to, subject, ca):
     """Delivers to `host`'s port 25 as another mail server would (STARTTLS, no login):
     {"sent": true} or the refusal."""

@@ -40,6 +40,16 @@ def zones(hosts, mail):
     return {name: zone_file(name, records) for name, records in {**forward, **reverse}.items()}
 
 
+def dnsbl_zone(name, listed):
+    """{zone name: text} of a DNS blocklist listing the IPv4 addresses `listed` as blocklists do:
+    the address's octets reversed below the zone, an A record in 127.0.0.0/8 and a TXT reason."""
+    records = []
+    for address in listed:
+        label = ".".join(reversed(address.split(".")))
+        records += [f"{label} A 127.0.0.2", f'{label} TXT "listed by the lab: {address}"']
+    return {name: zone_file(name, records)}
+
+
 def zone_file(name, records):
     head = [f"$ORIGIN {name}.", f"$TTL {TTL}",
             f"@ SOA ns.example.net. hostmaster.example.net. 1 3600 600 86400 {TTL}", "@ NS ns.example.net."]

@@ -66,6 +66,13 @@ MX_MASKED = ("postgresql.service", "nsd.service", "unbound.service")
 REMOTE_SERVICES = ("postfix.service", *far_end.SERVICES)
 ACME_PORT = 14000
 LOCK_TIMEOUT = 900
+# Inbound defence (tests/lab/test_inbound.py): the lab's DNS blocklist, served by the lab DNS, lists
+# a second address of the client host, which mx's postscreen asks about (MAILADMIN_POSTSCREEN_DNSBL_SITES);
+# a third address talks before its turn (postscreen remembers a client that passed for a day, so
+# the pregreet test needs an address no other test has used on port 25).
+DNSBL_ZONE = "dnsbl.example.net"
+LISTED_CLIENT = "203.0.113.66"
+PREGREET_CLIENT = "203.0.113.67"
 # The operator's certificate files on mx (the lab CA's certificate is /etc/ssl/lab/ca.pem on every host).
 MX_CERT, MX_KEY = "/etc/ssl/lab/mx.example.net.pem", "/etc/ssl/lab/mx.example.net.key"
 
@@ -207,6 +214,7 @@ class Lab:
             self.teardown.callback(container.poweroff)
         self.step("dns")
         zones = dns.zones([(h.fqdn, h.addresses) for h in HOSTS.values()], MAIL)
+        zones |= dns.dnsbl_zone(DNSBL_ZONE, [LISTED_CLIENT])
         self.dns = dns.DNS(self.folder / "dns", HOSTS["dns"].netns, HOSTS["dns"].addresses, zones)
         self.dns.configure()
         self.teardown.callback(self.dns.stop)
@@ -239,6 +247,8 @@ class Lab:
                 if net.version == 4 and net != own:
                     network.add_route(host.netns, str(net), host.gateway4)
             network.add_route(host.netns, "2001:db8::/32", host.gateway6)
+        for address in (LISTED_CLIENT, PREGREET_CLIENT):
+            network.add_address(HOSTS["client"].netns, "eth0", f"{address}/24")
 
     # -- hosts ------------------------------------------------------------------------------------------
     def container(self, name, read_only=()):
@@ -324,7 +334,9 @@ class Lab:
     def files_tls_settings(self):
         """The install's settings for operator-provided certificate files (made by the lab's CA)."""
         return {"MAILADMIN_MAIL_HOSTNAME": HOSTS["mx"].fqdn, "MAILADMIN_TLS": "files",
-                "MAILADMIN_TLS_CERT_FILE": MX_CERT, "MAILADMIN_TLS_KEY_FILE": MX_KEY}
+                "MAILADMIN_TLS_CERT_FILE": MX_CERT, "MAILADMIN_TLS_KEY_FILE": MX_KEY,
+                # postscreen asks the lab's blocklist; SpamAssassin's network tests the lab DNS.
+                "MAILADMIN_POSTSCREEN_DNSBL_SITES": f"{DNSBL_ZONE}*3", "MAILADMIN_DNS_RESOLVERS": HOSTS["dns"].ipv4}
 
     def remote_log(self):
         path = self.remote.path("/var/log/postfix.log")

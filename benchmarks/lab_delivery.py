@@ -1,0 +1,123 @@
+"""Delivery in the lab with SpamAssassin's network tests on (docs/benchmark.md): messages per
+second from the client host's SMTP sessions on mx's port 25 (postscreen, smtpd, spamass-milter
+and spamd, LMTP to Dovecot) into the Maildirs, on mx installed by `./mailctl install` as the
+lab's tests install it, and where the CPU time went.  Root only; one lab at a time:
+
+    flock /var/lib/mailadmin-lab-queue.lock .venv/bin/python -m benchmarks.lab_delivery [--messages 400] [--repeat 3]
+
+Also measured with the network tests off (the same mx installed again with
+MAILADMIN_SPAM_NETWORK_TESTS=no), to show what they cost.  The figures go to stdout and to
+artifacts/benchmark/lab-delivery.json."""
+import argparse
+import json
+import os
+import re
+import time
+
+from benchmarks.stats import summary
+from tests.lab.hosts import CHECKOUT, Lab
+from tests.lab.mail import manage
+
+DOMAIN = "example.org"
+RECIPIENTS = [f"bench{number}@{DOMAIN}" for number in range(20)]
+CONNECTIONS = 4
+SENDER = str(CHECKOUT / "benchmarks" / "lab_sender.py")
+def create_mailboxes(lab):
+    done = manage(lab, "shell", input=f"""
+from domains import services
+from domains.audit import Actor
+from domains.models import Domain
+actor = Actor.command("benchmark")
+domain = Domain.objects.filter(name={DOMAIN!r}).first() or services.domain_create(actor=actor, name={DOMAIN!r})
+for address in {RECIPIENTS!r}:
+    services.mailbox_create(actor=actor, domain=domain, local_part=address.split("@")[0], password="bench password 1")
+""")
+    assert done.returncode == 0, done.stderr
+
+
+def delivered(lab) -> int:
+    vmail = lab.mx.path(f"/var/vmail/{DOMAIN}")
+    return sum(1 for address in RECIPIENTS for _ in (vmail / address.split("@")[0]).glob("Maildir/**/new/*"))
+
+
+def cpu_seconds(lab) -> dict[str, float]:
+    """CPU seconds (user and system, with those of exited children) per command name on mx, from
+    /proc inside mx's namespaces: spamd, smtpd, cleanup, lmtp (Postfix's client and Dovecot's
+    server share the name), mariadbd..."""
+    stats = lab.mx.run("sh", "-c", "cat /proc/[0-9]*/stat 2>/dev/null", check=False).stdout
+    ticks = os.sysconf("SC_CLK_TCK")
+    totals: dict[str, float] = {}
+    for line in stats.splitlines():
+        name, _, rest = line.partition(" (")[2].rpartition(") ")
+        fields = rest.split()
+        if len(fields) > 14:
+            # spamd's children are named "spamd child": counted with their parent, which takes over
+            # their time when one exits (after 200 messages) and a new one is started.
+            name = name.split()[0] if name else name
+            totals[name] = totals.get(name, 0) + sum(int(value) for value in fields[11:15]) / ticks
+    return totals
+
+
+def scan_times(lab, since: str) -> list[float]:
+    """spamd's own time per message (`scantime=` of its log lines since `since`), DNS waits included."""
+    log = lab.mx.run("journalctl", "-u", "spamd.service", "--since", since, "--no-pager", "-o", "cat").stdout
+    return [float(value) for value in re.findall(r"scantime=([0-9.]+)", log)]
+
+
+def rate(lab, count: int, tag: str, timeout: float = 900) -> dict:
+    since = lab.mx.run("date", "+%Y-%m-%d %H:%M:%S").stdout.strip()
+    before, cpu_before = delivered(lab), cpu_seconds(lab)
+    arguments = {"host": "mx.example.net", "ca": str(lab.ca.cert), "recipients": RECIPIENTS, "count": count,
+                 "connections": CONNECTIONS, "tag": tag}
+    started = time.monotonic()
+    result = json.loads(lab.client.run("python3", SENDER, json.dumps(arguments), timeout=timeout).stdout)
+    assert not result["errors"], result["errors"][:3]
+    deadline = started + timeout
+    while delivered(lab) < before + count:
+        assert time.monotonic() < deadline, f"only {delivered(lab) - before} of {count} delivered in {timeout} s"
+        time.sleep(0.05)
+    elapsed = time.monotonic() - started
+    cpu_after = cpu_seconds(lab)
+    cpu = {name: round(cpu_after.get(name, 0) - cpu_before.get(name, 0), 2) for name in {*cpu_after, *cpu_before}}
+    busiest = dict(sorted(((name, value) for name, value in cpu.items() if value >= 0.1),
+                          key=lambda item: -item[1]))
+    scans = scan_times(lab, since)
+    return {"messages_per_second": count / elapsed, "seconds": elapsed, "sent_in": result["sent_in"],
+            "cpu_seconds": busiest, "cpu_total": round(sum(busiest.values()), 1),
+            "spamd_scan_seconds": summary(scans) if scans else None,
+            "load_average": os.getloadavg()}
+
+
+def measure(lab, messages: int, repeat: int, label: str) -> dict:
+    rate(lab, 10, f"{label}-warm-up")  # postscreen's first test of the client, spamd's children started
+    runs = []
+    for attempt in range(repeat):
+        runs.append(rate(lab, messages, f"{label}-{attempt}"))
+        last = runs[-1]
+        scan = last["spamd_scan_seconds"] or {"median": float("nan")}
+        print(f"{label}: {last['messages_per_second']:.1f} messages/s, spamd's median scan {scan['median']:.2f} s, "
+              f"load {last['load_average'][0]:.1f}, CPU s {last['cpu_seconds']}", flush=True)
+    return {"summary": summary([run["messages_per_second"] for run in runs]), "runs": runs}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=400)
+    parser.add_argument("--repeat", type=int, default=3)
+    options = parser.parse_args()
+    results = {"messages": options.messages, "connections": CONNECTIONS, "cores": os.cpu_count()}
+    with Lab() as lab:
+        settings = lab.files_tls_settings()
+        lab.install_mx(settings)
+        create_mailboxes(lab)
+        results["network_tests_on"] = measure(lab, options.messages, options.repeat, "network tests on")
+        lab.install_mx(settings | {"MAILADMIN_SPAM_NETWORK_TESTS": "no"})
+        results["network_tests_off"] = measure(lab, options.messages, options.repeat, "network tests off")
+    output = CHECKOUT / "artifacts" / "benchmark" / "lab-delivery.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps({key: value["summary"] for key, value in results.items() if isinstance(value, dict)}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
