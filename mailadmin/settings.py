@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "mailstack.metrics.RequestMetricsMiddleware",  # after static files: counts the panel's own answers
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -168,6 +169,7 @@ MAILSTACK = {
         "milter": PORT_BASE + 1783,
         "auth": PORT_BASE + 3000,
         "dovecot_submission": PORT_BASE + 10026,  # Sieve auto-replies and forwards (selfservice)
+        "dovecot_stats": PORT_BASE + 9900,  # Dovecot's counters for /metrics
     },
     "db_users": {"postfix": "mailpostfix", "dovecot": "maildovecot", "replication": "mailreplica"},
     # MariaDB replicas (host names or addresses, on the primary's port) that Postfix and Dovecot
@@ -226,8 +228,9 @@ OTP_TOTP_THROTTLE_FACTOR = 1  # seconds; doubles after each wrong code in a row
 OTP_STATIC_THROTTLE_FACTOR = 1
 OTP_LOGIN_URL = "two_factor_verify"
 
-# The host's own health probe may ask the panel's socket directly, over plain HTTP (docs/production.md).
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# The host's own health probe may ask the panel's socket directly, over plain HTTP (docs/production.md);
+# so may a scraper of /metrics from an allowed address (a bearer token is refused there: docs/metrics.md).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 # Production behind HTTPS: MAILADMIN_HTTPS=1 (`manage.py check --deploy` then reports no issues).
 if env("HTTPS"):
     SECURE_SSL_REDIRECT = True
@@ -270,6 +273,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 # Rate limits (api/throttling.py): requests per API key, and failed key checks per client address.
 # Counted in the shared "api" cache (see CACHES).
 MAILADMIN_API_RATE = env("API_RATE")
+# Who may read /metrics (mailstack/metrics.py, docs/metrics.md).
+MAILADMIN_METRICS_ADDRESSES = env("METRICS_ADDRESSES")
+MAILADMIN_METRICS_TOKEN = env("METRICS_TOKEN")
 MAILADMIN_API_AUTH_FAILURE_RATE = env("API_AUTH_FAILURE_RATE")
 
 # ---------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.conf import settings
 PRODUCTION_PORTS = {
     "smtp": 25, "submissions": 465, "submission": 587, "lmtp": 24, "imap": 143, "imaps": 993, "pop3": 110,
     "pop3s": 995, "managesieve": 4190, "spamd": 783, "auth": 12345,
+    "dovecot_stats": 9900,  # loopback only: Dovecot's counters for /metrics
 }
 # The certificate and key every production daemon reads (Postfix, Dovecot, nginx): stable paths
 # that the install and the certificate renewal hook fill, so no configuration changes on renewal.

@@ -44,6 +44,8 @@ BAD_AND_GOOD = {
     "API_RATE": ("600/minutes per key", "1000/hour"),
     "API_AUTH_FAILURE_RATE": ("0/hour", ""),
     "ROUNDCUBE_SECRET": ("short", "r" * 64),
+    "METRICS_ADDRESSES": ("192.0.2.0/33", "127.0.0.1, 192.0.2.0/24,2001:db8::/32"),
+    "METRICS_TOKEN": ("short", "m" * 40),
     "DOVECOT_CONFIG": ("dovecot.conf", "/etc/dovecot/dovecot.conf"),
     "DOVECOT_AUTH_CACHE": ("enabled", "1"),
     "MAIL_SERVER": ("mailstack.doveadm", "sudo"),
