@@ -1,9 +1,12 @@
+from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from mailstack import health, metrics, metrics_access
+from mailadmin.view_helpers import require_superadmin
+from mailstack import health, metrics, metrics_access, status
 
 
 @require_safe
@@ -27,3 +30,12 @@ def metrics_view(request):
     if allowed == metrics_access.REFUSED:
         return HttpResponse("Not allowed from this address.\n", status=403, content_type="text/plain")
     return HttpResponse(metrics.exposition(), content_type=CONTENT_TYPE_LATEST)
+
+
+@login_required
+@require_safe
+@never_cache
+def status_page(request):
+    """Superadmins only (404 to everyone else): the server at a glance."""
+    require_superadmin(request.user)
+    return render(request, "mailstack/status.html", status.report())
