@@ -8,17 +8,24 @@ import urllib.request
 
 from django.conf import settings
 
+from mailstack import health
+from mailstack.config import PRODUCTION_PORTS
+
 TIMEOUT = 1.0  # seconds
 SAMPLE = re.compile(r"^dovecot_mailadmin_(\w+?)_total(?:\{(.*)\})? (\S+)$", re.MULTILINE)
 LABEL = re.compile(r'(\w+)="([^"]*)"')
 
 
+def url() -> str:
+    ports = PRODUCTION_PORTS if health.installed() else settings.MAILSTACK["ports"]
+    return f"http://127.0.0.1:{ports['dovecot_stats']}/metrics"
+
+
 def counters() -> list[tuple[str, dict[str, str], float]] | None:
     """[(name, labels, value)] of the mailadmin_* metrics (without their durations), or None when
     Dovecot does not answer in time."""
-    url = f"http://127.0.0.1:{settings.MAILSTACK['ports']['dovecot_stats']}/metrics"
     try:
-        with urllib.request.urlopen(url, timeout=TIMEOUT) as response:  # noqa: S310 (a loopback http URL)
+        with urllib.request.urlopen(url(), timeout=TIMEOUT) as response:  # noqa: S310 (a loopback http URL)
             text = response.read().decode()
     except OSError:
         return None

@@ -141,3 +141,12 @@ def test_the_counts_of_all_gunicorn_workers_are_added_up(scraper, tmp_path, monk
     samples = scrape(scraper)
     assert value(samples, "mailadmin_signin_failures_total") == 2
     assert value(samples, "mailadmin_http_requests_total", view="login", status="200") == 6
+
+
+def test_an_installed_host_reads_dovecots_counters_on_the_production_port(settings):
+    from mailstack import dovecot_stats
+    from mailstack.production import environment
+
+    assert dovecot_stats.url() == f"http://127.0.0.1:{settings.MAILSTACK['ports']['dovecot_stats']}/metrics"
+    settings.VAR_DIR = environment.VAR_DIR
+    assert dovecot_stats.url() == "http://127.0.0.1:9900/metrics"
