@@ -6,7 +6,7 @@ from accounts.selectors import second_factor_step
 
 
 class SecondFactorRequiredMiddleware:
-    """Every page but that step, sign-out and the health check redirects to it, with ?next= the page asked for."""
+    """Every page but that step, sign-out, the health check and the metrics redirects to it (?next= the page)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -15,6 +15,6 @@ class SecondFactorRequiredMiddleware:
         step = second_factor_step(request.user)
         if step is not None:
             step_url = reverse(step)
-            if request.path not in (step_url, reverse("logout"), reverse("healthz")):
+            if request.path not in (step_url, reverse("logout"), reverse("healthz"), reverse("metrics")):
                 return redirect_to_login(request.get_full_path(), step_url)
         return self.get_response(request)

@@ -1,6 +1,9 @@
-"""Postfix: recipients accepted per second at RCPT time, with the SQL maps and with static `hash:`
-maps of the same addresses; and messages per second from SMTP into the Maildirs, with the
-SpamAssassin milter on and off.
+"""Postfix: recipients accepted per second at RCPT time, with the SQL maps, with the ISPmail
+tutorial's own SQL maps on the same rows, and with static `hash:` maps of the same addresses; and
+messages per second from SMTP into the Maildirs, with the SpamAssassin milter on and off.
+
+Every Postfix command is given the stack's own configuration folder (`-c`): a host whose Postfix
+is unconfigured, as Debian leaves it, has no /etc/postfix/main.cf.
 
 The variants are the same Postfix instance with its main.cf changed and reloaded, in the same
 run; main.cf is put back afterwards."""
@@ -37,6 +40,16 @@ HASH_MAPS = {
     "mysql-email2email.cf": "SELECT email, email FROM virtual_users",
     "mysql-recipient-access.cf": "SELECT u.email, '550 5.2.1 Mailbox disabled' FROM virtual_users u"
                                  " JOIN virtual_domains d ON d.id=u.domain_id WHERE u.active=0 OR d.active=0",
+}
+
+# The ISPmail tutorial's maps (Bookworm edition, as every edition has them): no check of a
+# suspended mailbox or domain, and no recipient access map.  Measured on the same rows and with
+# the same restrictions otherwise, so that the difference is what the bundled maps add.
+TUTORIAL_QUERIES = {
+    "mysql-virtual-mailbox-domains.cf": "SELECT 1 FROM virtual_domains WHERE name='%s'",
+    "mysql-virtual-mailbox-maps.cf": "SELECT 1 FROM virtual_users WHERE email='%s'",
+    "mysql-virtual-alias-maps.cf": "SELECT destination FROM virtual_aliases WHERE source='%s'",
+    "mysql-email2email.cf": "SELECT email FROM virtual_users WHERE email='%s'",
 }
 
 
@@ -81,6 +94,44 @@ def build_hash_maps(log) -> dict[str, str]:
         log(f"  static map {source.name}: {time.monotonic() - started:.1f} s")
         replacements[f"mysql:{paths().postfix_config / name}"] = f"hash:{source}"
     return replacements
+
+
+def build_tutorial_maps() -> Path:
+    """The tutorial's map files, with the stack's connection settings (Postfix's own account)."""
+    folder = paths().var / "bench-tutorial-maps"
+    folder.mkdir(exist_ok=True)
+    bundled = (paths().postfix_config / "mysql-virtual-mailbox-maps.cf").read_text()
+    connection_lines = [line for line in bundled.splitlines()
+                        if re.match(r"(hosts|dbname|user|password)\s*=", line)]
+    for name, query in TUTORIAL_QUERIES.items():
+        (folder / name).write_text("\n".join([*connection_lines, f"query = {query}", ""]))
+        (folder / name).chmod(0o640)
+    return folder
+
+
+def with_parameters(text: str, values: dict[str, str]) -> str:
+    """main.cf with each parameter's value (and its continuation lines) replaced.  Never a second
+    entry of the same name: each Postfix process warns of it, postlogd too, to itself, and stalls."""
+    for name, value in values.items():
+        line = f"{name} = {value}"
+        text, found = re.subn(rf"^{name} *=.*(?:\n[ \t].*)*$", lambda _, line=line: line, text, flags=re.MULTILINE)
+        if not found:
+            text += f"{name} = {value}\n"
+    return text
+
+
+def tutorial_main_cf(folder: Path):
+    """main.cf -> main.cf with the tutorial's maps and no recipient access map, milter off."""
+    aliases = f"mysql:{folder}/mysql-virtual-alias-maps.cf, mysql:{folder}/mysql-email2email.cf"
+    values = {
+        "virtual_mailbox_domains": f"mysql:{folder}/mysql-virtual-mailbox-domains.cf",
+        "virtual_mailbox_maps": f"mysql:{folder}/mysql-virtual-mailbox-maps.cf",
+        "virtual_alias_maps": aliases,
+        "mailadmin_smtpd_alias_maps": aliases,
+        "smtpd_recipient_restrictions": "reject_non_fqdn_recipient, reject_unknown_recipient_domain,"
+                                        " reject_unlisted_recipient",
+    }
+    return lambda text: with_parameters(without_milter(text), values)
 
 
 def without_milter(text: str) -> str:
@@ -139,33 +190,44 @@ def _active_addresses(count: int, seed: int) -> list[str]:
 
 def measure_rcpt(*, recipients: int, repeat: int, log) -> dict:
     """SQL and static maps in turn, `repeat` times, each time with other random addresses; the
-    milter is off in both, so that the figure is that of the lookups.  The SQL maps are measured
+    milter is off in all, so that the figure is that of the lookups.  The SQL maps are measured
     twice over the same addresses: cold (recipients not seen before) and warm (the same
-    recipients again at once, as a cache in front of the database would see them)."""
+    recipients again at once, as a cache in front of the database would see them).  The
+    tutorial's maps are measured the same way on addresses of their own (also new to the stack)."""
     replacements = build_hash_maps(log)
+    tutorial = tutorial_main_cf(build_tutorial_maps())
 
     def static(text):
         for sql_map, hash_map in replacements.items():
             text = text.replace(sql_map, hash_map)
         return without_milter(text)
 
-    rates = {"sql_cold": [], "sql_warm": [], "hash": []}
+    rates = {"sql_cold": [], "sql_warm": [], "hash": [], "tutorial_cold": [], "tutorial_warm": []}
     # Each run's addresses are new to the stack: no run's cold pass sees an address an earlier run warmed.
-    every = _active_addresses(recipients * repeat, seed=0)
+    # (A stack with fewer mailboxes than that gets fewer recipients per run, the same for each variant.)
+    every = _active_addresses(recipients * repeat * 2, seed=0)
+    per_run = min(recipients, len(every) // (repeat * 2))
     for attempt in range(repeat):
-        addresses = every[attempt * recipients:(attempt + 1) * recipients]
-        with main_cf_variant(without_milter):
-            for variant in ("sql_cold", "sql_warm"):
-                rates[variant].append(rcpt_rate(addresses))
-                log(f"  RCPT, SQL maps, {variant.removeprefix('sql_')}: {rates[variant][-1]:,.0f} recipients/s")
+        addresses = every[attempt * per_run:(attempt + 1) * per_run]
+        others = every[(repeat + attempt) * per_run:(repeat + attempt + 1) * per_run]
+        for variant, edit, chosen in (("sql", without_milter, addresses), ("tutorial", tutorial, others)):
+            with main_cf_variant(edit):
+                for warmth in ("cold", "warm"):
+                    rates[f"{variant}_{warmth}"].append(rcpt_rate(chosen))
+                    label = "bundled" if variant == "sql" else "the tutorial's"
+                    log(f"  RCPT, {label} SQL maps, {warmth}: {rates[f'{variant}_{warmth}'][-1]:,.0f} recipients/s")
         with main_cf_variant(static):
             rates["hash"].append(rcpt_rate(addresses))
         log(f"  RCPT, static maps: {rates['hash'][-1]:,.0f} recipients/s")
-    ratios = {variant: summary([sql / static for sql, static in zip(rates[variant], rates["hash"], strict=True)])
-              for variant in ("sql_cold", "sql_warm")}
+
+    def ratio(numerator, denominator):
+        return summary([top / bottom for top, bottom in zip(rates[numerator], rates[denominator], strict=True)])
+
     return {"recipients": len(addresses), "connections": CONNECTIONS,
             **{variant: summary(values) for variant, values in rates.items()},
-            "ratio_cold": ratios["sql_cold"], "ratio_warm": ratios["sql_warm"]}
+            "ratio_cold": ratio("sql_cold", "hash"), "ratio_warm": ratio("sql_warm", "hash"),
+            "tutorial_ratio_cold": ratio("sql_cold", "tutorial_cold"),
+            "tutorial_ratio_warm": ratio("sql_warm", "tutorial_warm")}
 
 
 def _delivered(homes: list[Path]) -> int:

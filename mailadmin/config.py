@@ -166,6 +166,21 @@ class AddressList:
 
 
 @dataclass(frozen=True)
+class Networks:
+    """IP addresses or networks (CIDR) separated by commas."""
+
+    kind = "list"
+    allowed = "empty, or IP addresses or networks (`192.0.2.0/24`, `2001:db8::/32`) separated by commas"
+
+    def __call__(self, raw: str) -> list[str]:
+        networks = [network.strip() for network in raw.split(",") if network.strip()]
+        try:
+            return [str(ipaddress.ip_network(network, strict=False)) for network in networks]
+        except ValueError:
+            raise ValueError(raw) from None
+
+
+@dataclass(frozen=True)
 class Rate:
     """A request rate as Django REST framework reads it, e.g. "600/min"."""
 
@@ -222,6 +237,7 @@ SECTIONS = {
     "mail": "Mailboxes, passwords, spam",
     "panel": "The panel behind its web server",
     "api": "REST API",
+    "metrics": "Metrics",
     "selfservice": "Self-service and Roundcube",
     "webmail": "Webmail (Roundcube) and mail client set-up",
     "production": "The production install (`./mailctl install`)",
@@ -302,6 +318,12 @@ SETTINGS = (
             "reverse proxies in front of the panel that append to `X-Forwarded-For` (see Sign-in)", "panel"),
     Setting("API_RATE", Rate(), "600/min", "requests per API key", "api"),
     Setting("API_AUTH_FAILURE_RATE", Rate(), "60/hour", "failed API key checks per client address", "api"),
+    Setting("METRICS_ADDRESSES", Networks(), [],
+            "client addresses that may read `/metrics` (see Metrics); empty: none, only the token", "metrics"),
+    Setting("METRICS_TOKEN", Text(r"|[!-~]{32,1024}", "empty, or 32 to 1024 printable ASCII characters, "
+                                  "no white space", "text"),
+            "", "a bearer token that may read `/metrics` from any address (over HTTPS when `MAILADMIN_HTTPS` is on);"
+            " empty: none", "metrics", secret=True),
     Setting("ROUNDCUBE_SECRET", Text(r"|[!-~]{32,1024}", "empty, or 32 to 1024 printable ASCII characters, "
                                      "no white space", "text"),
             None, "the shared secret of Roundcube's password plugin (the endpoint answers 404 while it is empty)",

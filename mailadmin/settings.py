@@ -49,6 +49,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "mailstack.metrics.RequestMetricsMiddleware",  # after static files: counts the panel's own answers
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -183,6 +184,7 @@ MAILSTACK = {
         "srs_reverse": PORT_BASE + 10002,
         "srs_reinject": PORT_BASE + 10004,
         "webmail": PORT_BASE + 8080,  # Roundcube behind the stack's own nginx (mailstack/webmail.py)
+        "dovecot_stats": PORT_BASE + 9900,  # Dovecot's counters for /metrics
     },
     # Where `./mailctl run` serves the panel (Roundcube's password plugin calls it there).
     "panel_port": 8000,
@@ -252,6 +254,9 @@ OTP_LOGIN_URL = "two_factor_verify"
 SECURE_REDIRECT_EXEMPT = [r"^healthz$",
                           # Thunderbird asks autoconfig.<domain> over plain HTTP too (docs/webmail.md).
                           r"^mail/config-v1\.1\.xml$", r"^\.well-known/autoconfig/mail/config-v1\.1\.xml$"]
+# The host's own health probe may ask the panel's socket directly, over plain HTTP (docs/production.md);
+# so may a scraper of /metrics from an allowed address (a bearer token is refused there: docs/metrics.md).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 # Production behind HTTPS: MAILADMIN_HTTPS=1 (`manage.py check --deploy` then reports no issues).
 if env("HTTPS"):
     SECURE_SSL_REDIRECT = True
@@ -295,6 +300,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 # Rate limits (api/throttling.py): requests per API key, and failed key checks per client address.
 # Counted in the shared "api" cache (see CACHES).
 MAILADMIN_API_RATE = env("API_RATE")
+# Who may read /metrics (mailstack/metrics.py, docs/metrics.md).
+MAILADMIN_METRICS_ADDRESSES = env("METRICS_ADDRESSES")
+MAILADMIN_METRICS_TOKEN = env("METRICS_TOKEN")
 MAILADMIN_API_AUTH_FAILURE_RATE = env("API_AUTH_FAILURE_RATE")
 
 # ---------------------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 from django.urls import include, path
 
-from mailstack.views import healthz
+from mailstack.views import healthz, metrics_view, status_page
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
+    path("status/", status_page, name="status"),
     path("", include("accounts.urls")),
     path("", include("domains.urls")),
     path("api/v1/", include("api.urls")),

@@ -19,6 +19,7 @@ PRODUCTION_PORTS = {
     # SRS, on 127.0.0.1 only: postsrsd's tables (Debian's defaults) and Postfix's listener for
     # mail that leaves with a foreign envelope sender.
     "srs_forward": 10001, "srs_reverse": 10002, "srs_reinject": 10004,
+    "dovecot_stats": 9900,  # loopback only: Dovecot's counters for /metrics
 }
 # The certificate and key every production daemon reads (Postfix, Dovecot, nginx): stable paths
 # that the install and the certificate renewal hook fill, so no configuration changes on renewal.

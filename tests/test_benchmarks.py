@@ -27,7 +27,9 @@ def size_figures(size, list_ms, bulk):
     return {"size": size, "seed_seconds": 3.0, "mailboxes": size, "domains": size // 100,
             "web": {"requests": requests, "bulk_api": bulk},
             "rcpt": {"sql_cold": spread(1500.0), "sql_warm": spread(2000.0), "hash": spread(5000.0),
-                     "ratio_cold": spread(0.3), "ratio_warm": spread(0.4)},
+                     "ratio_cold": spread(0.3), "ratio_warm": spread(0.4), "tutorial_cold": spread(1600.0),
+                     "tutorial_warm": spread(2100.0), "tutorial_ratio_cold": spread(0.94),
+                     "tutorial_ratio_warm": spread(0.95)},
             "delivery": {"spamassassin": spread(10.0), "no_filter": spread(80.0)},
             "logins": {"error": "IMAP login failed: test"},
             "import": {"available": False, "size": 10000}}
@@ -61,6 +63,10 @@ def test_report_shows_figures_targets_failures_and_missing_endpoints(tmp_path):
     assert "at 40% of static maps for recipients seen again at once (warm), target ≥ 80%:" \
            " **not met**; 30% for recipients not seen before (cold)" in text
     assert "| SQL / static ratio, cold | 30% " in text
+    assert "| RCPT accepted/s, the ISPmail tutorial's SQL maps, cold | 1,600 (1,600–1,600) |" in text
+    assert "| bundled / tutorial maps, warm (target ≥ 90%) | 95% (95%–95%) |" in text
+    assert ("Postfix RCPT with the bundled maps at 94% (cold) and 95% (warm) of the ISPmail tutorial's maps on the"
+            " same rows, target ≥ 90%: met") in text
     assert "endpoint not available (HTTP 404)" in text and "service not available" in text
     assert "failed: IMAP login failed: test" in text
     for chart in ("requests.png", "throughput.png"):

@@ -214,3 +214,23 @@ def test_a_page_of_the_mailbox_list_reads_mailboxes_through_an_index(many_rows, 
     assert "filesort" not in (mailboxes[0]["Extra"] or ""), plan
     usage = [row for row in plan if row["table"] == "U0"]
     assert len(usage) == 1 and usage[0]["type"] in INDEXED_ACCESS, plan
+
+
+def test_a_metrics_scrape_reads_the_domains_totals_never_the_mailboxes(many_rows):
+    """/metrics gives each domain's mailboxes and storage from the triggers' totals: one row per
+    domain, so a scrape costs the same at a million mailboxes as at five thousand."""
+    from mailstack.metrics import ServerCollector
+
+    with CaptureQueriesContext(connection) as captured:
+        families = {family.name: family for family in ServerCollector._database({})}
+    assert len(families["mailadmin_domain_mailboxes"].samples) == DOMAINS
+    assert sum(sample.value for sample in families["mailadmin_domain_mailboxes"].samples) == MAILBOXES
+    reads = [query["sql"] for query in captured.captured_queries]
+    assert len(reads) == 2
+    for sql in reads:
+        plan = explain(sql)
+        assert {row["table"] for row in plan}.isdisjoint({"virtual_users", "virtual_aliases", "mailbox_usage"}), plan
+        # Only the domains themselves are read in full; the totals and the stored bytes by their keys.
+        for row in plan:
+            if row["table"] not in (None, "virtual_domains"):
+                assert row["type"] in INDEXED_ACCESS and row["key"], f"full scan in {sql[:200]}: {row}"

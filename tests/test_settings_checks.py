@@ -55,6 +55,8 @@ BAD_AND_GOOD = {
     "WEBMAIL_IDLE_MINUTES": ("0", "60"),
     "DB_ROUNDCUBE_PASSWORD": ("quo'te", "s3cret"),
     "WEBMAIL_DES_KEY": ("k" * 23, "k" * 24),
+    "METRICS_ADDRESSES": ("192.0.2.0/33", "127.0.0.1, 192.0.2.0/24,2001:db8::/32"),
+    "METRICS_TOKEN": ("short", "m" * 40),
     "DOVECOT_CONFIG": ("dovecot.conf", "/etc/dovecot/dovecot.conf"),
     "DOVECOT_AUTH_CACHE": ("enabled", "1"),
     "MAIL_SERVER": ("mailstack.doveadm", "sudo"),

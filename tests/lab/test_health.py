@@ -32,3 +32,35 @@ def test_with_dovecot_stopped_the_answer_is_503_naming_dovecot_alone(mx):
     finally:
         mx.mx.run("systemctl", "start", "dovecot")
     assert (status, answer["parts"]) == (503, dict.fromkeys(PARTS, "ok") | {"dovecot": "connection refused"})
+
+
+def test_metrics_on_the_installed_host_with_the_token_through_nginx(mx):
+    """The production unit's counters folder, Dovecot's stats listener and `postqueue -j` as the
+    panel's user: every source answers; without the token, nginx passes on the panel's 401."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    token = "lab-metrics-token-" + "x" * 30
+    settings_file = "/etc/mailadmin/mailadmin.env"
+    original = mx.mx.run("cat", settings_file).stdout
+    mx.mx.run("sh", "-c", f"echo MAILADMIN_METRICS_TOKEN={token} >> {settings_file}")
+    mx.mx.run("systemctl", "restart", "mailadmin.service")
+    try:
+        ask = ["curl", "-sS", "--retry", "10", "--retry-connrefused", "--cacert", str(mx.ca.cert),
+               "--resolve", "mx.example.net:443:127.0.0.1", "-w", "\n%{http_code}"]
+        refused = mx.mx.run(*ask, "https://mx.example.net/metrics", check=False).stdout
+        answer = mx.mx.run(*ask, "-H", f"Authorization: Bearer {token}", "https://mx.example.net/metrics").stdout
+    finally:
+        mx.mx.run("sh", "-c", f"cat > {settings_file}", input=original)
+        mx.mx.run("systemctl", "restart", "mailadmin.service")
+    assert refused.rpartition("\n")[2] == "401"
+    body, _, status = answer.rpartition("\n")
+    assert status == "200", body[:500]
+    families = list(text_string_to_metric_families(body))
+    samples = {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+               for family in families for sample in family.samples}
+    for source in ("database", "postfix_queue", "dovecot_stats"):
+        assert samples[("mailadmin_source_up", (("source", source),))] == 1, source
+    assert ("mailadmin_postfix_queue_messages", (("queue", "deferred"),)) in samples
+    # No domain exists yet on mx here: the per-domain families are declared, without samples.
+    assert {"mailadmin_domain_mailboxes", "mailadmin_deliveries", "mailadmin_dovecot_logins",
+            "mailadmin_http_requests"} <= {family.name for family in families}
