@@ -59,6 +59,8 @@ SERVICES = (
     Service("mailadmin-mailstore.service", configs=("/etc/systemd/system/mailadmin-mailstore.service",),
             restart=True),
     Service("nginx.service", (80, 443), ("/etc/nginx/", TLS)),
+    # The daily backup (mailstack/backup.py): the timer runs, its oneshot service only when due.
+    Service("mailadmin-backup.timer", configs=("/etc/systemd/system/mailadmin-backup.",), restart=True),
 )
 
 
@@ -67,7 +69,8 @@ def checks(root: Path, *, host: bool) -> list[list[str]]:
     `postfix check` also looks at the queue's folders and nginx reads its own nginx.conf."""
     root = Path(root)
     units = [root / "etc/systemd/system" / name
-             for name in ("mailadmin.socket", "mailadmin.service", "mailadmin-mailstore.service")]
+             for name in ("mailadmin.socket", "mailadmin.service", "mailadmin-mailstore.service",
+                          "mailadmin-backup.service", "mailadmin-backup.timer")]
     commands = [
         ["postconf", "-c", root / "etc/postfix", "-n"],
         ["doveconf", "-n", "-c", root / "etc/dovecot/dovecot.conf"],
