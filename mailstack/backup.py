@@ -303,6 +303,13 @@ def _put_back(extracted: Path, target: Path) -> None:
     shutil.move(str(extracted), str(target))
 
 
+def _contents(path: Path) -> dict[str, bytes]:
+    """Every file below `path` (or `path` itself) by its relative name, to compare two copies."""
+    if path.is_file():
+        return {"": path.read_bytes()}
+    return {str(file.relative_to(path)): file.read_bytes() for file in sorted(path.rglob("*")) if file.is_file()}
+
+
 def restore(archive: str | None = None, *, force: bool = False, log=print) -> str:
     """Puts the database, the mail folders and the secrets of an archive (the latest by default)
     back; refuses while the host holds data, unless `force`.  Returns the archive's name."""
@@ -342,10 +349,17 @@ def restore(archive: str | None = None, *, force: bool = False, log=print) -> st
             _chown_mail(mail)
             _put_back(mail, where.root / where.mail)
             log(f"mail: put back {where.root / where.mail}")
+        changed = []
         for name in where.secrets:
             if (extracted / name).exists():
+                if _contents(extracted / name) != _contents(where.root / name):
+                    changed.append(name)
                 _put_back(extracted / name, where.root / name)
                 log(f"secrets: put back {where.root / name}")
+        if changed:
+            log(f"secrets: {', '.join(changed)} differ from this host's: "
+                + ("run ./mailctl install again" if installed() else "start the stack again (./mailctl run)")
+                + " so that the database accounts and the daemons use them")
     finally:
         if client:
             client.close()
