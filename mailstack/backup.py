@@ -243,7 +243,7 @@ class _Writers:
     the bundled stack's Postfix, Dovecot and mail-store worker; an installed host's units (and
     its panel). Postfix stopped, other servers keep the mail sent meanwhile and send it later."""
 
-    UNITS = ("mailadmin.socket", "mailadmin.service", "mailadmin-mailstore.service", "postfix.service",
+    UNITS = ("mailadmin.socket", "mailadmin.service", "mailadmin-mailstore.service", "postfix@-.service",
              "dovecot.service")
 
     def __init__(self):
@@ -334,12 +334,14 @@ def restore(archive: str | None = None, *, force: bool = False, log=print) -> st
     writers = _Writers()
     client = None
     try:
+        # Stopped first: nothing is delivered into mail folders about to be replaced; other
+        # servers keep what they send meanwhile and send it again once Postfix is back.
+        writers.stop(log)
         log(f"extracting {archive}")
         borg(where, "extract", f"{repository()}::{archive}", cwd=extracted)
         dump = extracted / where.dump.relative_to(where.root)
         if not dump.exists():
             raise BackupError(f"the archive {archive} holds no database dump")
-        writers.stop(log)
         client = _DatabaseClient(where)
         client.load(dump)
         connections.close_all()
