@@ -1,10 +1,12 @@
 """A backup of the installed mx, as an operator makes one (`./mailctl backup`), restored after
 mx's database and mail folders are wiped and it is installed afresh: every message (count and
-content hash per folder), every password, the alias, the audit log and the API key are back."""
+content hash per folder), every password, the alias, the audit log and the API key are back;
+mail sent while the restore runs is queued by remote and delivered after it."""
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 from tests.lab.hosts import CHECKOUT
-from tests.lab.mail import client_mail, create_mailbox, manage, new_subject, remote_send
+from tests.lab.mail import bounces, client_mail, create_mailbox, manage, new_subject, remote_send
 from tests.lab.waiting import wait_until
 
 FOLDERS = ["INBOX", "Junk", "Archive/2026"]
@@ -30,6 +32,10 @@ def api_answer(mx, key):
     return mx.mx.run("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", "/run/mailadmin.sock",
                      "-H", "X-Forwarded-Proto: https", "-H", f"Authorization: Bearer {key}",
                      "http://mx.example.net/api/v1/domains/", check=False).stdout
+
+
+def postfix_active(mx):
+    return mx.mx.run("systemctl", "is-active", "--quiet", "postfix@-.service", check=False).returncode == 0
 
 
 def audit_log(mx):
@@ -76,12 +82,27 @@ print(api_key_create(actor=actor, name="billing", all_domains=True, domains=[], 
     assert not client_mail(mx, "imap_login", user=carol, password=CAROL_PASSWORD)["ok"]
     assert api_answer(mx, key) == "401"
 
-    done = mx.mx.run("./mailctl", "restore", cwd=str(CHECKOUT), timeout=300, check=False)
+    bounced_before = bounces(mx)
+    restoring = ThreadPoolExecutor(max_workers=1).submit(
+        mx.mx.run, "./mailctl", "restore", cwd=str(CHECKOUT), timeout=300, check=False)
+    wait_until(lambda: not postfix_active(mx) or restoring.done(), 60, "Postfix stopped by the restore")
+    assert not restoring.done(), "the restore ended before Postfix was seen stopped"
+    during = [new_subject(f"during the restore {number}") for number in range(3)]
+    for subject in during:
+        remote_send(mx, mailbox.address, subject)  # queued by remote while mx's Postfix is stopped
+    done = restoring.result(timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"restored {status['archive']}" in done.stdout
 
-    assert {carol: folders(mx, carol, CAROL_PASSWORD),
-            mailbox.address: folders(mx, *vars(mailbox).values())} == before
+    assert folders(mx, carol, CAROL_PASSWORD) == before[carol]
+    mx.remote.run("postqueue", "-f")
+    wait_until(lambda: all(arrived(mx, *vars(mailbox).values(), subject) for subject in during), 120,
+               "the mail remote queued during the restore")
+    alice = folders(mx, *vars(mailbox).values())
+    assert alice["INBOX"][0] == before[mailbox.address]["INBOX"][0] + len(during)
+    assert {folder: alice[folder] for folder in FOLDERS[1:]} == {
+        folder: before[mailbox.address][folder] for folder in FOLDERS[1:]}
+    assert bounces(mx) == bounced_before, "nothing bounced"
     assert client_mail(mx, "imap_login", user=carol, password=CAROL_PASSWORD)["ok"]
     assert not client_mail(mx, "imap_login", user=carol, password=mailbox.password)["ok"]
     to_team = new_subject("to the alias after the restore")
