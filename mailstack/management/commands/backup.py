@@ -8,11 +8,12 @@ class Command(BaseCommand):
             "repository (MAILADMIN_BACKUP_REPOSITORY), then prunes old archives (docs/backups.md).")
 
     def add_arguments(self, parser):
-        parser.add_argument("--list", action="store_true", help="list the repository's archives instead, oldest first")
+        parser.add_argument("--list", action="store_true", dest="list_archives",
+                            help="list the repository's archives instead, oldest first")
 
-    def handle(self, *args, list, **options):
+    def handle(self, *args, list_archives, **options):
         try:
-            if list:
+            if list_archives:
                 for name in archives():
                     self.stdout.write(name)
             else:
