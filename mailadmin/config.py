@@ -241,6 +241,7 @@ SECTIONS = {
     "selfservice": "Self-service and Roundcube",
     "webmail": "Webmail (Roundcube) and mail client set-up",
     "production": "The production install (`./mailctl install`)",
+    "backup": "Backups (`./mailctl backup`, see Backups)",
     "development": "Tests and benchmark",
 }
 
@@ -369,6 +370,14 @@ SETTINGS = (
     Setting("ACME_CA_BUNDLE", Folder(absolute=True, empty_allowed=True), "",
             "with `acme`: the CA certificates certbot trusts for the ACME server (empty: the system's)",
             "production"),
+    Setting("BACKUP_REPOSITORY", Folder(absolute=True), None,
+            "the borg repository backups are written to (made, encrypted, on the first backup)", "backup",
+            default_text="`backups/borg` in `MAILADMIN_VAR_DIR`; `/var/backups/mailadmin/borg` when installed"),
+    Setting("BACKUP_KEEP_DAILY", Integer(0, 3650), 7, "how many daily backups are kept (`borg prune`)", "backup"),
+    Setting("BACKUP_KEEP_WEEKLY", Integer(0, 520), 4, "how many weekly backups are kept, beside the daily ones",
+            "backup"),
+    Setting("BACKUP_KEEP_MONTHLY", Integer(0, 1200), 6,
+            "how many monthly backups are kept, beside the weekly ones", "backup"),
     Setting("SPAM_TEST_RULES", Boolean(), False,
             "SpamAssassin also reads the test suite's rules (the test settings turn it on)", "development"),
     Setting("BENCH_PORT_BASE", Integer(0, 55509), 31000,

@@ -207,6 +207,11 @@ MAILADMIN_PASSWORD_MIN_LENGTH = env("PASSWORD_MIN_LENGTH")
 # Deleted mail is kept this many days by the mail-store worker before it is removed.
 MAILADMIN_MAILSTORE_RETENTION_DAYS = env("MAILSTORE_RETENTION_DAYS")
 
+# Backups (mailstack/backup.py, docs/backups.md): the borg repository and how many archives prune keeps.
+MAILADMIN_BACKUP_REPOSITORY = env("BACKUP_REPOSITORY") or VAR_DIR / "backups" / "borg"
+MAILADMIN_BACKUP_KEEP = {"daily": env("BACKUP_KEEP_DAILY"), "weekly": env("BACKUP_KEEP_WEEKLY"),
+                         "monthly": env("BACKUP_KEEP_MONTHLY")}
+
 # Caches: Django's per-process memory cache by default; the "api" cache is a database table
 # (made by the api app's migrations) that every worker process shares, for the API's rate limits
 # (and the note that forwarded headers came while no proxy is trusted: mailadmin/forwarded_headers.py).

@@ -82,6 +82,8 @@ def _terminate(pidfile: Path, timeout: float = 30.0):
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # a daemon this process started (the mail-store worker) leaves no zombie
         try:
             os.kill(pid, 0)
         except OSError:

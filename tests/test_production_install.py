@@ -17,7 +17,7 @@ from mailstack.production import environment
 from mailstack.production.desired import TLS_CERT, TLS_KEY, certificate_files, configuration_files
 from mailstack.production.install import BACKUPS, InstallError, apply_configuration
 from mailstack.production.revision import code_revision
-from mailstack.production.services import ServiceError, check_all
+from mailstack.production.services import SERVICES, ServiceError, check_all
 from mailstack.production.tls import self_signed
 
 
@@ -216,6 +216,22 @@ def test_the_panel_unit_lets_sudo_reach_the_dovecot_helper_and_the_worker_is_loc
     assert panel["User"] == "mailadmin" and panel["ProtectSystem"] == "full"
     assert worker["User"] == "vmail" and worker["NoNewPrivileges"] == "yes"
     assert worker["ProtectSystem"] == "strict" and worker["ReadWritePaths"] == "/var/vmail"
+
+
+def test_a_daily_timer_runs_the_backup_as_root_and_the_install_enables_it(host):
+    written = apply(host, entries(host))  # systemd-analyze verify passes both units (check_all)
+    assert {f"/etc/systemd/system/mailadmin-backup.{kind}" for kind in ("timer", "service")} <= set(written)
+    units = host / "etc/systemd/system"
+
+    def options(unit):
+        lines = (units / unit).read_text().splitlines()
+        return {line.split("=", 1)[0]: line.split("=", 1)[1] for line in lines if "=" in line and line[0] != "#"}
+
+    timer, service = options("mailadmin-backup.timer"), options("mailadmin-backup.service")
+    assert timer["Persistent"] == "true" and timer["RandomizedDelaySec"] and timer["WantedBy"] == "timers.target"
+    assert service["Type"] == "oneshot" and "User" not in service, "root: it reads every mail folder"
+    assert service["ExecStart"].endswith("/.venv/bin/python manage.py backup")
+    assert "mailadmin-backup.timer" in {unit.unit for unit in SERVICES}, "enabled and started by the install"
 
 
 def test_a_process_given_the_production_settings_writes_no_secrets_file(tmp_path, monkeypatch):

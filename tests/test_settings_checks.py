@@ -70,6 +70,10 @@ BAD_AND_GOOD = {
     "ACME_CA_BUNDLE": ("ca.pem", "/etc/ssl/lab-ca.pem"),
     "SPAM_TEST_RULES": ("y", "0"),
     "BENCH_PORT_BASE": ("60000", "31000"),
+    "BACKUP_REPOSITORY": ("backups/borg", "/srv/backups/borg"),
+    "BACKUP_KEEP_DAILY": ("-1", "14"),
+    "BACKUP_KEEP_WEEKLY": ("521", "0"),
+    "BACKUP_KEEP_MONTHLY": ("six", "12"),
 }
 
 

@@ -5,7 +5,7 @@ from django.conf import settings
 
 from mailstack.config import PRODUCTION_TLS_DIR, WEBMAIL_USER, context
 from mailstack.privileged import files_to_install
-from mailstack.production.environment import ACME_WEBROOT, PANEL_USER, SETTINGS_FILE
+from mailstack.production.environment import ACME_WEBROOT, PANEL_USER, SETTINGS_FILE, VAR_DIR
 from mailstack.production.files import File
 from mailstack.production.services import OPENDKIM_DROP_IN
 from mailstack.render import SECRET_FILES, TEMPLATES, render
@@ -15,7 +15,8 @@ CERT_NAME = "mailadmin"
 LINEAGE = f"/etc/letsencrypt/live/{CERT_NAME}"
 TLS_CERT = str(PRODUCTION_TLS_DIR / "fullchain.pem")
 TLS_KEY = str(PRODUCTION_TLS_DIR / "privkey.pem")
-UNITS = ("mailadmin.socket", "mailadmin.service", "mailadmin-mailstore.service")
+UNITS = ("mailadmin.socket", "mailadmin.service", "mailadmin-mailstore.service", "mailadmin-backup.service",
+         "mailadmin-backup.timer")
 NGINX_SITE = "/etc/nginx/sites-available/mailadmin"
 CERTBOT_HOOK = f"/etc/letsencrypt/renewal-hooks/deploy/{CERT_NAME}"
 CERTBOT_DROP_IN = "/etc/systemd/system/certbot.service.d/mailadmin.conf"
@@ -49,6 +50,7 @@ def production_context(root: Path) -> dict:
         "tls_dir": at(PRODUCTION_TLS_DIR),
         "cert_name": CERT_NAME,
         "lineage": LINEAGE,
+        "backup_status": f"{VAR_DIR}/backup-status.json",
     }
 
 

@@ -33,7 +33,7 @@ FIXED = {
     "MAIL_SERVER": "sudo",  # the panel reaches Dovecot through the root-owned helper (mailstack/privileged.py)
     "DEBUG": "0",
 }
-DEFAULTS = {"DB_HOST": "127.0.0.1", "DB_PORT": "3306"}
+DEFAULTS = {"DB_HOST": "127.0.0.1", "DB_PORT": "3306", "BACKUP_REPOSITORY": "/var/backups/mailadmin/borg"}
 # Settings of the bundled stack and the suite only: never stored.
 NOT_STORED = {"PORT_BASE", "SPAM_TEST_RULES", "BENCH_PORT_BASE"}
 # Roundcube's shared secret is the panel's too (it checks it); its database password and des_key are not.

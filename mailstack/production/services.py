@@ -64,6 +64,8 @@ SERVICES = (
     Service("mailadmin-mailstore.service", configs=("/etc/systemd/system/mailadmin-mailstore.service",),
             restart=True),
     Service("nginx.service", (80, 443), ("/etc/nginx/", TLS)),
+    # The daily backup (mailstack/backup.py): the timer runs, its oneshot service only when due.
+    Service("mailadmin-backup.timer", configs=("/etc/systemd/system/mailadmin-backup.",), restart=True),
 )
 # Roundcube's PHP (MAILADMIN_WEBMAIL): Debian's php-fpm with our pool; its configuration is read per request.
 PHP_FPM = Service("php8.2-fpm.service", configs=("/etc/php/8.2/fpm/",), sockets=(WEBMAIL_FPM_SOCKET,))
@@ -74,7 +76,8 @@ def checks(root: Path, *, host: bool) -> list[list[str]]:
     `postfix check` also looks at the queue's folders and nginx reads its own nginx.conf."""
     root = Path(root)
     units = [root / "etc/systemd/system" / name
-             for name in ("mailadmin.socket", "mailadmin.service", "mailadmin-mailstore.service")]
+             for name in ("mailadmin.socket", "mailadmin.service", "mailadmin-mailstore.service",
+                          "mailadmin-backup.service", "mailadmin-backup.timer")]
     commands = [
         ["postconf", "-c", root / "etc/postfix", "-n"],
         ["doveconf", "-n", "-c", root / "etc/dovecot/dovecot.conf"],

@@ -185,6 +185,37 @@ def imap_session(host, user, password, ca):
         return {"ended": True, "reason": str(error)}
 
 
+def imap_file(host, user, password, ca, folder, count):
+    """Makes `folder` (if missing) and appends `count` messages to it over IMAPS, as a mail
+    client files mail; {"appended": count}."""
+    with imaplib.IMAP4_SSL(host, 993, ssl_context=context(ca), timeout=TIMEOUT) as imap:
+        imap.login(user, password)
+        imap.create(f'"{folder}"')  # NO when it exists already
+        for number in range(count):
+            mail = EmailMessage()
+            mail["From"], mail["To"], mail["Subject"] = user, user, f"filed into {folder} {number}"
+            mail.set_content(f"Filed into {folder}, number {number}.")
+            assert imap.append(f'"{folder}"', None, None, mail.as_bytes())[0] == "OK"
+    return {"appended": count}
+
+
+def imap_folders(host, user, password, ca, folders):
+    """Per folder: [the number of messages, a SHA-256 over their sorted contents' SHA-256s]."""
+    import hashlib
+
+    found = {}
+    with imaplib.IMAP4_SSL(host, 993, ssl_context=context(ca), timeout=TIMEOUT) as imap:
+        imap.login(user, password)
+        for folder in folders:
+            if imap.select(f'"{folder}"', readonly=True)[0] != "OK":
+                found[folder] = None
+                continue
+            numbers = imap.search(None, "ALL")[1][0].split()
+            digests = sorted(hashlib.sha256(imap.fetch(n, "(BODY.PEEK[])")[1][0][1]).hexdigest() for n in numbers)
+            found[folder] = [len(digests), hashlib.sha256("".join(digests).encode()).hexdigest()]
+    return found
+
+
 def certificate(host, port, ca, starttls=None):
     """The certificate `host` serves on `port` (STARTTLS first with "smtp"), checked against `ca`
     and the host name: its issuer and subject common names and its serial number (hex)."""
