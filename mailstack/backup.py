@@ -227,6 +227,9 @@ def backup(log=print) -> dict:
             client.close()
         where.dump.unlink(missing_ok=True)
         status["finished"] = datetime.now(UTC).isoformat()
+        # What the panel's status page shows (mailstack/status.py): the result and one line about it.
+        status["result"] = "ok" if status["ok"] else "failed"
+        status["detail"] = status["archive"] if status["ok"] else (status["error"] or "")[:300]
         _write_status(where, status)
     return status
 

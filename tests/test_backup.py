@@ -95,6 +95,7 @@ def test_a_restore_brings_back_mail_passwords_aliases_keys_and_the_audit_log(mai
     assert status["ok"] and status["archive"].startswith("mailadmin-") and status["original_size"] > 0
     assert status["error"] is None and datetime.fromisoformat(status["finished"]) > datetime.now(UTC) - timedelta(
         minutes=1)
+    assert (status["result"], status["detail"]) == ("ok", status["archive"])  # what the Status page shows
 
     destroy_everything()
     assert not mail.imap_login_works("john@example.org", PASSWORD)
