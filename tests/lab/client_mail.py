@@ -19,6 +19,14 @@ from email.message import EmailMessage
 TIMEOUT = 30
 
 
+
+def refusal(refused, stage: str) -> dict:
+    """A refused recipient (RCPT TO) or command (at `stage`): its code and reply, and where it came."""
+    if isinstance(refused, smtplib.SMTPRecipientsRefused):
+        code, reply = next(iter(refused.recipients.values()))
+        return {"refused": [code, reply.decode()], "at": "RCPT TO"}
+    return {"refused": [refused.smtp_code, refused.smtp_error.decode()], "at": stage}
+
 def context(ca):
     return ssl.create_default_context(cafile=ca)
 
@@ -70,11 +78,8 @@ def submit(host, port, user, password, sender, to, subject, ca):
         stage = "MAIL FROM"
         smtp.send_message(mail, from_addr=sender, to_addrs=[to])
         return {"sent": True}
-    except smtplib.SMTPRecipientsRefused as refused:
-        code, reply = next(iter(refused.recipients.values()))
-        return {"refused": [code, reply.decode()], "at": "RCPT TO"}
-    except smtplib.SMTPResponseException as refused:
-        return {"refused": [refused.smtp_code, refused.smtp_error.decode()], "at": stage}
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as refused:
+        return refusal(refused, stage)
     finally:
         smtp.close()
 
@@ -99,11 +104,8 @@ def smtp_to_mx(host, sender, to, subject, source=None, pregreet=False, body="Sen
         smtp.ehlo("client.example.com")
         smtp.send_message(mail, from_addr=sender, to_addrs=[to])
         return {"sent": True}
-    except smtplib.SMTPRecipientsRefused as refused:
-        code, reply = next(iter(refused.recipients.values()))
-        return {"refused": [code, reply.decode()], "at": "RCPT TO"}
-    except smtplib.SMTPResponseException as refused:
-        return {"refused": [refused.smtp_code, refused.smtp_error.decode()], "at": stage}
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as refused:
+        return refusal(refused, stage)
     except (smtplib.SMTPException, OSError) as error:
         return {"error": repr(error), "at": stage}
     finally:
@@ -143,11 +145,8 @@ def deliver(host, sender, to, subject, ca):
         try:
             smtp.send_message(mail, from_addr=sender, to_addrs=[to])
             return {"sent": True}
-        except smtplib.SMTPRecipientsRefused as refused:
-            code, reply = next(iter(refused.recipients.values()))
-            return {"refused": [code, reply.decode()], "at": "RCPT TO"}
-        except smtplib.SMTPResponseException as refused:
-            return {"refused": [refused.smtp_code, refused.smtp_error.decode()], "at": "MAIL FROM"}
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as refused:
+            return refusal(refused, "MAIL FROM")
 
 
 def auth_without_tls(host, port, user, password):
