@@ -255,13 +255,11 @@ OTP_TOTP_THROTTLE_FACTOR = 1  # seconds; doubles after each wrong code in a row
 OTP_STATIC_THROTTLE_FACTOR = 1
 OTP_LOGIN_URL = "two_factor_verify"
 
-# The host's own health probe may ask the panel's socket directly, over plain HTTP (docs/production.md).
-SECURE_REDIRECT_EXEMPT = [r"^healthz$",
-                          # Thunderbird asks autoconfig.<domain> over plain HTTP too (docs/webmail.md).
-                          r"^mail/config-v1\.1\.xml$", r"^\.well-known/autoconfig/mail/config-v1\.1\.xml$"]
 # The host's own health probe may ask the panel's socket directly, over plain HTTP (docs/production.md);
 # so may a scraper of /metrics from an allowed address (a bearer token is refused there: docs/metrics.md).
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$",
+                          # Thunderbird asks autoconfig.<domain> over plain HTTP too (docs/webmail.md).
+                          r"^mail/config-v1\.1\.xml$", r"^\.well-known/autoconfig/mail/config-v1\.1\.xml$"]
 # Production behind HTTPS: MAILADMIN_HTTPS=1 (`manage.py check --deploy` then reports no issues).
 if env("HTTPS"):
     SECURE_SSL_REDIRECT = True

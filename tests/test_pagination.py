@@ -36,7 +36,7 @@ def domains():
 
 
 def addresses(page: str) -> list[str]:
-    return re.findall(r"<td>([^<@\s]+@[^<\s]+)</td>", page)
+    return re.findall(r"<td>(?:<label[^>]*>)?([^<@\s]+@[^<\s]+)(?:</label>)?</td>", page)
 
 
 def link(page: str, label: str) -> str | None:

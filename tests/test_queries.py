@@ -49,7 +49,19 @@ def rows(mail_domain):
 def test_every_postfix_map_is_tested_here():
     assert set(POSTFIX_MAPS) == {
         "mysql-virtual-mailbox-domains.cf", "mysql-virtual-mailbox-maps.cf", "mysql-virtual-alias-maps.cf",
-        "mysql-email2email.cf", "mysql-recipient-access.cf", "mysql-sender-login-maps.cf", "mysql-sender-access.cf"}
+        "mysql-email2email.cf", "mysql-recipient-access.cf", "mysql-sender-login-maps.cf", "mysql-sender-access.cf",
+        "mysql-forwarded-sender-transport.cf"}
+
+
+def test_postfix_sends_only_mail_with_a_foreign_sender_through_srs(rows):
+    """sender_dependent_default_transport_maps: a sender of a domain of ours (active or not) or of
+    the host name keeps the default transport; any other sender's mail leaving here is forwarded
+    mail, routed through the SRS listener."""
+    srs = f"smtp:[127.0.0.1]:{settings.MAILSTACK['ports']['srs_reinject']}"
+    assert postmap("mysql-forwarded-sender-transport.cf", "someone@remote.test") == srs
+    assert postmap("mysql-forwarded-sender-transport.cf", "@remote.test") == srs
+    for ours in ("live@example.org", "@example.org", "kim@off.example", f"x@{settings.MAILSTACK['hostname']}"):
+        assert postmap("mysql-forwarded-sender-transport.cf", ours) is None, ours
 
 
 def test_postfix_domain_and_mailbox_maps_see_only_active_rows(rows):

@@ -37,7 +37,7 @@ def test_a_superadmin_creates_and_revokes_an_api_key(page, live_panel, transacti
 
     page.get_by_role("link", name="API keys").click()
     page.get_by_role("link", name="New API key").click()
-    page.get_by_label("Name").fill("billing system")
+    page.locator("#id_name").fill("billing system")  # "Name" alone would match mailbox.rename too
     page.get_by_label("Domains", exact=True).select_option("keys.example")
     page.get_by_label("mailbox.suspend").check()
     with page.expect_navigation():

@@ -7,7 +7,8 @@ run the port is freed and the install, run again, brings everything back.
 """
 from tests.lab.hosts import CHECKOUT
 
-OUR_UNITS = ["mailadmin.socket", "mailadmin.service", "mailadmin-mailstore.service"]
+OUR_UNITS = ["mailadmin.socket", "mailadmin.service", "mailadmin-mailstore.service", "mailadmin-backup.timer",
+             "mailadmin-backup.service"]
 
 
 def our_unit_files(mx):

@@ -8,15 +8,15 @@ from tests.lab.pki import spki_sha256
 from tests.lab.waiting import wait_until
 
 WEBMAIL = str(CHECKOUT / "tests" / "lab" / "client_webmail.py")
-NEW_PASSWORD = "dave's new webmail password"
+NEW_PASSWORD = "wendy's new webmail password"
 
 
 def test_the_owner_reads_in_roundcube_from_the_client_a_message_remote_sent_and_changes_the_password(mx):
-    password = "dave's webmail password"
-    address = create_mailbox(mx, "example.org", "dave", password)
+    password = "wendy's webmail password"
+    address = create_mailbox(mx, "example.org", "wendy", password)
     subject = new_subject("read in webmail")
     message_id = remote_send(mx, address, subject)
-    wait_until(lambda: remote_delivery(mx.remote_log(), message_id), 30, "remote's delivery to dave")
+    wait_until(lambda: remote_delivery(mx.remote_log(), message_id), 30, "remote's delivery to wendy")
     arguments = {"host": "mx.example.net", "spki": spki_sha256(mx.mx_key), "user": address, "password": password,
                  "subject": subject, "new_password": NEW_PASSWORD,
                  "screenshots": str(CHECKOUT / "artifacts" / "screenshots")}

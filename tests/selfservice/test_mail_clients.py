@@ -77,6 +77,15 @@ def test_the_autoconfig_host_of_a_domain_answers_without_the_address(client, own
     assert response.status_code == 200 and servers(response.content)["domain"] == "self.example"
 
 
+def test_thunderbird_gets_the_answer_over_plain_http_where_everything_else_is_redirected(client, owner, settings):
+    """As deployed (HTTPS redirect on): Thunderbird asks autoconfig.<domain> over plain HTTP too."""
+    settings.SECURE_SSL_REDIRECT, settings.ALLOWED_HOSTS = True, [".self.example"]
+    for url in ("/mail/config-v1.1.xml", WELL_KNOWN):
+        response = autoconfig(client, owner.email, url, HTTP_HOST="autoconfig.self.example")
+        assert response.status_code == 200 and servers(response.content)["domain"] == "self.example", url
+    assert client.get("/me/", HTTP_HOST="autoconfig.self.example").status_code == 301
+
+
 def test_unknown_and_inactive_domains_get_404(client, owner, owners):
     assert autoconfig(client, "someone@unknown.example").status_code == 404
     assert autoconfig(client, "not an address").status_code == 404
