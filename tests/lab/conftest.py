@@ -12,15 +12,15 @@ import pytest
 
 # The lab's tear-down first (before the session's lab is built), its own tests next; then the
 # faults (which stop and restart mx's services) and the installs again on the same mx (an
-# upgrade, a host without IPv6, a failed first install); the inbound defence while mx still serves
-# the lab CA's certificate (its clients trust that CA); the ACME variant, as it installs mx again
-# with another certificate, and the renewal of that certificate; the webmail; a backup of mx
-# restored after its data is wiped and it is installed afresh; the adoption last, on an mx
-# booted afresh and set up by hand.
+# upgrade, a host without IPv6, a failed first install); while mx still serves the lab CA's
+# certificate (which the clients trust), the inbound defence, the webmail and a backup of mx
+# restored after its data is wiped and it is installed afresh; the ACME variant, as it installs mx
+# again with another certificate, and the renewal of that certificate; the adoption last, on an
+# mx booted afresh and set up by hand.
 ORDER = ["test_teardown.py", "test_lab.py", "test_mail.py", "test_panel.py", "test_privilege.py", "test_health.py",
          "test_dkim.py", "test_plaintext.py", "test_quota_srs.py", "test_faults.py", "test_upgrade.py",
-         "test_ipv4_only.py", "test_rollback.py", "test_inbound.py", "test_acme.py", "test_renewal.py",
-         "test_webmail.py", "test_backup.py", "test_adoption.py"]
+         "test_ipv4_only.py", "test_rollback.py", "test_inbound.py", "test_webmail.py", "test_backup.py",
+         "test_acme.py", "test_renewal.py", "test_adoption.py"]
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker

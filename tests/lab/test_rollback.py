@@ -7,8 +7,11 @@ run the port is freed and the install, run again, brings everything back.
 """
 from tests.lab.hosts import CHECKOUT
 
-OUR_UNITS = ["mailadmin.socket", "mailadmin.service", "mailadmin-mailstore.service", "mailadmin-backup.timer",
-             "mailadmin-backup.service"]
+OUR_UNITS = ["mailadmin.socket", "mailadmin.service", "mailadmin-mailstore.service", "mailadmin-backup.timer"]
+# Every file of ours below /etc/systemd/system: the units (the backup's service runs only when its
+# timer fires) and the drop-ins for Debian's spamd and opendkim units.
+OUR_FILES = [*OUR_UNITS, "mailadmin-backup.service", "spamd.service.d/mailadmin.conf",
+             "opendkim.service.d/mailadmin.conf"]
 
 
 def our_unit_files(mx):
@@ -17,8 +20,8 @@ def our_unit_files(mx):
 
 def test_a_failed_first_install_leaves_no_enable_link_to_our_units(mx):
     host = mx.mx
-    host.run("systemctl", "disable", "--now", *OUR_UNITS)
-    host.run("rm", *(f"/etc/systemd/system/{unit}" for unit in OUR_UNITS))
+    host.run("systemctl", "disable", "--now", *OUR_UNITS, "mailadmin-backup.service")
+    host.run("rm", "-f", *(f"/etc/systemd/system/{name}" for name in OUR_FILES))
     host.run("systemctl", "daemon-reload")
     host.run("systemctl", "stop", "nginx.service")
     assert our_unit_files(host) == []
