@@ -23,7 +23,7 @@ def test_the_panel_user_cannot_read_stored_mail_the_tls_key_or_the_daemons_datab
     remote_send(mx, mailbox.address, subject)
     login = {"user": mailbox.address, "password": mailbox.password}
     wait_until(lambda: subject in client_mail(mx, "imap_subjects", **login), 60, "a stored message")
-    stored = mx.mx.run("grep", "-rlF", subject, "/var/vmail").stdout.split()
+    stored = mx.mx.run("grep", "-rlF", "-e", subject, "/var/vmail").stdout.split()
     assert stored
 
     assert as_panel_user(mx, "test", "-r", "/etc/mailadmin/mailadmin.env").returncode == 0, "its own settings"
@@ -35,10 +35,10 @@ def test_the_panel_user_cannot_read_stored_mail_the_tls_key_or_the_daemons_datab
                    if line.startswith(DAEMON_PASSWORDS))
     assert set(secrets) == set(DAEMON_PASSWORDS)
     for name, secret in secrets.items():
-        assert mx.mx.run("grep", "-rlsF", secret, "/etc/postfix", "/etc/dovecot", "/etc/opendkim").stdout, \
+        assert mx.mx.run("grep", "-rlsF", "-e", secret, "/etc/postfix", "/etc/dovecot", "/etc/opendkim").stdout, \
             f"{name} is in use"
         # grep -s: files the user cannot read are skipped (exit status 2 then), found ones listed.
-        found = as_panel_user(mx, "grep", "-rlsF", secret, "/etc", "/var/lib/mailadmin", "/run", "/tmp")
+        found = as_panel_user(mx, "grep", "-rlsF", "-e", secret, "/etc", "/var/lib/mailadmin", "/run", "/tmp")
         assert found.returncode in (1, 2) and found.stdout == "", f"{name} readable by the panel user: {found.stdout}"
 
 
