@@ -7,6 +7,30 @@ from mailadmin import config
 _base = Path(__file__).resolve().parent.parent
 os.environ.setdefault("MAILADMIN_VAR_DIR", str(_base / "var" / "test"))
 os.environ.setdefault("MAILADMIN_PORT_BASE", "20000")
+
+
+def _worker_stack(worker: str) -> None:
+    """Each pytest-xdist worker after the first (gw1, gw2, ...) runs against a stack of its own:
+    the first worker's folder with a suffix, and a port base 10,100 ports away (below the first
+    one's when there is room), beyond the highest port offset, so no port of one stack is a port
+    of the other."""
+    index = int(worker.removeprefix("gw") or 0)
+    if index and os.environ.get("MAILADMIN_TEST_STACK") != worker:  # once: subprocesses inherit the result
+        os.environ["MAILADMIN_TEST_STACK"] = worker
+        base = int(os.environ["MAILADMIN_PORT_BASE"])
+        os.environ["MAILADMIN_PORT_BASE"] = str(base - index * 10100 if base - index * 10100 >= 1100
+                                                 else base + index * 10100)
+        os.environ["MAILADMIN_VAR_DIR"] += f"-{worker}"
+        # pytest's main process derived these from the first stack's base, and its workers inherit
+        # them: derived again below from this worker's.
+        for name, first in (("MAILADMIN_RELAYHOST", f"[127.0.0.1]:{base + 2525}"),
+                            ("MAILADMIN_DNS_RESOLVER_PORT", str(base + 5353))):
+            if os.environ.get(name) == first:
+                del os.environ[name]
+
+
+# pytest-xdist names its workers in the environment before Django's settings are read.
+_worker_stack(os.environ.get("PYTEST_XDIST_WORKER", ""))
 # The tests' relay sink listens on PORT_BASE + 2525, so several test stacks
 # (each with its own VAR_DIR and PORT_BASE) can run side by side.
 RELAY_SINK_PORT = config.value("PORT_BASE") + 2525
@@ -17,7 +41,11 @@ os.environ.setdefault("MAILADMIN_DNS_RESOLVERS", "127.0.0.1")
 os.environ.setdefault("MAILADMIN_DNS_RESOLVER_PORT", str(config.value("PORT_BASE") + 5353))
 
 from mailadmin.settings import *  # noqa: E402,F403
-from mailadmin.settings import INSTALLED_APPS  # noqa: E402
+from mailadmin.settings import INSTALLED_APPS, STATIC_ROOT  # noqa: E402
+
+# Every worker serves the static files collected once, into the first stack's folder (./mailctl test).
+_worker = os.environ.get("MAILADMIN_TEST_STACK")
+STATIC_ROOT = Path(os.environ["MAILADMIN_VAR_DIR"].removesuffix(f"-{_worker}" if _worker else "")) / STATIC_ROOT.name
 
 # The benchmark's commands: the suite seeds with seed_benchmark (tests/test_query_plans.py).
 INSTALLED_APPS = [*INSTALLED_APPS, "benchmarks"]

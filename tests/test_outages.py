@@ -36,7 +36,7 @@ def rcpt_refusal(sent) -> int:
     return next(iter(refused.value.recipients.values()))[0]
 
 
-def send_until_accepted(sent, pause=3, timeout=150):
+def send_until_accepted(sent, pause=3, timeout=240):
     deadline = time.monotonic() + timeout
     while True:
         try:

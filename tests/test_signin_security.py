@@ -9,6 +9,7 @@ from base64 import b32decode
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 from django_otp.oath import totp
@@ -260,9 +261,9 @@ def test_the_helper_for_other_tests_signs_a_superadmin_in_past_the_second_factor
 # --- production settings -------------------------------------------------------------------
 
 def check_deploy(**environment):
-    """`manage.py check --deploy` with the production settings and HTTPS on (secrets from var/test)."""
+    """`manage.py check --deploy` with the production settings and HTTPS on (the test stack's secrets)."""
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "mailadmin.settings", "MAILADMIN_HTTPS": "1",
-                   "MAILADMIN_VAR_DIR": str(BASE_DIR / "var" / "test"), **environment}
+                   "MAILADMIN_VAR_DIR": str(settings.MAILSTACK["var_dir"]), **environment}
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=BASE_DIR, env=environment,
                             capture_output=True, text=True, timeout=120)
     return result.returncode, result.stdout + result.stderr

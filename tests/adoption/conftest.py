@@ -13,6 +13,7 @@ from django.conf import settings
 
 from mailstack import stack
 from mailstack.config import paths
+from mailstack.render import mariadb_sql
 from tests.adoption import editions
 
 pytestmark = pytest.mark.stack
@@ -61,6 +62,9 @@ def edition_database(test_mariadb):
     yield make
     for database in made:
         root_sql(f"DROP DATABASE IF EXISTS {database}")
+    # A test that switched an edition's database to the bundled grants also pointed the DKIM
+    # signer's views at it: the stack's own, for the tests that run after.
+    root_sql(mariadb_sql("daemon-grants.sql"))
 
 
 def table_rows(database: str, edition: str = "bookworm") -> dict[str, list[list[str]]]:
