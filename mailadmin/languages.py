@@ -6,5 +6,6 @@ mailadmin/config.py validates `MAILADMIN_LANGUAGE` against these codes."""
 LANGUAGES = (
     ("en", "English"),
     ("de", "Deutsch"),
+    ("fr", "Français"),
 )
 CODES = tuple(code for code, _ in LANGUAGES)
