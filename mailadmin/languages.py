@@ -7,5 +7,6 @@ LANGUAGES = (
     ("en", "English"),
     ("de", "Deutsch"),
     ("fr", "Français"),
+    ("es", "Español"),
 )
 CODES = tuple(code for code, _ in LANGUAGES)
