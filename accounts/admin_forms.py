@@ -1,26 +1,28 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from domains.models import Domain
 from mailadmin.forms import PasswordForm, suggested_password
 
 
 class AdminForm(forms.Form):
-    username = forms.RegexField(regex=r"^[\w.@+-]{1,150}$", max_length=150,
-                                help_text="letters, digits and @ . + - _")
-    email = forms.EmailField(required=False)
-    password = forms.CharField(widget=forms.PasswordInput(render_value=True), strip=False)
-    is_superuser = forms.BooleanField(label="Superadmin", required=False,
-                                      help_text="sees and changes everything; must use two-factor sign-in")
-    is_active = forms.BooleanField(label="Active", required=False, initial=True)
+    username = forms.RegexField(regex=r"^[\w.@+-]{1,150}$", max_length=150, label=_("Username"),
+                                help_text=_("letters, digits and @ . + - _"))
+    email = forms.EmailField(required=False, label=_("Email"))
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput(render_value=True), strip=False)
+    is_superuser = forms.BooleanField(label=_("Superadmin"), required=False,
+                                      help_text=_("sees and changes everything; must use two-factor sign-in"))
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     domains = forms.ModelMultipleChoiceField(
-        queryset=Domain.objects.order_by("name"), required=False, widget=forms.SelectMultiple(attrs={"size": 8}),
-        help_text="the domains a domain admin manages")
+        queryset=Domain.objects.order_by("name"), required=False, label=_("Domains"),
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text=_("the domains a domain admin manages"))
 
     def __init__(self, *args, creating: bool, **kwargs):
         super().__init__(*args, **kwargs)
         if creating:
             del self.fields["is_active"]
-            self.fields["password"].help_text = f"Suggestion: {suggested_password()}"
+            self.fields["password"].help_text = _("Suggestion: %(password)s") % {"password": suggested_password()}
         else:
             del self.fields["username"], self.fields["password"]
 
@@ -28,6 +30,6 @@ class AdminForm(forms.Form):
 class OwnPasswordForm(PasswordForm):
     """An admin setting their own password gives the current one first."""
 
-    current_password = forms.CharField(label="Current password", strip=False,
+    current_password = forms.CharField(label=_("Current password"), strip=False,
                                        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
     field_order = ["current_password", "password", "confirm"]

@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts import lockout, services
@@ -32,9 +33,9 @@ def admin_create(request):
     form = AdminForm(posted(request), creating=True)
     if request.method == "POST" and form.is_valid():
         if admin := call_service(form, services.admin_create, actor=actor_of(request), **form.cleaned_data):
-            messages.success(request, f"The admin {admin.username} was created.")
+            messages.success(request, _("The admin %(username)s was created.") % {"username": admin.username})
             return redirect("admin_list")
-    return render(request, "form.html", {"form": form, "title": "New admin", "submit": "Create"})
+    return render(request, "form.html", {"form": form, "title": _("New admin"), "submit": _("Create")})
 
 
 @login_required
@@ -46,9 +47,10 @@ def admin_edit(request, pk):
     form = AdminForm(posted(request), initial=initial, creating=False)
     if request.method == "POST" and form.is_valid():
         if call_service(form, services.admin_update, actor=actor_of(request), admin=admin, **form.cleaned_data):
-            messages.success(request, f"The admin {admin.username} was saved.")
+            messages.success(request, _("The admin %(username)s was saved.") % {"username": admin.username})
             return redirect("admin_list")
-    return render(request, "form.html", {"form": form, "title": f"Edit {admin.username}", "submit": "Save"})
+    return render(request, "form.html", {"form": form, "title": _("Edit %(username)s") % {"username": admin.username},
+                                         "submit": _("Save")})
 
 
 @login_required
@@ -62,10 +64,11 @@ def admin_password(request, pk):
     if request.method == "POST" and form.is_valid():
         if call_service(form, services.admin_set_password, actor=actor_of(request), admin=admin,
                         password=form.cleaned_data["password"]):
-            messages.success(request, f"The password of {admin.username} was changed.")
+            messages.success(request, _("The password of %(username)s was changed.") % {"username": admin.username})
             return redirect("admin_list")
-    return render(request, "form.html", {"form": form, "title": f"New password for {admin.username}",
-                                         "submit": "Set password"})
+    return render(request, "form.html", {"form": form,
+                                         "title": _("New password for %(username)s") % {"username": admin.username},
+                                         "submit": _("Set password")})
 
 
 @login_required
@@ -83,7 +86,7 @@ def _own_password(request, *, done: str):
     status = 200
     if request.method == "POST" and form.is_valid():
         if lockout.locked(request, lockout.ADMIN, admin.get_username()):
-            form.add_error(None, "Too many failed attempts. Wait 15 minutes, then try again.")
+            form.add_error(None, _("Too many failed attempts. Wait 15 minutes, then try again."))
             status = 429
         else:
             try:
@@ -97,9 +100,9 @@ def _own_password(request, *, done: str):
                 form.add_error(None, refused)
             else:
                 update_session_auth_hash(request, admin)  # this session stays signed in
-                messages.success(request, "Your password was changed.")
+                messages.success(request, _("Your password was changed."))
                 return redirect(done)
-    return render(request, "form.html", {"form": form, "title": "Your password", "submit": "Change password"},
+    return render(request, "form.html", {"form": form, "title": _("Your password"), "submit": _("Change password")},
                   status=status)
 
 
@@ -111,7 +114,8 @@ def admin_delete(request, pk):
     if request.method == "POST" and form.is_valid():
         call_service(form, services.admin_delete, actor=actor_of(request), admin=admin)
         if not form.errors:
-            messages.success(request, f"The admin {admin.username} was deleted.")
+            messages.success(request, _("The admin %(username)s was deleted.") % {"username": admin.username})
             return redirect("admin_list")
-    return render(request, "confirm_delete.html", {"form": form, "title": f"Delete the admin {admin.username}?",
-                                                   "what": "They can no longer sign in to the panel."})
+    return render(request, "confirm_delete.html", {
+        "form": form, "title": _("Delete the admin %(username)s?") % {"username": admin.username},
+        "what": _("They can no longer sign in to the panel.")})

@@ -1,10 +1,11 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 
 class CodeForm(forms.Form):
     """One code: from the authenticator app or, where the page allows it, a recovery code."""
 
     code = forms.CharField(
-        label="Code", max_length=32, strip=True,
+        label=_("Code"), max_length=32, strip=True,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}),
     )

@@ -2,6 +2,7 @@
 key for all domains (a billing system that onboards its customers' admins)."""
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -68,7 +69,7 @@ class AdminView(ApiView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if request.method != "OPTIONS" and not self.scope.all_domains:
-            raise exceptions.PermissionDenied("Only a key for all domains reaches admin accounts.")
+            raise exceptions.PermissionDenied(_("Only a key for all domains reaches admin accounts."))
 
     def domains(self, names: list[str]):
         return [by_name.domain(self.scope, name) for name in names]
@@ -76,7 +77,7 @@ class AdminView(ApiView):
     def domain_admin(self, username: str):
         admin = get_object_or_404(get_user_model().objects.prefetch_related("domains"), username=username)
         if admin.is_superuser and self.request.method not in ("GET", "HEAD"):
-            raise exceptions.PermissionDenied("Superadmin accounts are managed in the panel only.")
+            raise exceptions.PermissionDenied(_("Superadmin accounts are managed in the panel only."))
         return admin
 
 

@@ -16,6 +16,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.response import Response
 
@@ -36,10 +37,20 @@ CODE_FIELDS = {
 ADDRESS_CODE_PREFIXES = ("domain_", "mailbox_", "address_", "local_", "conflict", "duplicate", "no_domain", "alias_")
 
 
+# The titles of the statuses the API answers with, translated by Accept-Language like `detail`
+# (the machine-readable `code` never is); any other status keeps its English phrase.
+TITLES = {
+    400: _("Bad Request"), 401: _("Unauthorized"), 403: _("Forbidden"), 404: _("Not Found"),
+    405: _("Method Not Allowed"), 406: _("Not Acceptable"), 409: _("Conflict"), 413: _("Request Entity Too Large"),
+    415: _("Unsupported Media Type"), 422: _("Unprocessable Entity"), 429: _("Too Many Requests"),
+    500: _("Internal Server Error"), 503: _("Service Unavailable"),
+}
+
+
 def problem(status: int, detail: str = "", *, code: str = "", errors: dict | None = None, headers=None) -> Response:
-    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status}
+    body = {"type": "about:blank", "title": str(TITLES.get(status, HTTPStatus(status).phrase)), "status": status}
     if detail:
-        body["detail"] = detail
+        body["detail"] = str(detail)
     if code:
         body["code"] = code
     if errors is not None:
@@ -100,20 +111,20 @@ def exception_handler(exc, context):
     if isinstance(exc, Replay):
         return exc.response
     if isinstance(exc, ItemsNotFound):
-        return problem(404, "Some of the items were not found (or are outside the key's domains); nothing was "
-                            "written.", code="not_found",
-                       errors={f"{view.bulk_field}[{index}]": ["Not found."] for index in exc.indexes})
+        return problem(404, _("Some of the items were not found (or are outside the key's domains); nothing was "
+                              "written."), code="not_found",
+                       errors={f"{view.bulk_field}[{index}]": [str(_("Not found."))] for index in exc.indexes})
     if isinstance(exc, (Http404, exceptions.NotFound)):
-        return problem(404, "Not found.")
+        return problem(404, str(_("Not found.")))
     if isinstance(exc, RequestDataTooBig):
-        return problem(413, f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes; "
-                            "send fewer items per request.", code="too_large")
+        return problem(413, _("The request body is larger than %(max)d bytes; send fewer items per request.")
+                       % {"max": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}, code="too_large")
     if isinstance(exc, DjangoPermissionDenied):
-        return problem(403, str(exc) or "Not allowed.")
+        return problem(403, str(exc) or str(_("Not allowed.")))
     if isinstance(exc, BulkRejected):
         errors, conflict = _bulk_errors(exc, view)
-        detail = "Some of the items exist already; nothing was written." if conflict else \
-            "Some of the items were refused; nothing was written. See errors."
+        detail = _("Some of the items exist already; nothing was written.") if conflict else \
+            _("Some of the items were refused; nothing was written. See errors.")
         return problem(409 if conflict else 422, detail, code="conflict" if conflict else "bulk_rejected",
                        errors=errors)
     if isinstance(exc, Conflict):
@@ -121,14 +132,15 @@ def exception_handler(exc, context):
         return problem(409, next(iter(errors.values()))[0], code=code, errors=errors)
     if isinstance(exc, DjangoValidationError):  # LimitReached included
         errors, code = _service_errors(exc, view)
-        detail = "A limit of the domain does not allow this." if isinstance(exc, LimitReached) else \
-            "The request was refused; see errors."
+        detail = _("A limit of the domain does not allow this.") if isinstance(exc, LimitReached) else \
+            _("The request was refused; see errors.")
         return problem(422, detail, code=code, errors=errors)
     if isinstance(exc, (OperationalError, InterfaceError)):
-        return problem(503, "The database is temporarily unavailable; try again later.", code="unavailable",
+        return problem(503, _("The database is temporarily unavailable; try again later."), code="unavailable",
                        headers={"Retry-After": "60"})
     if isinstance(exc, exceptions.ValidationError):
-        return problem(400, "The request body is not valid; see errors.", code="invalid", errors=_flatten(exc.detail))
+        return problem(400, _("The request body is not valid; see errors."), code="invalid",
+                       errors=_flatten(exc.detail))
     if isinstance(exc, exceptions.APIException):
         headers = {}
         if getattr(exc, "auth_header", None):

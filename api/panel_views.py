@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -41,7 +42,7 @@ def api_key_create(request):
         if created:
             key, plaintext = created
             return render(request, "api/api_key_created.html", {"key": key, "plaintext": plaintext})
-    return render(request, "form.html", {"form": form, "title": "New API key", "submit": "Create"})
+    return render(request, "form.html", {"form": form, "title": _("New API key"), "submit": _("Create")})
 
 
 @login_required
@@ -52,8 +53,10 @@ def api_key_revoke(request, pk):
     form = ConfirmForm(posted(request))
     if request.method == "POST" and form.is_valid():
         services.api_key_revoke(actor=actor_of(request), key=key)
-        messages.success(request, f"The API key {key.prefix} ({key.name}) was revoked.")
+        messages.success(request, _("The API key %(prefix)s (%(name)s) was revoked.")
+                         % {"prefix": key.prefix, "name": key.name})
         return redirect("api_key_list")
     return render(request, "confirm_delete.html", {
-        "form": form, "title": f"Revoke the API key {key.prefix} ({key.name})?", "submit": "Revoke",
-        "what": "It stops working at once, for every request. This cannot be undone."})
+        "form": form,
+        "title": _("Revoke the API key %(prefix)s (%(name)s)?") % {"prefix": key.prefix, "name": key.name},
+        "submit": _("Revoke"), "what": _("It stops working at once, for every request. This cannot be undone.")})

@@ -1,5 +1,6 @@
 """Every API request needs a usable key; read-only keys only read; a key's allowed actions hold.
 The views are ApiView's (api/views.py), whose `scope` is what the key reaches."""
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, permissions
 
 from api.models import ApiKey
@@ -15,7 +16,7 @@ class HasApiKey(permissions.BasePermission):
         if request.method in permissions.SAFE_METHODS:
             return True
         if view.scope.read_only:
-            raise exceptions.PermissionDenied("This API key is read-only.")
+            raise exceptions.PermissionDenied(_("This API key is read-only."))
         action = view.actions.get(request.method)
         check_action(key, action)
         return True

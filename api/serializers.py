@@ -2,6 +2,7 @@
 import re
 
 from django.contrib.auth.validators import ASCIIUsernameValidator
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
@@ -237,7 +238,7 @@ class MailboxBulkUpdateIn(MailboxAddressesIn):
 
     def validate_changes(self, value):
         if not value:
-            raise serializers.ValidationError("Give at least one change.")
+            raise serializers.ValidationError(_("Give at least one change."))
         return value
 
 

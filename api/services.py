@@ -7,6 +7,7 @@ import secrets
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from api.models import ACTIONS, NAMED_ONLY, ApiKey
 from domains.audit import Actor, record
@@ -22,7 +23,7 @@ def hash_key(plaintext: str) -> str:
 def _check_superadmin(actor: Actor):
     is_command = actor.user is None and actor.label.startswith("command:")
     if not (is_command or getattr(actor.user, "is_superuser", False)):
-        raise PermissionDenied("Only superadmins manage API keys.")
+        raise PermissionDenied(_("Only superadmins manage API keys."))
 
 
 def _audited(key: ApiKey) -> dict:
@@ -47,7 +48,7 @@ def _check_within(parent: ApiKey, *, all_domains: bool, domains, read_only: bool
     if parent.expires and (expires is None or expires > parent.expires):
         wider.append("expiry")
     if wider:
-        raise ValidationError("A key cannot make a key wider than itself (%(what)s).", code="wider",
+        raise ValidationError(_("A key cannot make a key wider than itself (%(what)s)."), code="wider",
                               params={"what": ", ".join(wider)})
 
 
@@ -58,13 +59,13 @@ def api_key_create(*, actor: Actor, name: str, all_domains: bool, domains, read_
         _check_superadmin(actor)
     domains, allowed_actions = list(domains), sorted(set(allowed_actions))
     if not name.strip():
-        raise ValidationError("Give the key a name.", code="name")
+        raise ValidationError(_("Give the key a name."), code="name")
     if all_domains == bool(domains):
-        raise ValidationError("A key is for all domains or for a list of domains, exactly one of the two.",
+        raise ValidationError(_("A key is for all domains or for a list of domains, exactly one of the two."),
                               code="scope")
     unknown = set(allowed_actions) - set(ACTIONS)
     if unknown:
-        raise ValidationError("Unknown actions: %(unknown)s.", code="actions", params={"unknown": sorted(unknown)})
+        raise ValidationError(_("Unknown actions: %(unknown)s."), code="actions", params={"unknown": sorted(unknown)})
     if parent is not None:
         _check_within(parent, all_domains=all_domains, domains=domains, read_only=read_only,
                       allowed_actions=allowed_actions, expires=expires)
@@ -94,7 +95,7 @@ def api_key_revoke(*, actor: Actor, key: ApiKey, by_key: ApiKey | None = None) -
     if by_key is None:
         _check_superadmin(actor)
     elif key.parent_id != by_key.pk:
-        raise PermissionDenied("A key revokes only the keys it made.")
+        raise PermissionDenied(_("A key revokes only the keys it made."))
     with transaction.atomic():
         pending, now = [key.pk], timezone.now()
         while pending:

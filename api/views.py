@@ -2,6 +2,7 @@
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
 from django.views import View
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -172,7 +173,7 @@ class DomainList(ApiView):
     @extend_schema(request=DomainCreateIn, responses={201: DomainOut})
     def post(self, request):
         if not self.scope.all_domains:
-            raise exceptions.PermissionDenied("Only a key for all domains may create domains.")
+            raise exceptions.PermissionDenied(_("Only a key for all domains may create domains."))
         data = _valid(DomainCreateIn, request.data)
         domain = services.domain_create(actor=actor_for(request), **data)
         return _created(DomainOut(domain).data, f"/api/v1/domains/{domain.name}/")
@@ -200,7 +201,7 @@ class DomainDetail(ApiView):
     def delete(self, request, name):
         domain = by_name.domain(self.scope, name)
         if not self.scope.all_domains:
-            raise exceptions.PermissionDenied("Only a key for all domains may delete domains.")
+            raise exceptions.PermissionDenied(_("Only a key for all domains may delete domains."))
         services.domain_delete(actor=actor_for(request), domain=domain)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

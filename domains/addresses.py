@@ -31,6 +31,7 @@ import unicodedata
 
 import idna
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 MAX_DOMAIN_OCTETS = 253
 MAX_LABEL_OCTETS = 63
@@ -54,16 +55,16 @@ def _describe(ch):
 
 def _check_characters(text, what, forbidden=""):
     if not isinstance(text, str):
-        raise _error("invalid_type", "The %(what)s must be text.", what=what)
+        raise _error("invalid_type", _("The %(what)s must be text."), what=what)
     for ch in text:
         category = unicodedata.category(ch)
         if ch.isspace() or category.startswith("Z"):
-            message, code = "The %(what)s must not contain whitespace (found %(char)s).", "whitespace"
+            message, code = _("The %(what)s must not contain whitespace (found %(char)s)."), "whitespace"
         elif category.startswith("C"):
-            message = "The %(what)s must not contain control or invisible characters (found %(char)s)."
+            message = _("The %(what)s must not contain control or invisible characters (found %(char)s).")
             code = "control_character"
         elif ch in forbidden:
-            message, code = "The %(what)s must not contain the character %(char)s.", "forbidden_character"
+            message, code = _("The %(what)s must not contain the character %(char)s."), "forbidden_character"
         else:
             continue
         raise _error(code, message, what=what, char=_describe(ch))
@@ -71,21 +72,21 @@ def _check_characters(text, what, forbidden=""):
 
 def _too_long(code, what, octets, limit):
     return _error(
-        code, "The %(what)s is %(length)d octets long; at most %(max)d are allowed.",
+        code, _("The %(what)s is %(length)d octets long; at most %(max)d are allowed."),
         what=what, length=octets, max=limit,
     )
 
 
 def normalize_domain(name: str) -> str:
-    _check_characters(name, "domain name")
+    _check_characters(name, _("domain name"))
     name = name.removesuffix(".")
     if not name:
-        raise _error("domain_empty", "The domain name is empty.")
+        raise _error("domain_empty", _("The domain name is empty."))
     for ch in name:
         if ch.isascii() and not (ch.isalnum() or ch in ".-"):
             raise _error(
                 "domain_invalid_character",
-                "A domain name may only contain letters, digits, hyphens and dots (found %(char)s).",
+                _("A domain name may only contain letters, digits, hyphens and dots (found %(char)s)."),
                 char=_describe(ch),
             )
     if name.isascii():
@@ -95,32 +96,33 @@ def normalize_domain(name: str) -> str:
             name = idna.encode(name, uts46=True, std3_rules=True).decode("ascii")
         except (idna.IDNAError, UnicodeError) as exc:
             raise _error(
-                "domain_idna", "“%(name)s” is not a valid internationalised domain name: %(reason)s.",
+                "domain_idna", _("“%(name)s” is not a valid internationalised domain name: %(reason)s."),
                 name=name, reason=exc,
             ) from exc
     labels = name.split(".")
     if len(labels) < 2:
-        raise _error("domain_single_label", "A domain name needs at least two labels, as in example.org.")
+        raise _error("domain_single_label", _("A domain name needs at least two labels, as in example.org."))
     for label in labels:
         _check_label(label)
     if labels[-1].isdigit():
-        raise _error("domain_numeric_tld", "The last label of a domain name cannot be all digits.")
+        raise _error("domain_numeric_tld", _("The last label of a domain name cannot be all digits."))
     if len(name) > MAX_DOMAIN_OCTETS:
-        raise _too_long("domain_too_long", "domain name", len(name), MAX_DOMAIN_OCTETS)
+        raise _too_long("domain_too_long", _("domain name"), len(name), MAX_DOMAIN_OCTETS)
     return name
 
 
 def _check_label(label):
     if not label:
-        raise _error("domain_label_empty", "The domain name has an empty label (two dots in a row?).")
+        raise _error("domain_label_empty", _("The domain name has an empty label (two dots in a row?)."))
     if len(label) > MAX_LABEL_OCTETS:
-        raise _too_long("domain_label_too_long", f"label “{label}”", len(label), MAX_LABEL_OCTETS)
+        what = _("label “%(label)s”") % {"label": label}
+        raise _too_long("domain_label_too_long", what, len(label), MAX_LABEL_OCTETS)
     if not _LDH_LABEL.fullmatch(label):
-        raise _error("domain_invalid_character", "The label “%(label)s” has invalid characters.", label=label)
+        raise _error("domain_invalid_character", _("The label “%(label)s” has invalid characters."), label=label)
     if label.startswith("-") or label.endswith("-") or (label[2:4] == "--" and not label.startswith("xn--")):
         raise _error(
             "domain_label_hyphen",
-            "The label “%(label)s” must not start or end with a hyphen, or have “--” in positions 3 and 4.",
+            _("The label “%(label)s” must not start or end with a hyphen, or have “--” in positions 3 and 4."),
             label=label,
         )
     if label.startswith("xn--"):
@@ -128,7 +130,7 @@ def _check_label(label):
             idna.decode(label)
         except (idna.IDNAError, UnicodeError) as exc:
             raise _error(
-                "domain_invalid_alabel", "The label “%(label)s” is not a valid IDN A-label.", label=label
+                "domain_invalid_alabel", _("The label “%(label)s” is not a valid IDN A-label."), label=label
             ) from exc
 
 
@@ -140,39 +142,39 @@ def display_domain(name: str) -> str:
 
 
 def normalize_local_part(local_part: str, *, mailbox: bool) -> str:
-    _check_characters(local_part, "local part", FORBIDDEN_CHARACTERS)
+    _check_characters(local_part, _("local part"), FORBIDDEN_CHARACTERS)
     if not local_part:
-        raise _error("local_part_empty", "The part before the @ is empty.")
+        raise _error("local_part_empty", _("The part before the @ is empty."))
     if "@" in local_part:
-        raise _error("local_part_at", "The part before the domain must not contain an @.")
+        raise _error("local_part_at", _("The part before the domain must not contain an @."))
     local_part = unicodedata.normalize("NFC", local_part.lower())
     if local_part.startswith(".") or local_part.endswith(".") or ".." in local_part:
         raise _error(
             "local_part_dots",
-            "The part before the @ must not start or end with a dot, or have two dots in a row.",
+            _("The part before the @ must not start or end with a dot, or have two dots in a row."),
         )
     octets = len(local_part.encode("utf-8"))
     if octets > MAX_LOCAL_OCTETS:
-        raise _too_long("local_part_too_long", "part before the @", octets, MAX_LOCAL_OCTETS)
+        raise _too_long("local_part_too_long", _("part before the @"), octets, MAX_LOCAL_OCTETS)
     if mailbox:
         if not local_part.isascii():
-            raise _error("mailbox_non_ascii", "Mailbox names may only use ASCII characters (no accents).")
+            raise _error("mailbox_non_ascii", _("Mailbox names may only use ASCII characters (no accents)."))
         if "+" in local_part:
-            raise _error("mailbox_plus", "Mailbox names must not contain “+”, the extension separator.")
+            raise _error("mailbox_plus", _("Mailbox names must not contain “+”, the extension separator."))
         if not _MAILBOX_LOCAL.fullmatch(local_part):
-            raise _error("mailbox_invalid_character", "Mailbox names may only use letters, digits, and . - _")
+            raise _error("mailbox_invalid_character", _("Mailbox names may only use letters, digits, and . - _"))
     return local_part
 
 
 def split_address(address: str) -> tuple[str, str]:
-    _check_characters(address, "address", FORBIDDEN_CHARACTERS)
+    _check_characters(address, _("address"), FORBIDDEN_CHARACTERS)
     if address.count("@") != 1:
-        raise _error("address_at", "An address must contain exactly one @, as in name@example.org.")
+        raise _error("address_at", _("An address must contain exactly one @, as in name@example.org."))
     local_part, domain = address.split("@")
     local_part, domain = normalize_local_part(local_part, mailbox=False), normalize_domain(domain)
     octets = len(local_part.encode("utf-8")) + 1 + len(domain)
     if octets > MAX_ADDRESS_OCTETS:
-        raise _too_long("address_too_long", "address", octets, MAX_ADDRESS_OCTETS)
+        raise _too_long("address_too_long", _("address"), octets, MAX_ADDRESS_OCTETS)
     return local_part, domain
 
 

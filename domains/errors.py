@@ -1,6 +1,7 @@
 """Errors the services raise; each is a ValidationError, so forms show it as it is and the
 API can map it to a status code."""
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 
 class Conflict(ValidationError):
@@ -20,7 +21,7 @@ class BulkRejected(ValidationError):
     such item's index in the input to its errors."""
 
     def __init__(self, item_errors: dict[int, list[ValidationError]]):
-        super().__init__("%(count)d of the items were refused, so nothing was written.", code="bulk_rejected",
+        super().__init__(_("%(count)d of the items were refused, so nothing was written."), code="bulk_rejected",
                          params={"count": len(item_errors)})
         self.item_errors = item_errors
 

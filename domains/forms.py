@@ -1,6 +1,7 @@
 """The forms of the domain, mailbox and alias pages (the shared ones are in mailadmin/forms.py).
 Forms check the shape of the input; the services decide everything else."""
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from mailadmin.forms import ListFilterForm, SpamThresholdField, suggested_password
 
@@ -26,23 +27,26 @@ class QuotaField(forms.IntegerField):
 class DomainForm(forms.Form):
     """Superadmins set everything; a domain admin only what the form is built with."""
 
-    name = forms.CharField(max_length=253, help_text="e.g. example.org; international names are accepted.")
-    description = forms.CharField(max_length=255, required=False)
-    max_mailboxes = forms.IntegerField(min_value=0, initial=0, help_text="0 = no limit")
-    max_aliases = forms.IntegerField(min_value=0, initial=0, help_text="0 = no limit")
-    default_quota = QuotaField(label="Default quota (MiB)", initial=0, help_text="for new mailboxes; 0 = unlimited")
-    max_quota = QuotaField(label="Largest quota of one mailbox (MiB)", initial=0, help_text="0 = no limit")
-    quota_total = QuotaField(label="Domain quota (MiB)", initial=0,
-                             help_text="all its mailboxes' quotas together; 0 = no limit")
-    spam_threshold = SpamThresholdField(help_text="SpamAssassin score from which mail goes to Junk; empty = "
-                                                  "the global default")
+    name = forms.CharField(max_length=253, label=_("Name"),
+                           help_text=_("e.g. example.org; international names are accepted."))
+    description = forms.CharField(max_length=255, required=False, label=_("Description"))
+    max_mailboxes = forms.IntegerField(min_value=0, initial=0, label=_("Max mailboxes"), help_text=_("0 = no limit"))
+    max_aliases = forms.IntegerField(min_value=0, initial=0, label=_("Max aliases"), help_text=_("0 = no limit"))
+    default_quota = QuotaField(label=_("Default quota (MiB)"), initial=0,
+                               help_text=_("for new mailboxes; 0 = unlimited"))
+    max_quota = QuotaField(label=_("Largest quota of one mailbox (MiB)"), initial=0, help_text=_("0 = no limit"))
+    quota_total = QuotaField(label=_("Domain quota (MiB)"), initial=0,
+                             help_text=_("all its mailboxes' quotas together; 0 = no limit"))
+    spam_threshold = SpamThresholdField(label=_("Spam threshold"), help_text=_(
+        "SpamAssassin score from which mail goes to Junk; empty = the global default"))
     user_spam_threshold_min = SpamThresholdField(
-        initial="1.0", label="Lowest threshold users may choose", help_text="on their self-service page")
-    user_spam_threshold_max = SpamThresholdField(initial="10.0", label="Highest threshold users may choose")
-    active = forms.BooleanField(required=False, initial=True, help_text="A suspended domain receives no mail.")
+        initial="1.0", label=_("Lowest threshold users may choose"), help_text=_("on their self-service page"))
+    user_spam_threshold_max = SpamThresholdField(initial="10.0", label=_("Highest threshold users may choose"))
+    active = forms.BooleanField(required=False, initial=True, label=_("Active"),
+                                help_text=_("A suspended domain receives no mail."))
     role_aliases_to = forms.EmailField(
-        required=False, label="Send postmaster@ and abuse@ to",
-        help_text="Creates the RFC 2142 role addresses as aliases to this address (optional).")
+        required=False, label=_("Send postmaster@ and abuse@ to"),
+        help_text=_("Creates the RFC 2142 role addresses as aliases to this address (optional)."))
 
     def __init__(self, *args, fields, **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,7 +62,7 @@ class DomainForm(forms.Form):
 
 
 class DomainDeleteForm(forms.Form):
-    confirm_name = forms.CharField(label="Type the domain's name to confirm")
+    confirm_name = forms.CharField(label=_("Type the domain's name to confirm"))
 
     def __init__(self, *args, domain, **kwargs):
         super().__init__(*args, **kwargs)
@@ -67,31 +71,32 @@ class DomainDeleteForm(forms.Form):
     def clean_confirm_name(self):
         typed = self.cleaned_data["confirm_name"].strip().lower().rstrip(".")
         if typed not in (self.domain.name, str(self.domain)):
-            raise forms.ValidationError("That is not this domain's name.")
+            raise forms.ValidationError(_("That is not this domain's name."))
         return typed
 
 
 class MailboxForm(forms.Form):
-    local_part = forms.CharField(label="Address", max_length=64, help_text="the part before the @")
-    display_name = forms.CharField(max_length=255, required=False)
-    password = forms.CharField(widget=forms.PasswordInput(render_value=True), strip=False)
-    quota = QuotaField(label="Quota (MiB)", required=False, help_text="empty = the domain's default; 0 = unlimited")
-    spam_threshold = SpamThresholdField(help_text="empty = the domain's threshold")
-    active = forms.BooleanField(required=False, initial=True)
+    local_part = forms.CharField(label=_("Address"), max_length=64, help_text=_("the part before the @"))
+    display_name = forms.CharField(max_length=255, required=False, label=_("Display name"))
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput(render_value=True), strip=False)
+    quota = QuotaField(label=_("Quota (MiB)"), required=False,
+                       help_text=_("empty = the domain's default; 0 = unlimited"))
+    spam_threshold = SpamThresholdField(label=_("Spam threshold"), help_text=_("empty = the domain's threshold"))
+    active = forms.BooleanField(required=False, initial=True, label=_("Active"))
 
     def __init__(self, *args, fields, **kwargs):
         super().__init__(*args, **kwargs)
         for name in set(self.fields) - set(fields):
             del self.fields[name]
         if "password" in self.fields:
-            self.fields["password"].help_text = f"Suggestion: {suggested_password()}"
+            self.fields["password"].help_text = _("Suggestion: %(password)s") % {"password": suggested_password()}
 
 
 class AliasForm(forms.Form):
-    local_part = forms.CharField(label="Address", max_length=64, required=False,
-                                 help_text="the part before the @; empty = catch-all for the domain")
-    destinations = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}),
-                                   help_text="one address per line; addresses elsewhere are fine")
+    local_part = forms.CharField(label=_("Address"), max_length=64, required=False,
+                                 help_text=_("the part before the @; empty = catch-all for the domain"))
+    destinations = forms.CharField(label=_("Destinations"), widget=forms.Textarea(attrs={"rows": 4}),
+                                   help_text=_("one address per line; addresses elsewhere are fine"))
 
     def __init__(self, *args, editing=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,7 +108,7 @@ class AliasForm(forms.Form):
 
 
 class RenameForm(forms.Form):
-    local_part = forms.CharField(label="New address", max_length=64, help_text="the part before the @")
+    local_part = forms.CharField(label=_("New address"), max_length=64, help_text=_("the part before the @"))
 
 
 class SearchForm(ListFilterForm):
@@ -123,15 +128,16 @@ class MailboxBulkForm(forms.Form):
 
     SUSPEND, RESUME, QUOTA, SPAM_THRESHOLD, DELETE = "suspend", "resume", "quota", "spam_threshold", "delete"
     mailboxes = forms.ModelMultipleChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple, error_messages={
-        "required": "Tick at least one mailbox.", "invalid_choice": "Tick only mailboxes of your domains.",
-        "invalid_pk_value": "Tick only mailboxes of your domains."})
-    action = forms.ChoiceField(label="With the ticked mailboxes", choices=[
-        (SUSPEND, "Suspend"), (RESUME, "Resume"), (QUOTA, "Set the quota"), (SPAM_THRESHOLD, "Set the spam threshold"),
-        (DELETE, "Delete")])
-    quota = QuotaField(label="Quota (MiB)", required=False, help_text="for “Set the quota”; 0 = unlimited")
-    spam_threshold = SpamThresholdField(help_text="for “Set the spam threshold”; empty = the domain's")
-    confirm = forms.IntegerField(required=False, label="Number of mailboxes to delete",
-                                 help_text="type it to confirm the deletion")
+        "required": _("Tick at least one mailbox."), "invalid_choice": _("Tick only mailboxes of your domains."),
+        "invalid_pk_value": _("Tick only mailboxes of your domains.")})
+    action = forms.ChoiceField(label=_("With the ticked mailboxes"), choices=[
+        (SUSPEND, _("Suspend")), (RESUME, _("Resume")), (QUOTA, _("Set the quota")),
+        (SPAM_THRESHOLD, _("Set the spam threshold")), (DELETE, _("Delete"))])
+    quota = QuotaField(label=_("Quota (MiB)"), required=False, help_text=_("for “Set the quota”; 0 = unlimited"))
+    spam_threshold = SpamThresholdField(label=_("Spam threshold"),
+                                        help_text=_("for “Set the spam threshold”; empty = the domain's"))
+    confirm = forms.IntegerField(required=False, label=_("Number of mailboxes to delete"),
+                                 help_text=_("type it to confirm the deletion"))
 
     def __init__(self, *args, mailboxes, **kwargs):
         super().__init__(*args, **kwargs)
@@ -140,7 +146,7 @@ class MailboxBulkForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("action") == self.QUOTA and data.get("quota") is None:
-            self.add_error("quota", "Give the quota to set.")
+            self.add_error("quota", _("Give the quota to set."))
         return data
 
     def changes(self) -> dict:

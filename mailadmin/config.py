@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from mailadmin.languages import CODES as LANGUAGE_CODES
+
 PREFIX = "MAILADMIN_"
 
 
@@ -310,6 +312,9 @@ SETTINGS = (
                                       "text"),
             None, "Django's `SECRET_KEY` (signs sessions and tokens)", "panel",
             default_text="generated into `var/secrets.json`", secret=True),
+    Setting("LANGUAGE", Choice(LANGUAGE_CODES), "en",
+            "the panel's language when neither the browser, the language menu nor the signed-in admin or owner "
+            "chooses one (see Translations)", "panel"),
     Setting("DEBUG", Boolean(), False, "Django's debug pages; never in production", "panel"),
     Setting("ALLOWED_HOSTS", HostList(patterns=True), ["127.0.0.1", "localhost"],
             "the host names the panel answers to", "panel"),

@@ -3,6 +3,7 @@ Forms check the shape of the input; the services decide everything else."""
 import secrets
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 
 def suggested_password() -> str:
@@ -17,17 +18,17 @@ class SpamThresholdField(forms.DecimalField):
 
 
 class PasswordForm(forms.Form):
-    password = forms.CharField(label="New password", widget=forms.PasswordInput, strip=False)
-    confirm = forms.CharField(label="The same again", widget=forms.PasswordInput, strip=False)
+    password = forms.CharField(label=_("New password"), widget=forms.PasswordInput, strip=False)
+    confirm = forms.CharField(label=_("The same again"), widget=forms.PasswordInput, strip=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["password"].help_text = f"Suggestion: {suggested_password()}"
+        self.fields["password"].help_text = _("Suggestion: %(password)s") % {"password": suggested_password()}
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("password") != cleaned.get("confirm"):
-            raise forms.ValidationError("The two passwords differ.")
+            raise forms.ValidationError(_("The two passwords differ."))
         return cleaned
 
 

@@ -8,6 +8,7 @@ a value that is not allowed gives the default here and an error in `manage.py ch
 """
 from pathlib import Path
 
+from mailadmin import languages
 from mailadmin.config import value as env
 from mailadmin.secrets import load_or_create
 
@@ -51,9 +52,11 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "mailstack.metrics.RequestMetricsMiddleware",  # after static files: counts the panel's own answers
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "mailadmin.language.StoredLanguageMiddleware",  # a signed-in admin's or owner's language wins
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.SecondFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -108,7 +111,11 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-LANGUAGE_CODE = "en-us"
+# Translations (docs/translations.md): the language is the signed-in admin's or owner's stored
+# choice, else the language menu's cookie, else the browser's Accept-Language, else this default.
+LANGUAGE_CODE = env("LANGUAGE")
+LANGUAGES = list(languages.LANGUAGES)
+LOCALE_PATHS = [BASE_DIR / "locale"]  # one catalog per language for the whole project; compiled, never committed
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -1,12 +1,14 @@
 """Renders the daemons' configurations from the templates in deploy/ (see mailstack/config.py)."""
 import grp
 import os
+import re
 import secrets
 import stat
 from pathlib import Path
 
 from django.conf import settings
 from django.template import Context, Engine
+from django.utils import translation
 
 from mailstack.config import context
 
@@ -27,7 +29,9 @@ TEMPLATES = {
     ],
     "dovecot": ["dovecot.conf", "dovecot-sql.conf.ext", "dovecot-dict-sql.conf.ext", "spam-to-junk.sieve",
                 "quota-warning.py", "quota-warning.txt", "quota-warning-lda.conf", "learn-spam.sieve",
-                "learn-ham.sieve"],
+                "learn-ham.sieve",
+                # The warning in each language, for the owner's stored language (quota-warning.py).
+                *(f"quota-warning.{code}.txt" for code, _name in settings.LANGUAGES)],
     "spamassassin": ["local.cf"],
     "opendkim": ["opendkim.conf"],
 }
@@ -47,7 +51,11 @@ SECRET_FILES = {
     **{name: "postfix" for name in TEMPLATES["postfix"] if name.startswith("mysql-")},
 }
 
-_engine = Engine(dirs=[str(Path(settings.BASE_DIR) / "deploy")], autoescape=False)
+_engine = Engine(dirs=[str(Path(settings.BASE_DIR) / "deploy")], autoescape=False,
+                 libraries={"i18n": "django.templatetags.i18n"})
+# quota-warning.<language>.txt is quota-warning.txt in that language; the others are rendered in
+# the default language (settings.LANGUAGE_CODE).
+_IN_LANGUAGE = re.compile(r"(?P<template>.+)\.(?P<language>[a-z]{2}(?:-[a-z]+)?)(?P<suffix>\.txt)")
 
 
 def render(template_name: str, profile: str = "private", database: str | None = None, *,
@@ -57,7 +65,11 @@ def render(template_name: str, profile: str = "private", database: str | None = 
     values = context(profile, root) | (extra or {})
     if database:
         values["db"] = values["db"] | {"name": database}
-    return _engine.get_template(template_name).render(Context(values, autoescape=False))
+    language = settings.LANGUAGE_CODE
+    if (match := _IN_LANGUAGE.fullmatch(template_name)) and match["language"] in dict(settings.LANGUAGES):
+        template_name, language = match["template"] + match["suffix"], match["language"]
+    with translation.override(language):
+        return _engine.get_template(template_name).render(Context(values, autoescape=False))
 
 
 class UnsafeOutput(Exception):

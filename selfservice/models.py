@@ -17,6 +17,9 @@ class MailboxRules(models.Model):
     vacation_days = models.PositiveSmallIntegerField(default=1)
     forward_to = models.JSONField(default=list, blank=True)
     forward_keep_copy = models.BooleanField(default=True)
+    # The owner's choice from the language menu, also the language of the quota warnings sent to
+    # them; empty: the browser's (and the panel's default for the warnings).
+    language = models.CharField(max_length=16, blank=True, default="")
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from domains.models import Mailbox
 from selfservice.models import MailboxRules
@@ -22,7 +23,7 @@ class EffectiveThreshold:
 def effective_spam_threshold(mailbox: Mailbox) -> EffectiveThreshold:
     """The threshold Dovecot's user_query passes to the spam step, and whose it is."""
     if mailbox.spam_threshold is not None:
-        return EffectiveThreshold(mailbox.spam_threshold, "your own")
+        return EffectiveThreshold(mailbox.spam_threshold, _("your own threshold"))
     if mailbox.domain.spam_threshold is not None:
-        return EffectiveThreshold(mailbox.domain.spam_threshold, "your domain's")
-    return EffectiveThreshold(settings.MAILADMIN_SPAM_THRESHOLD_DEFAULT, "the server's default")
+        return EffectiveThreshold(mailbox.domain.spam_threshold, _("your domain's threshold"))
+    return EffectiveThreshold(settings.MAILADMIN_SPAM_THRESHOLD_DEFAULT, _("the server's default threshold"))

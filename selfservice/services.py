@@ -5,6 +5,7 @@ import functools
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from domains import passwords
 from domains.addresses import normalize_address, normalize_mailbox_address
@@ -74,7 +75,7 @@ def own_spam_threshold_set(*, actor: Actor, mailbox: Mailbox, threshold) -> Mail
     domain = mailbox.domain
     low, high = domain.user_spam_threshold_min, domain.user_spam_threshold_max
     if threshold is not None and not low <= threshold <= high:
-        raise ValidationError("Choose a threshold from %(low)s to %(high)s.", code="spam_threshold_bounds",
+        raise ValidationError(_("Choose a threshold from %(low)s to %(high)s."), code="spam_threshold_bounds",
                               params={"low": low, "high": high})
     return mailbox_update(actor=actor, mailbox=mailbox, spam_threshold=threshold)
 
@@ -84,9 +85,9 @@ def _clean_rules(mailbox: Mailbox, changes: dict) -> dict:
     if "forward_to" in cleaned:
         addresses = list(dict.fromkeys(normalize_address(address) for address in cleaned["forward_to"]))
         if mailbox.email in addresses:
-            raise ValidationError("Forwarding to the mailbox itself would loop.", code="forward_self")
+            raise ValidationError(_("Forwarding to the mailbox itself would loop."), code="forward_self")
         if len(addresses) > MAX_FORWARDS:
-            raise ValidationError("Forward to at most %(max)d addresses.", code="forward_count",
+            raise ValidationError(_("Forward to at most %(max)d addresses."), code="forward_count",
                                   params={"max": MAX_FORWARDS})
         cleaned["forward_to"] = addresses
     for name in ("vacation_subject", "vacation_text"):
@@ -95,7 +96,7 @@ def _clean_rules(mailbox: Mailbox, changes: dict) -> dict:
     if "vacation_subject" in cleaned:
         cleaned["vacation_subject"] = " ".join(cleaned["vacation_subject"].split())
     if "vacation_days" in cleaned and not 1 <= int(cleaned["vacation_days"]) <= 30:
-        raise ValidationError("Reply once per sender every 1 to 30 days.", code="vacation_days")
+        raise ValidationError(_("Reply once per sender every 1 to 30 days."), code="vacation_days")
     return cleaned
 
 
@@ -114,9 +115,9 @@ def own_rules_set(*, actor: Actor, mailbox: Mailbox, **changes) -> MailboxRules:
             setattr(rules, name, value)
         if rules.vacation_active and rules.vacation_start and rules.vacation_end \
                 and rules.vacation_start > rules.vacation_end:
-            raise ValidationError("The auto-reply's last day is before its first.", code="vacation_dates")
+            raise ValidationError(_("The auto-reply's last day is before its first."), code="vacation_dates")
         if rules.vacation_active and not rules.vacation_text.strip():
-            raise ValidationError("Write the text of the auto-reply.", code="vacation_text")
+            raise ValidationError(_("Write the text of the auto-reply."), code="vacation_text")
         rules.save()
         record(actor, "mailbox.rules", obj=mailbox, domain=mailbox.domain, before=before,
                after=snapshot(rules, RULE_FIELDS))

@@ -8,6 +8,9 @@ from functools import wraps
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import lockout
@@ -20,7 +23,7 @@ from mailadmin.client_ip import client_ip
 from mailadmin.view_helpers import call_service, posted
 from selfservice import forms, mailclients, selectors, services, session
 
-LOCKED = "Too many failed attempts. Wait 15 minutes, then try again."
+LOCKED = gettext_lazy("Too many failed attempts. Wait 15 minutes, then try again.")
 
 
 def mailbox_required(view):
@@ -57,7 +60,7 @@ def sign_in(request):
         if status == 429:
             form.add_error(None, LOCKED)
         else:
-            form.add_error(None, "That address and password do not match an account.")
+            form.add_error(None, _("That address and password do not match an account."))
     return render(request, "selfservice/login.html", {"form": form}, status=status)
 
 
@@ -93,7 +96,7 @@ def password_change(request):
     if request.method == "POST" and form.is_valid():
         if lockout.locked(request, MAILBOX, address):
             form.add_error(None, LOCKED)
-            return _form_page(request, form, "Change your password", "Change password", status=429)
+            return _form_page(request, form, _("Change your password"), _("Change password"), status=429)
         try:
             mailbox = mailbox_set_password(actor=_actor(request), mailbox=request.mailbox,
                                            password=form.cleaned_data["new_password1"],
@@ -105,9 +108,9 @@ def password_change(request):
             form.add_error(None, refused)
         else:
             session.sign_in(request, mailbox)  # this session stays signed in with the new password
-            messages.success(request, "Your password was changed. Use the new one in your mail programs.")
+            messages.success(request, _("Your password was changed. Use the new one in your mail programs."))
             return redirect("selfservice_home")
-    return _form_page(request, form, "Change your password", "Change password")
+    return _form_page(request, form, _("Change your password"), _("Change password"))
 
 
 @mailbox_required
@@ -118,24 +121,24 @@ def spam_threshold(request):
     if request.method == "POST" and form.is_valid():
         if call_service(form, services.own_spam_threshold_set, actor=_actor(request), mailbox=mailbox,
                         threshold=form.cleaned_data["spam_threshold"]):
-            messages.success(request, "Your spam threshold was saved.")
+            messages.success(request, _("Your spam threshold was saved."))
             return redirect("selfservice_home")
     domain = mailbox.domain
-    note = (f"Mail scoring at least this much goes to Junk. Choose from {domain.user_spam_threshold_min} "
-            f"to {domain.user_spam_threshold_max}; lower catches more.")
-    return _form_page(request, form, "Spam threshold", "Save", note=note)
+    note = _("Mail scoring at least this much goes to Junk. Choose from %(low)s to %(high)s; lower catches more.") % {
+        "low": number_format(domain.user_spam_threshold_min), "high": number_format(domain.user_spam_threshold_max)}
+    return _form_page(request, form, _("Spam threshold"), _("Save"), note=note)
 
 
 @mailbox_required
 @require_http_methods(["GET", "POST"])
 def auto_reply(request):
-    return _rules_page(request, forms.AutoReplyForm, "Auto-reply")
+    return _rules_page(request, forms.AutoReplyForm, _("Auto-reply"))
 
 
 @mailbox_required
 @require_http_methods(["GET", "POST"])
 def forwarding(request):
-    return _rules_page(request, forms.ForwardingForm, "Forwarding")
+    return _rules_page(request, forms.ForwardingForm, _("Forwarding"))
 
 
 def _rules_page(request, form_class, title):
@@ -143,6 +146,8 @@ def _rules_page(request, form_class, title):
     initial = {name: getattr(rules, name) for name in form_class.base_fields}
     if "forward_to" in initial:
         initial["forward_to"] = "\n".join(rules.forward_to)
+    for name, default in getattr(form_class, "DEFAULTS", {}).items():
+        initial[name] = initial[name] or default
     form = form_class(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -150,12 +155,13 @@ def _rules_page(request, form_class, title):
         except ValidationError as error:
             form.add_error(None, error)
         except MailServerError as error:
-            form.add_error(None, f"Saved, but the mail server did not take the rules yet ({error}). "
-                                 "Save again in a moment.")
+            form.add_error(None, _("Saved, but the mail server did not take the rules yet (%(error)s). Save again in "
+                                   "a moment.") % {"error": error})
         else:
-            messages.success(request, f"{title}: saved. It applies to mail arriving from now on.")
+            messages.success(request, _("%(title)s: saved. It applies to mail arriving from now on.")
+                             % {"title": title})
             return redirect("selfservice_home")
-    return _form_page(request, form, title, "Save")
+    return _form_page(request, form, title, _("Save"))
 
 
 def _form_page(request, form, title, submit, note="", status=200):

@@ -99,6 +99,17 @@ def test_the_owner_is_warned_once_at_80_percent_and_once_at_95(mail_domain):
     assert len(warnings_in("warned@example.org", 80)) == 1
 
 
+def test_the_warning_speaks_the_owners_language(mail_domain):
+    from selfservice.models import MailboxRules
+
+    example = mail_domain("example.org")
+    owner = example.mailbox("gewarnt", quota=QUOTA)
+    MailboxRules.objects.create(mailbox=owner, language="de")  # chosen in the language menu
+    deliver("gewarnt@example.org", 85_000)
+    warning = mail.wait_for("gewarnt@example.org", PASSWORD, "Ihr Postfach ist zu 80 % voll", timeout=15)
+    assert "Ihr Postfach gewarnt@example.org ist zu 80 % voll." in warning.get_content()
+
+
 def test_imap_clients_read_the_quota_and_its_usage(mail_domain):
     example = mail_domain("example.org")
     example.mailbox("imapquota", quota=QUOTA)

@@ -44,6 +44,7 @@ BAD_AND_GOOD = {
     "POSTSCREEN_DNSBL_THRESHOLD": ("0", "2"),
     "MAILSTORE_RETENTION_DAYS": ("30d", "7"),
     "DJANGO_SECRET_KEY": ("too-short", "k" * 50),
+    "LANGUAGE": ("german", "de"),
     "DEBUG": ("tru", "off"),
     "ALLOWED_HOSTS": ("", "panel.example.org,.example.net"),
     "HTTPS": ("2", "yes"),

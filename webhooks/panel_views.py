@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -38,7 +39,7 @@ def subscription_create(request):
             subscription, secret = created
             return render(request, "webhooks/subscription_created.html",
                           {"subscription": subscription, "secret": secret})
-    return render(request, "form.html", {"form": form, "title": "New webhook", "submit": "Create"})
+    return render(request, "form.html", {"form": form, "title": _("New webhook"), "submit": _("Create")})
 
 
 @login_required
@@ -59,8 +60,8 @@ def subscription_delete(request, pk):
     form = ConfirmForm(posted(request))
     if request.method == "POST" and form.is_valid():
         services.subscription_delete(actor=actor_of(request), subscription=subscription)
-        messages.success(request, f"The webhook to {subscription.url} was deleted.")
+        messages.success(request, _("The webhook to %(url)s was deleted.") % {"url": subscription.url})
         return redirect("webhook_list")
     return render(request, "confirm_delete.html", {
-        "form": form, "title": f"Delete the webhook to {subscription.url}?", "submit": "Delete",
-        "what": "Nothing more is sent to it, and its deliveries are deleted with it."})
+        "form": form, "title": _("Delete the webhook to %(url)s?") % {"url": subscription.url}, "submit": _("Delete"),
+        "what": _("Nothing more is sent to it, and its deliveries are deleted with it.")})

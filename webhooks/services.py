@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from domains.audit import Actor, record
 from webhooks.events import EVENT_TYPES
@@ -23,24 +24,24 @@ def clean_url(url: str) -> str:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
     except ValueError as error:
-        raise ValidationError("The URL cannot be read.", code="webhook_url") from error
+        raise ValidationError(_("The URL cannot be read."), code="webhook_url") from error
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError("The URL must be an http:// or https:// address with a host.", code="webhook_url")
+        raise ValidationError(_("The URL must be an http:// or https:// address with a host."), code="webhook_url")
     if parts.username is not None or parts.password is not None:
-        raise ValidationError("The URL must not hold a user name or password; authenticate deliveries by "
-                              "their signature.", code="webhook_url_credentials")
+        raise ValidationError(_("The URL must not hold a user name or password; authenticate deliveries by "
+                              "their signature."), code="webhook_url_credentials")
     if len(url) > URL_MAX or any(character.isspace() or ord(character) < 32 for character in url):
-        raise ValidationError("The URL is too long or holds spaces or control characters.", code="webhook_url")
+        raise ValidationError(_("The URL is too long or holds spaces or control characters."), code="webhook_url")
     return url
 
 
 def _clean_event_types(event_types) -> list[str]:
     cleaned = sorted(set(event_types))
     if not cleaned:
-        raise ValidationError("Choose at least one event type.", code="webhook_event_types")
+        raise ValidationError(_("Choose at least one event type."), code="webhook_event_types")
     unknown = set(cleaned) - set(EVENT_TYPES)
     if unknown:
-        raise ValidationError("Unknown event types: %(unknown)s.", code="webhook_event_types",
+        raise ValidationError(_("Unknown event types: %(unknown)s."), code="webhook_event_types",
                               params={"unknown": ", ".join(sorted(unknown))})
     return cleaned
 

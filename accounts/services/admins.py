@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from domains.audit import Actor, record
 from domains.errors import Conflict, CurrentPasswordWrong
@@ -21,7 +22,7 @@ def _keep_one_superadmin(admin, *, removing: bool):
     users = get_user_model().objects.select_for_update()
     others = users.filter(is_superuser=True, is_active=True).exclude(pk=admin.pk)
     if removing and admin.is_superuser and not others.exists():
-        raise ValidationError("The last active superadmin cannot be removed or demoted.", code="last_superadmin")
+        raise ValidationError(_("The last active superadmin cannot be removed or demoted."), code="last_superadmin")
 
 
 def admin_create(*, actor: Actor, username: str, email: str, password: str, is_superuser: bool, domains) -> object:
@@ -34,7 +35,7 @@ def admin_create(*, actor: Actor, username: str, email: str, password: str, is_s
                 admin = users.objects.create_user(username=username, email=email, password=password,
                                                   is_superuser=is_superuser)
         except IntegrityError as error:
-            raise Conflict("The username %(username)s is taken.", code="conflict",
+            raise Conflict(_("The username %(username)s is taken."), code="conflict",
                            params={"username": username}) from error
         admin.domains.set([] if is_superuser else domains)
         record(actor, "admin.create", obj=admin, domain=None, after=_snapshot(admin))
@@ -45,7 +46,7 @@ def admin_update(*, actor: Actor, admin, email: str, is_superuser: bool, is_acti
     with transaction.atomic():
         admin = get_user_model().objects.select_for_update().get(pk=admin.pk)
         if admin.pk == getattr(actor.user, "pk", None) and (not is_superuser or not is_active):
-            raise ValidationError("You cannot demote or deactivate your own account.", code="self")
+            raise ValidationError(_("You cannot demote or deactivate your own account."), code="self")
         _keep_one_superadmin(admin, removing=admin.is_superuser and not (is_superuser and is_active))
         before = _snapshot(admin)
         admin.email, admin.is_superuser, admin.is_active = email, is_superuser, is_active
@@ -62,7 +63,7 @@ def admin_set_password(*, actor: Actor, admin, password: str, current_password: 
     with transaction.atomic():
         admin = get_user_model().objects.select_for_update().get(pk=admin.pk)
         if admin.pk == getattr(actor.user, "pk", None) and not admin.check_password(current_password or ""):
-            raise CurrentPasswordWrong("The current password is not correct.", code="current_password")
+            raise CurrentPasswordWrong(_("The current password is not correct."), code="current_password")
         admin.set_password(password)
         admin.save(update_fields=["password"])
         record(actor, "admin.set_password", obj=admin, domain=None)
@@ -73,7 +74,7 @@ def admin_delete(*, actor: Actor, admin) -> None:
     with transaction.atomic():
         admin = get_user_model().objects.select_for_update().get(pk=admin.pk)
         if admin.pk == getattr(actor.user, "pk", None):
-            raise ValidationError("You cannot delete your own account.", code="self")
+            raise ValidationError(_("You cannot delete your own account."), code="self")
         _keep_one_superadmin(admin, removing=True)
         record(actor, "admin.delete", obj=admin, domain=None, before=_snapshot(admin))
         admin.delete()

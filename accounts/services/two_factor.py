@@ -4,6 +4,7 @@ import math
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -24,7 +25,8 @@ def two_factor_enable(*, actor: Actor, user, key: str, code: str) -> tuple[TOTPD
     """
     step = totp.matching_step(key, _normalized(code))
     if step is None:
-        raise CodeRefused("That code does not match. Enter the code your app shows now (check the phone's clock).")
+        raise CodeRefused(_("That code does not match. Enter the code your app shows now (check the phone's "
+                            "clock)."))
     with transaction.atomic():
         get_user_model().objects.select_for_update().get(pk=user.pk)  # one enabling at a time per user
         TOTPDevice.objects.filter(user=user).delete()
@@ -65,12 +67,14 @@ def second_factor_verify(*, user, code: str):
         return device
     if not allowed:
         wait = math.ceil((details["locked_until"] - timezone.now()).total_seconds())
-        raise CodeRefused(f"Too many wrong codes in a row. Wait {max(wait, 1)} s, then try again.")
-    raise CodeRefused("That code is not valid. Enter the code your app shows now, or an unused recovery code.")
+        raise CodeRefused(_("Too many wrong codes in a row. Wait %(seconds)d s, then try again.")
+                          % {"seconds": max(wait, 1)})
+    raise CodeRefused(_("That code is not valid. Enter the code your app shows now, or an unused recovery code."))
 
 
 def _recovery_codes_replace(user) -> list[str]:
-    device, _ = StaticDevice.objects.get_or_create(user=user, defaults={"name": "Recovery codes", "confirmed": True})
+    device, _created = StaticDevice.objects.get_or_create(user=user,
+                                                          defaults={"name": "Recovery codes", "confirmed": True})
     device.token_set.all().delete()
     device.throttle_reset()
     codes = set()

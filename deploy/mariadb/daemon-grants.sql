@@ -5,6 +5,7 @@ GRANT SELECT (domain_id, source, destination) ON `{{ db.name }}`.virtual_aliases
 {% endfor %}GRANT SELECT ON `{{ db.name }}`.virtual_domains TO '{{ db.dovecot_user }}'@'{{ db.client_host }}';
 GRANT SELECT ON `{{ db.name }}`.virtual_users TO '{{ db.dovecot_user }}'@'{{ db.client_host }}';
 GRANT SELECT, INSERT, UPDATE ON `{{ db.name }}`.mailbox_usage TO '{{ db.dovecot_user }}'@'{{ db.client_host }}';
+GRANT SELECT (mailbox_id, language) ON `{{ db.name }}`.mailadmin_mailbox_rules TO '{{ db.dovecot_user }}'@'{{ db.client_host }}';
 -- The DKIM signer (OpenDKIM's SigningTable and KeyTable): the signing key of each domain, and
 -- each published key with its private half.  The views run with their definer's (root's) rights,
 -- so the signer's account needs no grant on the panel's tables.

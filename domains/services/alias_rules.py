@@ -2,6 +2,7 @@
 domain's limit.  Creating (one alias or a batch, domains/services/bulk.py), replacing
 destinations and renaming a mailbox apply these, so that their refusals read the same."""
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from domains.addresses import domain_of, normalize_address, normalize_alias_source
 from domains.errors import LimitReached
@@ -25,12 +26,12 @@ def reachable_from(new_destinations: list[str], *, ignoring: str) -> set[str]:
 def refuse_loop(source: str, destinations, *, ignoring: str = ""):
     """Refuses `destinations` for `source` when they lead back to it."""
     if source in reachable_from(list(destinations), ignoring=ignoring):
-        raise ValidationError("The alias %(source)s would forward to itself (a loop).", code="alias_loop",
+        raise ValidationError(_("The alias %(source)s would forward to itself (a loop)."), code="alias_loop",
                               params={"source": source})
 
 
 def alias_limit_reached(domain: Domain) -> LimitReached:
-    return LimitReached("%(domain)s has reached its limit of %(max)d aliases.", code="alias_limit",
+    return LimitReached(_("%(domain)s has reached its limit of %(max)d aliases."), code="alias_limit",
                         params={"domain": domain.name, "max": domain.max_aliases})
 
 
@@ -40,7 +41,7 @@ def _destination(value: str) -> str:
     try:
         return normalize_address(value)
     except ValidationError as error:
-        raise ValidationError("The destination %(destination)s is refused: %(reason)s", code="alias_destination",
+        raise ValidationError(_("The destination %(destination)s is refused: %(reason)s"), code="alias_destination",
                               params={"destination": value, "reason": " ".join(error.messages)}) from error
 
 
@@ -48,7 +49,7 @@ def alias_source_in(domain: Domain, source: str) -> str:
     """`source` in canonical form, if it is an address of `domain` or its catch-all `@domain`."""
     source = normalize_alias_source(source)
     if domain_of(source) != domain.name:
-        raise ValidationError("The alias %(source)s is not an address of %(domain)s.", code="alias_domain",
+        raise ValidationError(_("The alias %(source)s is not an address of %(domain)s."), code="alias_domain",
                               params={"source": source, "domain": domain.name})
     return source
 
@@ -57,5 +58,5 @@ def clean_alias(domain: Domain, source: str, destinations: list[str]) -> tuple[s
     source = alias_source_in(domain, source)
     cleaned = list(dict.fromkeys(_destination(destination) for destination in destinations if destination))
     if not cleaned:
-        raise ValidationError("An alias needs at least one destination.", code="alias_destinations")
+        raise ValidationError(_("An alias needs at least one destination."), code="alias_destinations")
     return source, cleaned

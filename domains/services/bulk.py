@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Sum
+from django.utils.translation import gettext as _
 
 from domains.addresses import domain_of, normalize_mailbox_address
 from domains.audit import Actor, record_many, snapshot
@@ -74,7 +75,7 @@ def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
 def _domain_of_item(domains: Mapping[str, Domain], address: str) -> Domain:
     domain = domains.get(domain_of(address))
     if domain is None:
-        raise ValidationError("There is no domain %(domain)s.", code="no_domain",
+        raise ValidationError(_("There is no domain %(domain)s."), code="no_domain",
                               params={"domain": domain_of(address)})
     return domain
 
@@ -85,7 +86,7 @@ def _first_seen(problems: _Problems, keys: list[tuple[int, str]], what: str) -> 
     for index, key in keys:
         if key in first:
             problems.add(index, ValidationError(
-                "%(what)s %(key)s appears twice in the request (also item %(first)d).", code="duplicate",
+                _("%(what)s %(key)s appears twice in the request (also item %(first)d)."), code="duplicate",
                 params={"what": what, "key": key, "first": first[key]}))
         else:
             first[key] = index
@@ -124,7 +125,7 @@ def _mailbox_limits(problems: _Problems, rows: list[tuple[int, Mailbox]], locked
             count += 1
             allocated += mailbox.quota
             if domain.max_mailboxes and count > domain.max_mailboxes:
-                problems.add(index, LimitReached("%(domain)s has reached its limit of %(max)d mailboxes.",
+                problems.add(index, LimitReached(_("%(domain)s has reached its limit of %(max)d mailboxes."),
                                                  code="mailbox_limit",
                                                  params={"domain": domain.name, "max": domain.max_mailboxes}))
             for error in quota_errors(domain, mailbox.quota, allocated_to_others=allocated - mailbox.quota):
@@ -181,7 +182,7 @@ def mailboxes_create_many(*, actor: Actor, domains: Mapping[str, Domain],
         existing = _existing(Mailbox, "email", [mailbox.email for _index, mailbox in rows])
         for index, mailbox in rows:
             if mailbox.email in existing:
-                problems.add(index, Conflict("The mailbox %(address)s exists already.", code="conflict",
+                problems.add(index, Conflict(_("The mailbox %(address)s exists already."), code="conflict",
                                              params={"address": mailbox.email}))
         _mailbox_limits(problems, rows, locked)
         problems.raise_any()
@@ -228,7 +229,7 @@ def aliases_create_many(*, actor: Actor, domains: Mapping[str, Domain], aliases:
         existing = _existing(Alias, "source", [source for _index, _domain, source, _destinations in items])
         for index, _domain, source, _destinations in items:
             if source in existing:
-                problems.add(index, Conflict("The alias %(source)s exists already.", code="conflict",
+                problems.add(index, Conflict(_("The alias %(source)s exists already."), code="conflict",
                                              params={"source": source}))
         _alias_limits(problems, items, locked)
         problems.raise_any()

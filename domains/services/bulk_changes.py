@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from domains.audit import Actor
 from domains.models import Mailbox, MailStoreJob
@@ -20,7 +21,7 @@ def _each(mailboxes: Sequence[Mailbox], change: Callable[[Mailbox], object]) -> 
     problems, results, seen = _Problems(), {}, {}
     for index, mailbox in enumerate(mailboxes):
         if mailbox.pk in seen:
-            problems.add(index, ValidationError("The mailbox %(address)s is listed twice (item %(first)d).",
+            problems.add(index, ValidationError(_("The mailbox %(address)s is listed twice (item %(first)d)."),
                                                 code="duplicate", params={"address": mailbox.email,
                                                                           "first": seen[mailbox.pk]}))
         seen.setdefault(mailbox.pk, index)

@@ -3,6 +3,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from domains.errors import Conflict
 
@@ -29,17 +30,17 @@ def clean_spam_threshold(value):
     try:
         threshold = Decimal(str(value))
     except InvalidOperation as error:
-        raise ValidationError("The spam threshold must be a number.", code="spam_threshold") from error
+        raise ValidationError(_("The spam threshold must be a number."), code="spam_threshold") from error
     if not threshold.is_finite() or threshold < 0 or threshold > SPAM_THRESHOLD_MAX:
-        raise ValidationError("The spam threshold must be between 0.0 and 999.9.", code="spam_threshold")
+        raise ValidationError(_("The spam threshold must be between 0.0 and 999.9."), code="spam_threshold")
     if threshold != threshold.quantize(Decimal("0.1")):
         raise ValidationError(
-            "The spam threshold has one decimal at most, as SpamAssassin scores do.", code="spam_threshold")
+            _("The spam threshold has one decimal at most, as SpamAssassin scores do."), code="spam_threshold")
     return threshold.quantize(Decimal("0.1"))
 
 
 def clean_byte_count(value, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value >= 2**63:
-        raise ValidationError("%(what)s must be a whole number of bytes, 0 or more.", code="bytes",
+        raise ValidationError(_("%(what)s must be a whole number of bytes, 0 or more."), code="bytes",
                               params={"what": what})
     return value

@@ -2,6 +2,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from domains import dkim
 from domains.audit import Actor, record
@@ -39,7 +40,7 @@ def dkim_key_retire(*, actor: Actor, key: DkimKey) -> DkimKey:
     with transaction.atomic():
         key = DkimKey.objects.select_for_update().select_related("domain").get(pk=key.pk)
         if key.signing:
-            raise ValidationError("The key that signs the domain's mail cannot be retired; create a new one first.",
+            raise ValidationError(_("The key that signs the domain's mail cannot be retired; create a new one first."),
                                   code="dkim_signing_key")
         if key.retired is None:
             key.retired = timezone.now()

@@ -2,6 +2,7 @@ from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from domains import dkim, mailserver
 from domains.addresses import normalize_domain
@@ -33,7 +34,8 @@ def check_domain_settings(changes, *, all_domains: bool):
     """Refuses, naming them, the settings among `changes` that the caller may not change."""
     refused = sorted(set(changes) & SETTINGS - domain_settings_for(all_domains=all_domains))
     if refused:
-        raise PermissionDenied(f"Only a superadmin or an API key for all domains may change {', '.join(refused)}.")
+        raise PermissionDenied(_("Only a superadmin or an API key for all domains may change %(fields)s.")
+                               % {"fields": ", ".join(refused)})
 
 
 def _clean(changes: dict) -> dict:
@@ -46,7 +48,7 @@ def _clean(changes: dict) -> dict:
             cleaned[name] = clean_spam_threshold(cleaned[name])
     for name in ("user_spam_threshold_min", "user_spam_threshold_max"):
         if name in cleaned and cleaned[name] is None:
-            raise ValidationError("Give both bounds of the users' spam threshold.", code="spam_threshold_bounds")
+            raise ValidationError(_("Give both bounds of the users' spam threshold."), code="spam_threshold_bounds")
     if "active" in cleaned:
         cleaned["active"] = bool(cleaned["active"])
     return cleaned
@@ -54,7 +56,7 @@ def _clean(changes: dict) -> dict:
 
 def _check_user_threshold_bounds(domain: Domain):
     if domain.user_spam_threshold_min > domain.user_spam_threshold_max:
-        raise ValidationError("The lowest spam threshold users may choose is above the highest.",
+        raise ValidationError(_("The lowest spam threshold users may choose is above the highest."),
                               code="spam_threshold_bounds")
 
 

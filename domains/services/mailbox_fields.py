@@ -3,6 +3,7 @@ import re
 import secrets
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from domains import passwords
 from domains.addresses import normalize_domain
@@ -15,18 +16,19 @@ EDITABLE = frozenset(AUDITED) - {"email"}
 
 def mailbox_password_hash(*, address: str, password: str | None, password_hash: str | None) -> str:
     if (password is None) == (password_hash is None):
-        raise ValidationError("Give either a password or a password hash.", code="password_required")
+        raise ValidationError(_("Give either a password or a password hash."), code="password_required")
     if password_hash is not None:
         try:
             passwords.scheme_of(password_hash)
         except passwords.UnknownSchemeError as error:
-            raise ValidationError("The password hash has no known {SCHEME} prefix.", code="hash_scheme") from error
+            raise ValidationError(_("The password hash has no known {SCHEME} prefix."), code="hash_scheme") from error
         return password_hash
     validate_new_password(password, address=address)
     try:
         return passwords.hash_password(password)
     except passwords.PasswordTooLongError as error:
-        raise ValidationError(str(error), code="password_too_long") from error
+        raise ValidationError(_("BLF-CRYPT takes at most %(max)d bytes of password."), code="password_too_long",
+                              params={"max": passwords.BCRYPT_MAX_BYTES}) from error
 
 
 def maildir_of_its_own(default: str) -> str:
@@ -47,7 +49,7 @@ def canonical_folder(maildir: str, *, domain: str) -> str:
                 return f"{domain}/{parts[1]}"
         except ValidationError:
             pass
-    raise ValidationError("maildir must be a folder of the mailbox's domain: <domain>/<folder>.", code="maildir")
+    raise ValidationError(_("maildir must be a folder of the mailbox's domain: <domain>/<folder>."), code="maildir")
 
 
 def folder_key(path: str) -> str:
@@ -67,11 +69,11 @@ def quota_errors(domain, quota: int, *, allocated_to_others: int) -> list[LimitR
     (`allocated_to_others`: the quotas of the domain's other mailboxes, new ones included)."""
     errors = []
     if domain.max_quota and (quota == 0 or quota > domain.max_quota):
-        errors.append(LimitReached("The quota must be set and at most %(max)d bytes in %(domain)s.",
+        errors.append(LimitReached(_("The quota must be set and at most %(max)d bytes in %(domain)s."),
                                    code="quota_limit", params={"max": domain.max_quota, "domain": domain.name}))
     if domain.quota_total and (quota == 0 or allocated_to_others + quota > domain.quota_total):
         errors.append(LimitReached(
-            "%(domain)s has %(free)d of its %(total)d bytes of quota left; give the mailbox a quota within that.",
+            _("%(domain)s has %(free)d of its %(total)d bytes of quota left; give the mailbox a quota within that."),
             code="quota_total", params={"domain": domain.name, "total": domain.quota_total,
                                         "free": max(0, domain.quota_total - allocated_to_others)}))
     return errors

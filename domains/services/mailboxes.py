@@ -3,6 +3,7 @@ from functools import partial
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
+from django.utils.translation import gettext as _
 
 from domains import mailserver, passwords
 from domains.addresses import normalize_local_part, normalize_mailbox_address
@@ -52,7 +53,7 @@ def mailbox_update(*, actor: Actor, mailbox: Mailbox, **changes) -> Mailbox:
     if "spam_threshold" in changes:
         changes["spam_threshold"] = clean_spam_threshold(changes["spam_threshold"])
     if "quota" in changes:
-        changes["quota"] = clean_byte_count(changes["quota"], "The quota")
+        changes["quota"] = clean_byte_count(changes["quota"], _("The quota"))
     with transaction.atomic():
         domain = _locked_domain(mailbox.domain)
         mailbox = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
@@ -83,7 +84,7 @@ def mailbox_set_password(*, actor: Actor, mailbox: Mailbox, password: str,
         if locked is None:
             raise Mailbox.DoesNotExist
         if current_password is not None and not _matches(current_password, locked.password):
-            raise CurrentPasswordWrong("The current password is not correct.", code="current_password")
+            raise CurrentPasswordWrong(_("The current password is not correct."), code="current_password")
         Mailbox.objects.filter(pk=mailbox.pk).update(password=hashed)
         record(actor, "mailbox.set_password", obj=mailbox, domain=mailbox.domain)
         transaction.on_commit(partial(mailserver.end_sessions, locked.email))
@@ -166,10 +167,10 @@ def mailbox_restore(*, actor: Actor, archived: MailStoreJob, mailbox: Mailbox) -
         kept = MailStoreJob.objects.filter(action=MailStoreJob.PURGE, archive=archived.archive,
                                            state=MailStoreJob.PENDING)
         if archived.action != MailStoreJob.ARCHIVE or not archived.archive or not kept.exists():
-            raise ValidationError("There is no archived mail to restore.", code="not_archived")
+            raise ValidationError(_("There is no archived mail to restore."), code="not_archived")
         if archived.domain_id is None or mailbox.domain_id != archived.domain_id:
-            raise ValidationError("Mail is restored only into a mailbox of its own domain (a domain deleted and "
-                                  "created again is another domain).", code="restore_domain")
+            raise ValidationError(_("Mail is restored only into a mailbox of its own domain (a domain deleted and "
+                                  "created again is another domain)."), code="restore_domain")
         record(actor, "mailbox.restore", obj=mailbox, domain=mailbox.domain,
                after={"from": archived.address, "archive": archived.archive})
         return MailStoreJob.objects.create(action=MailStoreJob.RESTORE, domain_id=archived.domain_id,

@@ -4,6 +4,7 @@ A suspension through the API is a billing system's decision: a domain admin does
 the panel; a superadmin, a management command or the API does.  Other suspensions are undone by
 whoever may change the row."""
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from domains.audit import Actor
 
@@ -24,8 +25,8 @@ def mark_suspension(row, *, active: bool, actor: Actor):
     refuses a domain admin's resuming of what the billing system suspended."""
     if active and not row.active:
         if row.suspended_by == BILLING and not _may_undo_billing(actor):
-            raise ValidationError("%(row)s was suspended by the billing system; only a superadmin or the billing "
-                                  "system may resume it.", code="suspended_by_billing", params={"row": str(row)})
+            raise ValidationError(_("%(row)s was suspended by the billing system; only a superadmin or the billing "
+                                  "system may resume it."), code="suspended_by_billing", params={"row": str(row)})
         row.suspended_by = ""
     elif not active and (row.active or actor.via_api):
         row.suspended_by = suspended_by(actor, active)

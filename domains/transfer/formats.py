@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 KINDS = ("domain", "mailbox", "alias")
 DOMAIN_FIELDS = ("description", "active", "max_mailboxes", "max_aliases", "default_quota", "max_quota",
@@ -53,7 +54,7 @@ def _text(value, name):
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise ValidationError("%(name)s must be text.", code="type", params={"name": name})
+        raise ValidationError(_("%(name)s must be text."), code="type", params={"name": name})
     return value
 
 
@@ -66,7 +67,7 @@ def _typed(name: str, value):
             return int(value)
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        raise ValidationError("%(name)s must be a whole number.", code="type", params={"name": name})
+        raise ValidationError(_("%(name)s must be a whole number."), code="type", params={"name": name})
     if name == "active":
         if isinstance(value, bool):
             return value
@@ -74,12 +75,12 @@ def _typed(name: str, value):
             return True
         if str(value).lower() in ("0", "false", "no"):
             return False
-        raise ValidationError("active must be 1 or 0 (true or false).", code="type")
+        raise ValidationError(_("active must be 1 or 0 (true or false)."), code="type")
     if name == "spam_threshold":
         try:
             return Decimal(str(value))
         except InvalidOperation as error:
-            raise ValidationError("spam_threshold must be a number.", code="type") from error
+            raise ValidationError(_("spam_threshold must be a number."), code="type") from error
     return _text(value, name)
 
 
@@ -90,7 +91,7 @@ def make_record(line: int, values) -> Record:
         raise values
     kind = values.get("kind")
     if kind not in KINDS:
-        raise ValidationError("kind must be one of domain, mailbox, alias (found %(kind)r).", code="kind",
+        raise ValidationError(_("kind must be one of domain, mailbox, alias (found %(kind)r)."), code="kind",
                               params={"kind": kind})
     allowed = {"domain": DOMAIN_FIELDS, "mailbox": MAILBOX_FIELDS, "alias": ()}[kind]
     record = Record(kind=kind, line=line, address=_text(values.get("address"), "address"))
@@ -101,7 +102,7 @@ def make_record(line: int, values) -> Record:
         if name == "destinations" and kind == "alias":
             items = value.split() if isinstance(value, str) else value
             if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
-                errors.append(ValidationError("destinations must be a list of addresses.", code="type"))
+                errors.append(ValidationError(_("destinations must be a list of addresses."), code="type"))
             else:
                 record.destinations = items
         elif name in allowed:
@@ -110,7 +111,7 @@ def make_record(line: int, values) -> Record:
             except ValidationError as error:
                 errors.append(error)
         else:
-            errors.append(ValidationError("%(kind)s entries have no field %(name)r.", code="field",
+            errors.append(ValidationError(_("%(kind)s entries have no field %(name)r."), code="field",
                                           params={"kind": kind, "name": name}))
     if errors:
         raise ValidationError(errors)
@@ -127,15 +128,16 @@ def read_csv(stream):
     reader = csv.reader(stream)
     header = next(reader, None)
     if header is None:
-        raise FileError("the file is empty", 1)
+        raise FileError(_("the file is empty"), 1)
     unknown = [name for name in header if name not in COLUMNS]
     if "kind" not in header or "address" not in header or unknown:
-        raise FileError(f"the header row must name the columns (kind, address, ...); unknown: {unknown}", 1)
+        raise FileError(_("the header row must name the columns (kind, address, ...); unknown: %(unknown)s")
+                        % {"unknown": unknown}, 1)
     for row in reader:
         if not any(row):
             continue
         if len(row) > len(header):
-            yield reader.line_num, ValidationError("The row has more cells than the header has columns.")
+            yield reader.line_num, ValidationError(_("The row has more cells than the header has columns."))
             continue
         yield reader.line_num, {name: _unneutralise(cell) for name, cell in zip(header, row, strict=False)}
 
@@ -151,13 +153,13 @@ def read_json(text: str):
     try:
         document = decoder.decode(text)
     except json.JSONDecodeError as error:
-        raise FileError(f"not valid JSON: {error.msg}", error.lineno) from error
+        raise FileError(_("not valid JSON: %(error)s") % {"error": error.msg}, error.lineno) from error
     if not isinstance(document, dict) or not set(document) <= {"format", "version", *JSON_SECTIONS}:
-        raise FileError('expected an object with "domains", "mailboxes" and "aliases" lists', 1)
+        raise FileError(_('expected an object with "domains", "mailboxes" and "aliases" lists'), 1)
     for section, kind in JSON_SECTIONS.items():
         items = document.get(section, [])
         if not isinstance(items, list):
-            raise FileError(f'"{section}" must be a list', 1)
+            raise FileError(_('"%(section)s" must be a list') % {"section": section}, 1)
         if not items:
             continue
         # Where each object starts: decode the list again element by element from its position.
@@ -167,9 +169,9 @@ def read_json(text: str):
             while text[position] in " \t\r\n,":
                 position += 1
             line = _line_at(text, position)
-            _, position = decoder.raw_decode(text, position)
+            _object, position = decoder.raw_decode(text, position)
             if not isinstance(item, dict):
-                yield line, ValidationError("Each entry must be an object.")
+                yield line, ValidationError(_("Each entry must be an object."))
                 continue
             yield line, {"kind": kind, **item}
 
@@ -186,7 +188,7 @@ def _section_start(text: str, section: str) -> int:
             position += 1
         if key == section:
             return position
-        _, position = decoder.raw_decode(text, position)
+        _object, position = decoder.raw_decode(text, position)
 
 
 # --- writing ---

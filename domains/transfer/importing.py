@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from domains.addresses import normalize_mailbox_address
 from domains.audit import Actor, record_many
@@ -140,7 +141,7 @@ class _Import:
             else:
                 first[key] = line
                 continue
-            self.refuse(line, ValidationError("maildir %(maildir)s is %(reason)s.", code="maildir_in_use",
+            self.refuse(line, ValidationError(_("maildir %(maildir)s is %(reason)s."), code="maildir_in_use",
                                               params={"maildir": maildir, "reason": reason}))
             refused.add(line)
         return {line: maildir for line, maildir in maildirs.items() if line not in refused}

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from domains import selectors, services
@@ -21,9 +22,10 @@ def alias_create(request, domain_pk):
         source = f"{form.cleaned_data['local_part']}@{domain.name}"
         if call_service(form, services.alias_create, actor=actor_of(request), domain=domain, source=source,
                         destinations=form.cleaned_data["destinations"]):
-            messages.success(request, f"The alias {source} was created.")
+            messages.success(request, _("The alias %(source)s was created.") % {"source": source})
             return redirect("domain_detail", pk=domain.pk)
-    return render(request, "form.html", {"form": form, "title": f"New alias in {domain}", "submit": "Create"})
+    return render(request, "form.html", {"form": form, "title": _("New alias in %(domain)s") % {"domain": domain},
+                                         "submit": _("Create")})
 
 
 @login_required
@@ -39,9 +41,10 @@ def alias_edit(request, domain_pk, source):
         except Alias.DoesNotExist as gone:
             raise Http404 from gone
         if saved:
-            messages.success(request, f"The alias {source} was saved.")
+            messages.success(request, _("The alias %(source)s was saved.") % {"source": source})
             return redirect("domain_detail", pk=domain.pk)
-    return render(request, "form.html", {"form": form, "title": f"Edit {source}", "submit": "Save"})
+    return render(request, "form.html", {"form": form, "title": _("Edit %(source)s") % {"source": source},
+                                         "submit": _("Save")})
 
 
 @login_required
@@ -52,7 +55,8 @@ def alias_delete(request, domain_pk, source):
     form = ConfirmForm(posted(request))
     if request.method == "POST" and form.is_valid():
         services.alias_delete(actor=actor_of(request), domain=domain, source=source)
-        messages.success(request, f"The alias {source} was deleted.")
+        messages.success(request, _("The alias %(source)s was deleted.") % {"source": source})
         return redirect("domain_detail", pk=domain.pk)
-    return render(request, "confirm_delete.html", {"form": form, "title": f"Delete {source}?",
-                                                   "what": f"Mail to it stops going to {', '.join(destinations)}."})
+    what = _("Mail to it stops going to %(destinations)s.") % {"destinations": ", ".join(destinations)}
+    return render(request, "confirm_delete.html", {"form": form, "title": _("Delete %(source)s?") % {"source": source},
+                                                   "what": what})

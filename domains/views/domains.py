@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from domains import dns_records, selectors, services
@@ -43,9 +44,9 @@ def domain_create(request):
     if request.method == "POST" and form.is_valid():
         domain = call_service(form, services.domain_create, actor=actor_of(request), **form.cleaned_data)
         if domain:
-            messages.success(request, f"The domain {domain} was created.")
+            messages.success(request, _("The domain %(domain)s was created.") % {"domain": domain})
             return redirect("domain_detail", pk=domain.pk)
-    return render(request, "form.html", {"form": form, "title": "New domain", "submit": "Create domain"})
+    return render(request, "form.html", {"form": form, "title": _("New domain"), "submit": _("Create domain")})
 
 
 @login_required
@@ -75,9 +76,10 @@ def domain_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         changes = {name: value for name, value in form.cleaned_data.items() if name in fields}
         if call_service(form, services.domain_update, actor=actor_of(request), domain=domain, **changes):
-            messages.success(request, f"The domain {domain} was saved.")
+            messages.success(request, _("The domain %(domain)s was saved.") % {"domain": domain})
             return redirect("domain_detail", pk=domain.pk)
-    return render(request, "form.html", {"form": form, "title": f"Edit {domain}", "submit": "Save"})
+    return render(request, "form.html", {"form": form, "title": _("Edit %(domain)s") % {"domain": domain},
+                                         "submit": _("Save")})
 
 
 @login_required
@@ -89,7 +91,7 @@ def domain_delete(request, pk):
     form = DomainDeleteForm(posted(request), domain=domain)
     if request.method == "POST" and form.is_valid():
         services.domain_delete(actor=actor_of(request), domain=domain)
-        messages.success(request, f"The domain {domain} was deleted.")
+        messages.success(request, _("The domain %(domain)s was deleted.") % {"domain": domain})
         return redirect("home")
     figures = selectors.domain_list_for(scope).get(pk=domain.pk)
     context = {"form": form, "domain": domain, "mailbox_count": figures.mailbox_count,
@@ -112,8 +114,8 @@ def domain_dns(request, pk):
 def dkim_rotate(request, pk):
     domain = selectors.domain_get_for(Scope.of_user(request.user), pk=pk)
     key = services.dkim_key_create(actor=actor_of(request), domain=domain)
-    messages.success(request, f"New mail is signed with {key.selector} from now on: publish its record now. "
-                              "The replaced key stays published until you retire it.")
+    messages.success(request, _("New mail is signed with %(selector)s from now on: publish its record now. The "
+                                "replaced key stays published until you retire it.") % {"selector": key.selector})
     return redirect("domain_dns", pk=domain.pk)
 
 
@@ -124,7 +126,8 @@ def dkim_retire(request, pk, selector):
     key = get_object_or_404(domain.dkim_keys, selector=selector, retired=None)
     try:
         services.dkim_key_retire(actor=actor_of(request), key=key)
-        messages.success(request, f"The key {selector} was retired: remove its record from DNS.")
+        messages.success(request, _("The key %(selector)s was retired: remove its record from DNS.")
+                         % {"selector": selector})
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("domain_dns", pk=domain.pk)

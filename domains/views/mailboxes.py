@@ -3,6 +3,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from domains import selectors, services
@@ -26,9 +28,15 @@ def mailbox_list(request):
     return render_list(request, "domains/mailbox_list.html", {"page": page, "search": search, "bulk": bulk}, form)
 
 
-DONE = {MailboxBulkForm.SUSPEND: "suspended", MailboxBulkForm.RESUME: "resumed",
-        MailboxBulkForm.QUOTA: "given the quota", MailboxBulkForm.SPAM_THRESHOLD: "given the spam threshold",
-        MailboxBulkForm.DELETE: "deleted"}
+DONE = {
+    MailboxBulkForm.SUSPEND: ngettext_lazy("%(count)d mailbox suspended.", "%(count)d mailboxes suspended.", "count"),
+    MailboxBulkForm.RESUME: ngettext_lazy("%(count)d mailbox resumed.", "%(count)d mailboxes resumed.", "count"),
+    MailboxBulkForm.QUOTA: ngettext_lazy("%(count)d mailbox given the quota.", "%(count)d mailboxes given the quota.",
+                                         "count"),
+    MailboxBulkForm.SPAM_THRESHOLD: ngettext_lazy("%(count)d mailbox given the spam threshold.",
+                                                  "%(count)d mailboxes given the spam threshold.", "count"),
+    MailboxBulkForm.DELETE: ngettext_lazy("%(count)d mailbox deleted.", "%(count)d mailboxes deleted.", "count"),
+}
 
 
 @login_required
@@ -57,11 +65,11 @@ def mailbox_bulk(request):
         for index, errors in sorted(rejected.item_errors.items()):
             for error in errors:
                 messages.error(request, f"{mailboxes[index].email}: {error.message % (error.params or {})}")
-        messages.error(request, "Nothing was changed.")
+        messages.error(request, _("Nothing was changed."))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"{len(mailboxes)} mailbox{'es' if len(mailboxes) != 1 else ''} {DONE[action]}.")
+        messages.success(request, DONE[action] % {"count": len(mailboxes)})
     return redirect("mailbox_list")
 
 
@@ -74,9 +82,10 @@ def mailbox_create(request, domain_pk):
         mailbox = call_service(form, services.mailbox_create, actor=actor_of(request), domain=domain,
                                **form.cleaned_data)
         if mailbox:
-            messages.success(request, f"The mailbox {mailbox.email} was created.")
+            messages.success(request, _("The mailbox %(address)s was created.") % {"address": mailbox.email})
             return redirect("domain_detail", pk=domain.pk)
-    return render(request, "form.html", {"form": form, "title": f"New mailbox in {domain}", "submit": "Create",
+    return render(request, "form.html", {"form": form, "title": _("New mailbox in %(domain)s") % {"domain": domain},
+                                         "submit": _("Create"),
                                          "suffix": f"@{domain}"})
 
 
@@ -87,15 +96,16 @@ def mailbox_edit(request, pk):
     form = MailboxForm(posted(request), initial={name: getattr(mailbox, name) for name in EDITABLE},
                        fields=EDITABLE)
     if mailbox.suspended_by == BILLING:
-        form.fields["active"].help_text = "Suspended by the billing system: only a superadmin may resume it."
+        form.fields["active"].help_text = _("Suspended by the billing system: only a superadmin may resume it.")
     if request.method == "POST" and form.is_valid():
         changes = dict(form.cleaned_data)
         if changes["quota"] is None:
             changes["quota"] = mailbox.domain.default_quota
         if call_service(form, services.mailbox_update, actor=actor_of(request), mailbox=mailbox, **changes):
-            messages.success(request, f"The mailbox {mailbox.email} was saved.")
+            messages.success(request, _("The mailbox %(address)s was saved.") % {"address": mailbox.email})
             return redirect("domain_detail", pk=mailbox.domain_id)
-    return render(request, "form.html", {"form": form, "title": f"Edit {mailbox.email}", "submit": "Save"})
+    return render(request, "form.html", {"form": form, "title": _("Edit %(address)s") % {"address": mailbox.email},
+                                         "submit": _("Save")})
 
 
 @login_required
@@ -106,10 +116,11 @@ def mailbox_password(request, pk):
     if request.method == "POST" and form.is_valid():
         if call_service(form, services.mailbox_set_password, actor=actor_of(request), mailbox=mailbox,
                         password=form.cleaned_data["password"]):
-            messages.success(request, f"The password of {mailbox.email} was changed.")
+            messages.success(request, _("The password of %(address)s was changed.") % {"address": mailbox.email})
             return redirect("domain_detail", pk=mailbox.domain_id)
-    return render(request, "form.html", {"form": form, "title": f"New password for {mailbox.email}",
-                                         "submit": "Set password"})
+    title = _("New password for %(address)s") % {"address": mailbox.email}
+    return render(request, "form.html", {"form": form, "title": title,
+                                         "submit": _("Set password")})
 
 
 @login_required
@@ -121,9 +132,11 @@ def mailbox_rename(request, pk):
     if request.method == "POST" and form.is_valid():
         if renamed := call_service(form, services.mailbox_rename, actor=actor_of(request), mailbox=mailbox,
                                    **form.cleaned_data):
-            messages.success(request, f"{old} is now {renamed.email}; its mail stays with it.")
+            messages.success(request, _("%(old)s is now %(new)s; its mail stays with it.")
+                             % {"old": old, "new": renamed.email})
             return redirect("domain_detail", pk=mailbox.domain_id)
-    return render(request, "form.html", {"form": form, "title": f"Rename {old}", "submit": "Rename",
+    return render(request, "form.html", {"form": form, "title": _("Rename %(address)s") % {"address": old},
+                                         "submit": _("Rename"),
                                          "suffix": f"@{mailbox.domain}"})
 
 
@@ -134,8 +147,10 @@ def mailbox_delete(request, pk):
     form = ConfirmForm(posted(request))
     if request.method == "POST" and form.is_valid():
         services.mailbox_delete(actor=actor_of(request), mailbox=mailbox)
-        messages.success(request, f"The mailbox {mailbox.email} was deleted.")
+        messages.success(request, _("The mailbox %(address)s was deleted.") % {"address": mailbox.email})
         return redirect("domain_detail", pk=mailbox.domain_id)
-    what = (f"The mailbox and its sign-in go at once. Its stored mail is archived and kept for "
-            f"{settings.MAILADMIN_MAILSTORE_RETENTION_DAYS} days, so that it can be restored.")
-    return render(request, "confirm_delete.html", {"form": form, "title": f"Delete {mailbox.email}?", "what": what})
+    what = _("The mailbox and its sign-in go at once. Its stored mail is archived and kept for %(days)d days, so "
+             "that it can be restored.") % {"days": settings.MAILADMIN_MAILSTORE_RETENTION_DAYS}
+    title = _("Delete %(address)s?") % {"address": mailbox.email}
+    return render(request, "confirm_delete.html", {"form": form, "title": title,
+                                                   "what": what})

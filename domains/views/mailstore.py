@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from domains import selectors, services
@@ -27,7 +28,7 @@ def mailstore_restore(request, pk):
         raise Http404
     form = ConfirmForm(request.POST)
     if call_service(form, services.mailbox_restore, actor=actor_of(request), archived=archived, mailbox=mailbox):
-        messages.success(request, f"The mail of {archived.address} is being restored.")
+        messages.success(request, _("The mail of %(address)s is being restored.") % {"address": archived.address})
     else:
         messages.error(request, " ".join(form.non_field_errors()))
     return redirect("mailstore_list")

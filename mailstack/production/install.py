@@ -222,6 +222,7 @@ def install(log=print) -> None:
         _ensure_running("mariadb.service", log)
     database.prepare(log)
     _django_step("collectstatic", log=log, interactive=False, verbosity=1)
+    _django_step("compilemessages", log=log, ignore_patterns=[".venv", "node_modules", "var"], verbosity=0)
     _django_step("create_first_superadmin", log=log)
 
     running_before = {service.unit for service in services() if service.active()}

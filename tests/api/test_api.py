@@ -70,6 +70,16 @@ def test_duplicate_address_and_domain_answer_409(api, world):
     assert table_snapshot() == before
 
 
+def test_title_detail_and_messages_follow_accept_language_while_codes_and_fields_stay(api, world):
+    request = ("POST", "mailboxes/", {"address": "BOX@A.example", "password_hash": BLF_HASH})
+    english = api(*request, key=world["keys"]["allowed"])
+    german = api(*request, key=world["keys"]["allowed"], HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9")
+    assert english.status_code == german.status_code == 409
+    assert english.body["code"] == german.body["code"] == "conflict"
+    assert (english.body["title"], german.body["title"]) == ("Conflict", "Konflikt")
+    assert german.body["errors"] == {"address": ["Das Postfach box@a.example existiert bereits."]}
+
+
 @pytest.mark.parametrize("stored_hash", [BLF_HASH, ARGON2ID_HASH], ids=["BLF-CRYPT", "ARGON2ID"])
 def test_a_pre_hashed_password_is_stored_as_given(api, world, stored_hash):
     response = api("POST", "mailboxes/", {"address": "moved@a.example", "password_hash": stored_hash,

@@ -169,7 +169,7 @@ def browser():
 def page(browser, live_panel):
     """A fresh page in its own browser context (no cookies from other tests), with the live
     panel as base URL, so `page.goto("/login/")` works."""
-    context = browser.new_context(base_url=live_panel.url)
+    context = browser.new_context(base_url=live_panel.url, locale="en-US")  # English unless a test asks
     context.set_default_timeout(TIMEOUT_MS)
     tab = context.new_page()
     yield tab

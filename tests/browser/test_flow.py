@@ -69,7 +69,7 @@ def test_superadmin_creates_domain_mailbox_and_alias_and_mail_arrives(page, brow
 
     other = services.domain_create(actor=Actor.command("tests"), name="other.example")
     dave = domain_admin("dave", other)
-    context = browser.new_context(base_url=live_panel.url)
+    context = browser.new_context(base_url=live_panel.url, locale="en-US")  # English unless a test asks
     try:
         daves_page = context.new_page()
         sign_in(daves_page, dave)
