@@ -1,0 +1,200 @@
+"""Every page of the panel and of the owners' pages, as each role, at a desktop and a phone width:
+nothing is wider than the window (no sideways scrolling), and a screenshot of each page and width
+is saved in artifacts/screenshots/ (layout-<role>-<page>-<width>.png).
+
+One test per role; each width gets its own browser context (signed in once) and walks all of the
+role's pages, so each page is loaded once per width."""
+import datetime
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils import timezone
+
+from api.services import api_key_create
+from domains import dns_records, services
+from domains.audit import Actor
+from tests.browser.conftest import TIMEOUT_MS, screenshot
+from tests.conftest import PASSWORD
+from tests.signin import sign_in_with_second_factor
+from tests.test_dns_records import Nsd
+from webhooks.services import subscription_create
+
+pytestmark = pytest.mark.stack
+ACTOR = Actor.command("tests")
+WIDTHS = (1280, 390)
+HEIGHT = 844
+# Long enough to push a table past a phone's width unless the address wraps.
+LONG = "a-rather-long-mailbox-name-for-small-screens"
+DOMAIN = "dns.example"  # the zone tests.test_dns_records.Nsd serves
+
+
+def seed():
+    """A domain with mailboxes, a long address, an alias, a deleted mailbox (stored mail), a domain
+    admin, an API key and a webhook; returns the objects the page paths need."""
+    domain = services.domain_create(actor=ACTOR, name=DOMAIN, description="The layout check's domain")
+    services.domain_create(actor=ACTOR, name="second-layout-check.example")
+    mailbox = services.mailbox_create(actor=ACTOR, domain=domain, local_part="ann", password=PASSWORD,
+                                      display_name="Ann Example")
+    services.mailbox_create(actor=ACTOR, domain=domain, local_part=LONG, password=PASSWORD)
+    gone = services.mailbox_create(actor=ACTOR, domain=domain, local_part="gone", password=PASSWORD)
+    services.mailbox_delete(actor=ACTOR, mailbox=gone)
+    alias = f"sales@{domain.name}"
+    services.alias_create(actor=ACTOR, domain=domain, source=alias,
+                          destinations=[mailbox.email, f"{LONG}@{domain.name}"])
+    users = get_user_model()
+    root = users.objects.create_superuser("root", password="a long superadmin password")
+    dana = users.objects.create_user("dana", password="a long domain admin password")
+    dana.domains.add(domain)
+    key, _ = api_key_create(actor=Actor.for_user(root), name="billing system", all_domains=False,
+                            domains=[domain], read_only=False, allowed_actions=["mailbox.suspend"],
+                            expires=timezone.now() + datetime.timedelta(days=30))
+    webhook, _ = subscription_create(actor=Actor.for_user(root), url="https://hooks.example.com/mailadmin",
+                                     event_types=["mailbox.created"], description="billing system")
+    return {"domain": domain.pk, "mailbox": mailbox.pk, "alias": alias, "root": root, "dana": dana,
+            "key": key.pk, "webhook": webhook.pk}
+
+
+def admin_pages(seeded, superadmin):
+    domain, mailbox, alias = seeded["domain"], seeded["mailbox"], seeded["alias"]
+    pages = [
+        ("domains", "/"),
+        ("domain", f"/domains/{domain}/"),
+        ("domain-edit", f"/domains/{domain}/edit/"),
+        ("dns", f"/domains/{domain}/dns/"),
+        ("mailbox-new", f"/domains/{domain}/mailboxes/new/"),
+        ("alias-new", f"/domains/{domain}/aliases/new/"),
+        ("alias-edit", f"/domains/{domain}/aliases/{alias}/edit/"),
+        ("alias-delete", f"/domains/{domain}/aliases/{alias}/delete/"),
+        ("mailboxes", "/mailboxes/"),
+        ("mailbox-edit", f"/mailboxes/{mailbox}/edit/"),
+        ("mailbox-password", f"/mailboxes/{mailbox}/password/"),
+        ("mailbox-rename", f"/mailboxes/{mailbox}/rename/"),
+        ("mailbox-delete", f"/mailboxes/{mailbox}/delete/"),
+        ("stored-mail", "/stored-mail/"),
+        ("audit-log", "/audit/"),
+        ("two-factor", "/account/two-factor/"),
+        ("own-password", "/account/password/"),
+    ]
+    if superadmin:
+        admin = seeded["dana"].pk
+        pages += [
+            ("domain-new", "/domains/new/"),
+            ("domain-delete", f"/domains/{domain}/delete/"),
+            ("admins", "/admins/"),
+            ("admin-new", "/admins/new/"),
+            ("admin-edit", f"/admins/{admin}/edit/"),
+            ("admin-password", f"/admins/{admin}/password/"),
+            ("admin-delete", f"/admins/{admin}/delete/"),
+            ("api-keys", "/api-keys/"),
+            ("api-key-new", "/api-keys/new/"),
+            ("api-key-revoke", f"/api-keys/{seeded['key']}/revoke/"),
+            ("webhooks", "/webhooks/"),
+            ("webhook-new", "/webhooks/new/"),
+            ("webhook-delete", f"/webhooks/{seeded['webhook']}/delete/"),
+            ("status", "/status/"),
+        ]
+    return pages
+
+
+OWNER_PAGES = [
+    ("home", "/me/"),
+    ("password", "/me/password/"),
+    ("spam", "/me/spam/"),
+    ("auto-reply", "/me/auto-reply/"),
+    ("forwarding", "/me/forwarding/"),
+]
+
+
+def session_cookie(user, live_panel):
+    """The session cookie of `user` signed in past the second factor, as after a real sign-in
+    (the sign-in form itself has its own tests; a code is good only once)."""
+    client = Client()
+    sign_in_with_second_factor(client, user)
+    return {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+            "url": live_panel.url}
+
+
+def check_page(page, role, name, path, width) -> list[str]:
+    """Loads `path` and returns what is wrong with it (empty if nothing); saves its screenshot."""
+    response = page.goto(path)
+    where = f"{role} {name} ({path}) at {width} px"
+    if response.status != 200:
+        return [f"{where}: answered {response.status}"]
+    screenshot(page, f"layout-{role}-{name}-{width}")
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    inner_width = page.evaluate("window.innerWidth")
+    if scroll_width > inner_width:
+        return [f"{where}: the page is {scroll_width} px wide, the window {inner_width} px"]
+    return []
+
+
+def walk(browser, live_panel, role, pages, sign_in) -> list[str]:
+    """Each width in its own context: `sign_in(page)` once, then every page of `pages`."""
+    problems = []
+    for width in WIDTHS:
+        context = browser.new_context(base_url=live_panel.url, viewport={"width": width, "height": HEIGHT})
+        context.set_default_timeout(TIMEOUT_MS)
+        try:
+            page = context.new_page()
+            problems += sign_in(page, width)
+            for name, path in pages:
+                problems += check_page(page, role, name, path, width)
+        finally:
+            context.close()
+    return problems
+
+
+@pytest.fixture
+def dns_server(tmp_path):
+    """nsd answering for the seeded domain, so that its DNS page gets answers (not timeouts)."""
+    server = Nsd(tmp_path)
+    yield server
+    server.stop()
+
+
+def publish(dns_server, domain_pk):
+    from domains.models import Domain
+
+    dns_server.serve(dns_records.expected(Domain.objects.get(pk=domain_pk)))
+
+
+def test_the_superadmins_pages_fit_the_window(browser, live_panel, transactional_db, dns_server):
+    seeded = seed()
+    publish(dns_server, seeded["domain"])
+
+    def sign_in(page, width):
+        problems = check_page(page, "superadmin", "login", "/login/", width)
+        page.context.add_cookies([session_cookie(seeded["root"], live_panel)])
+        return problems
+
+    problems = walk(browser, live_panel, "superadmin", admin_pages(seeded, superadmin=True), sign_in)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_domain_admins_pages_fit_the_window(browser, live_panel, transactional_db, dns_server):
+    seeded = seed()
+    publish(dns_server, seeded["domain"])
+
+    def sign_in(page, width):
+        page.context.add_cookies([session_cookie(seeded["dana"], live_panel)])
+        return []
+
+    problems = walk(browser, live_panel, "domain-admin", admin_pages(seeded, superadmin=False), sign_in)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_owners_pages_fit_the_window(browser, live_panel, transactional_db):
+    seed()
+
+    def sign_in(page, width):
+        problems = check_page(page, "owner", "login", "/me/login/", width)
+        page.get_by_label("Email address").fill(f"{LONG}@{DOMAIN}")
+        page.get_by_label("Password").fill(PASSWORD)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Sign in").click()
+        return problems
+
+    problems = walk(browser, live_panel, "owner", OWNER_PAGES, sign_in)
+    assert not problems, "\n".join(problems)
