@@ -198,3 +198,28 @@ def test_the_owners_pages_fit_the_window(browser, live_panel, transactional_db):
 
     problems = walk(browser, live_panel, "owner", OWNER_PAGES, sign_in)
     assert not problems, "\n".join(problems)
+
+
+def test_on_a_phone_the_menu_opens_without_javascript(browser, live_panel, transactional_db):
+    seed()
+    context = browser.new_context(base_url=live_panel.url, viewport={"width": 390, "height": HEIGHT},
+                                  java_script_enabled=False)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto("/me/login/")
+        page.get_by_label("Email address").fill(f"ann@{DOMAIN}")
+        page.get_by_label("Password").fill(PASSWORD)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Sign in").click()
+        forwarding = page.get_by_role("link", name="Forwarding", exact=True)
+        assert not forwarding.is_visible() and not page.get_by_role("button", name="Sign out").is_visible()
+
+        page.get_by_role("checkbox", name="Menu").focus()
+        page.keyboard.press("Space")
+        assert forwarding.is_visible() and page.get_by_role("button", name="Sign out").is_visible()
+        screenshot(page, "layout-owner-menu-open-390")
+        forwarding.click()
+        assert page.get_by_role("heading", name="Forwarding").is_visible()
+    finally:
+        context.close()
