@@ -1,6 +1,7 @@
 """Every page of the panel and of the owners' pages, as each role, at a desktop and a phone width:
-nothing is wider than the window (no sideways scrolling), and a screenshot of each page and width
-is saved in artifacts/screenshots/ (layout-<role>-<page>-<width>.png).
+nothing is wider than the window (no sideways scrolling), axe-core finds no violation of the
+WCAG 2.0/2.1 A and AA rules, and a screenshot of each page and width is saved in
+artifacts/screenshots/ (layout-<role>-<page>-<width>.png).
 
 One test per role; each width gets its own browser context (signed in once) and walks all of the
 role's pages, so each page is loaded once per width."""
@@ -25,6 +26,14 @@ pytestmark = pytest.mark.stack
 ACTOR = Actor.command("tests")
 WIDTHS = (1280, 390)
 HEIGHT = 844
+# axe-core from the npm registry (a devDependency): injected into the page by the test, never served.
+AXE = settings.BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_RUN = """async (tags) => {
+  const results = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+  return results.violations.map(v => ({rule: v.id, impact: v.impact,
+    targets: v.nodes.map(node => node.target.join(" ")), summary: v.nodes[0].failureSummary}));
+}"""
 # Long enough to push a table past a phone's width unless the address wraps.
 LONG = "a-rather-long-mailbox-name-for-small-screens"
 DOMAIN = "dns.example"  # the zone tests.test_dns_records.Nsd serves
@@ -125,9 +134,16 @@ def check_page(page, role, name, path, width) -> list[str]:
     screenshot(page, f"layout-{role}-{name}-{width}")
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     inner_width = page.evaluate("window.innerWidth")
+    problems = []
     if scroll_width > inner_width:
-        return [f"{where}: the page is {scroll_width} px wide, the window {inner_width} px"]
-    return []
+        problems.append(f"{where}: the page is {scroll_width} px wide, the window {inner_width} px")
+    return problems + accessibility_violations(page, where)
+
+
+def accessibility_violations(page, where) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    return [f"{where}: {violation['rule']} ({violation['impact']}) at {', '.join(violation['targets'])}: "
+            f"{violation['summary']}" for violation in page.evaluate(AXE_RUN, AXE_TAGS)]
 
 
 def walk(browser, live_panel, role, pages, sign_in) -> list[str]:
