@@ -1,14 +1,14 @@
 from django import forms
 
 from domains.models import Domain
-from mailadmin.forms import PasswordForm, suggested_password
+from mailadmin.forms import NEW_PASSWORD, PasswordForm, suggested_password
 
 
 class AdminForm(forms.Form):
     username = forms.RegexField(regex=r"^[\w.@+-]{1,150}$", max_length=150,
                                 help_text="letters, digits and @ . + - _")
     email = forms.EmailField(required=False)
-    password = forms.CharField(widget=forms.PasswordInput(render_value=True), strip=False)
+    password = forms.CharField(widget=forms.PasswordInput(render_value=True, attrs=NEW_PASSWORD), strip=False)
     is_superuser = forms.BooleanField(label="Superadmin", required=False,
                                       help_text="sees and changes everything; must use two-factor sign-in")
     is_active = forms.BooleanField(label="Active", required=False, initial=True)

@@ -2,7 +2,7 @@
 Forms check the shape of the input; the services decide everything else."""
 from django import forms
 
-from mailadmin.forms import ListFilterForm, SpamThresholdField, suggested_password
+from mailadmin.forms import NEW_PASSWORD, ListFilterForm, SpamThresholdField, suggested_password
 
 MIB = 2**20
 
@@ -74,7 +74,7 @@ class DomainDeleteForm(forms.Form):
 class MailboxForm(forms.Form):
     local_part = forms.CharField(label="Address", max_length=64, help_text="the part before the @")
     display_name = forms.CharField(max_length=255, required=False)
-    password = forms.CharField(widget=forms.PasswordInput(render_value=True), strip=False)
+    password = forms.CharField(widget=forms.PasswordInput(render_value=True, attrs=NEW_PASSWORD), strip=False)
     quota = QuotaField(label="Quota (MiB)", required=False, help_text="empty = the domain's default; 0 = unlimited")
     spam_threshold = SpamThresholdField(help_text="empty = the domain's threshold")
     active = forms.BooleanField(required=False, initial=True)
