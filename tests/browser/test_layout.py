@@ -1,10 +1,11 @@
-"""Every page of the panel and of the owners' pages, as each role, at a desktop and a phone width:
-nothing is wider than the window (no sideways scrolling), axe-core finds no violation of the
-WCAG 2.0/2.1 A and AA rules, and a screenshot of each page and width is saved in
-artifacts/screenshots/ (layout-<role>-<page>-<width>.png).
+"""Every page of the panel and of the owners' pages, as each role, at a desktop and a phone width
+and in the system's dark mode: nothing is wider than the window (no sideways scrolling), the page
+follows the colour mode, axe-core finds no violation of the WCAG 2.0/2.1 A and AA rules, and a
+screenshot of each page and view is saved in artifacts/screenshots/
+(layout-<role>-<page>-<width>[-dark].png).
 
-One test per role; each width gets its own browser context (signed in once) and walks all of the
-role's pages, so each page is loaded once per width."""
+One test per role; each view (width, colour mode) gets its own browser context (signed in once)
+and walks all of the role's pages, so each page is loaded once per view."""
 import datetime
 
 import pytest
@@ -24,13 +25,15 @@ from webhooks.services import subscription_create
 
 pytestmark = pytest.mark.stack
 ACTOR = Actor.command("tests")
-WIDTHS = (1280, 390)
+# (width, colour mode): axe's contrast check in dark mode too, at the phone's width only (each walk
+# of every page costs about a minute).
+VIEWS = ((1280, "light"), (390, "light"), (390, "dark"))
 HEIGHT = 844
 # axe-core from the npm registry (a devDependency): injected into the page by the test, never served.
 AXE = settings.BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 AXE_RUN = """async (tags) => {
-  const results = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+  const results = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
   return results.violations.map(v => ({rule: v.id, impact: v.impact,
     targets: v.nodes.map(node => node.target.join(" ")), summary: v.nodes[0].failureSummary}));
 }"""
@@ -125,38 +128,46 @@ def session_cookie(user, live_panel):
             "url": live_panel.url}
 
 
-def check_page(page, role, name, path, width) -> list[str]:
+def check_page(page, role, name, path, view) -> list[str]:
     """Loads `path` and returns what is wrong with it (empty if nothing); saves its screenshot."""
+    width, mode = view
     response = page.goto(path)
-    where = f"{role} {name} ({path}) at {width} px"
+    where = f"{role} {name} ({path}) at {width} px, {mode}"
     if response.status != 200:
         return [f"{where}: answered {response.status}"]
-    screenshot(page, f"layout-{role}-{name}-{width}")
+    screenshot(page, f"layout-{role}-{name}-{width}" + ("-dark" if mode == "dark" else ""))
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     inner_width = page.evaluate("window.innerWidth")
     problems = []
+    shown = page.evaluate("document.documentElement.getAttribute('data-bs-theme') || 'light'")
+    if shown != mode:
+        problems.append(f"{where}: shown in {shown} mode")
     if scroll_width > inner_width:
         problems.append(f"{where}: the page is {scroll_width} px wide, the window {inner_width} px")
     return problems + accessibility_violations(page, where)
 
 
 def accessibility_violations(page, where) -> list[str]:
-    page.add_script_tag(path=str(AXE))
+    """axe-core's findings on the page (axe is injected by `walk`, into every page of its context)."""
     return [f"{where}: {violation['rule']} ({violation['impact']}) at {', '.join(violation['targets'])}: "
             f"{violation['summary']}" for violation in page.evaluate(AXE_RUN, AXE_TAGS)]
 
 
 def walk(browser, live_panel, role, pages, sign_in) -> list[str]:
-    """Each width in its own context: `sign_in(page)` once, then every page of `pages`."""
+    """Each view (width, colour mode) in its own context: `sign_in(page, view)` once, then every
+    page of `pages`."""
     problems = []
-    for width in WIDTHS:
-        context = browser.new_context(base_url=live_panel.url, viewport={"width": width, "height": HEIGHT})
+    for view in VIEWS:
+        width, mode = view
+        context = browser.new_context(base_url=live_panel.url, viewport={"width": width, "height": HEIGHT},
+                                      color_scheme=mode)
         context.set_default_timeout(TIMEOUT_MS)
+        context.add_init_script(path=str(AXE))
         try:
             page = context.new_page()
-            problems += sign_in(page, width)
+            problems += sign_in(page, view)
             for name, path in pages:
-                problems += check_page(page, role, name, path, width)
+                problems += check_page(page, role, name, path, view)
         finally:
             context.close()
     return problems
@@ -180,8 +191,8 @@ def test_the_superadmins_pages_fit_the_window(browser, live_panel, transactional
     seeded = seed()
     publish(dns_server, seeded["domain"])
 
-    def sign_in(page, width):
-        problems = check_page(page, "superadmin", "login", "/login/", width)
+    def sign_in(page, view):
+        problems = check_page(page, "superadmin", "login", "/login/", view)
         page.context.add_cookies([session_cookie(seeded["root"], live_panel)])
         return problems
 
@@ -193,7 +204,7 @@ def test_the_domain_admins_pages_fit_the_window(browser, live_panel, transaction
     seeded = seed()
     publish(dns_server, seeded["domain"])
 
-    def sign_in(page, width):
+    def sign_in(page, view):
         page.context.add_cookies([session_cookie(seeded["dana"], live_panel)])
         return []
 
@@ -204,8 +215,8 @@ def test_the_domain_admins_pages_fit_the_window(browser, live_panel, transaction
 def test_the_owners_pages_fit_the_window(browser, live_panel, transactional_db):
     seed()
 
-    def sign_in(page, width):
-        problems = check_page(page, "owner", "login", "/me/login/", width)
+    def sign_in(page, view):
+        problems = check_page(page, "owner", "login", "/me/login/", view)
         page.get_by_label("Email address").fill(f"{LONG}@{DOMAIN}")
         page.get_by_label("Password").fill(PASSWORD)
         with page.expect_navigation():
