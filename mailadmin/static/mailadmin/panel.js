@@ -13,7 +13,7 @@
   }
 
   function randomPassword() {
-    var alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_";
+    var alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.";
     var bytes = new Uint8Array(32), groups = [], group = "";
     window.crypto.getRandomValues(bytes);
     for (var i = 0; i < bytes.length; i++) {  // 64 symbols: no modulo bias; 192 bits
