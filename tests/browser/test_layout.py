@@ -76,6 +76,7 @@ def admin_pages(seeded, superadmin):
         ("domain-edit", f"/domains/{domain}/edit/"),
         ("dns", f"/domains/{domain}/dns/"),
         ("mailbox-new", f"/domains/{domain}/mailboxes/new/"),
+        ("mailbox-new-errors", f"/domains/{domain}/mailboxes/new/", "Create"),
         ("alias-new", f"/domains/{domain}/aliases/new/"),
         ("alias-edit", f"/domains/{domain}/aliases/{alias}/edit/"),
         ("alias-delete", f"/domains/{domain}/aliases/{alias}/delete/"),
@@ -89,6 +90,8 @@ def admin_pages(seeded, superadmin):
         ("two-factor", "/account/two-factor/"),
         ("own-password", "/account/password/"),
     ]
+    if not superadmin:
+        pages.append(("two-factor-setup", "/account/two-factor/setup/"))
     if superadmin:
         admin = seeded["dana"].pk
         pages += [
@@ -128,10 +131,15 @@ def session_cookie(user, live_panel):
             "url": live_panel.url}
 
 
-def check_page(page, role, name, path, view) -> list[str]:
-    """Loads `path` and returns what is wrong with it (empty if nothing); saves its screenshot."""
+def check_page(page, role, name, path, view, submit=None) -> list[str]:
+    """Loads `path` (and with `submit`, sends its form unfilled by that button, to check the page
+    showing the form's errors); returns what is wrong with it (empty if nothing); saves its screenshot."""
     width, mode = view
     response = page.goto(path)
+    if submit and response.status == 200:
+        with page.expect_navigation() as navigation:
+            page.get_by_role("button", name=submit, exact=True).click()
+        response = navigation.value
     where = f"{role} {name} ({path}) at {width} px, {mode}"
     if response.status != 200:
         return [f"{where}: answered {response.status}"]
@@ -166,8 +174,8 @@ def walk(browser, live_panel, role, pages, sign_in) -> list[str]:
         try:
             page = context.new_page()
             problems += sign_in(page, view)
-            for name, path in pages:
-                problems += check_page(page, role, name, path, view)
+            for name, path, *submit in pages:
+                problems += check_page(page, role, name, path, view, *submit)
         finally:
             context.close()
     return problems

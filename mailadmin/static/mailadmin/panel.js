@@ -26,7 +26,7 @@
   function addGenerator(field) {
     var button = document.createElement("button");
     button.type = "button";
-    button.className = "btn btn-outline-secondary btn-sm mt-2";
+    button.className = "btn btn-outline-secondary btn-sm mt-1";
     button.textContent = announcer.dataset.generate;
     button.addEventListener("click", function () {
       var password = randomPassword();
@@ -36,7 +36,7 @@
       });
       announce(announcer.dataset.generated);
     });
-    field.insertAdjacentElement("afterend", button);
+    field.parentElement.appendChild(button);  // after the field's error and help text
   }
 
   function addCopy(button) {
