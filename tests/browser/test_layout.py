@@ -37,6 +37,12 @@ AXE_RUN = """async (tags) => {
   return results.violations.map(v => ({rule: v.id, impact: v.impact,
     targets: v.nodes.map(node => node.target.join(" ")), summary: v.nodes[0].failureSummary}));
 }"""
+OPEN_MENU = """() => {
+  const toggle = document.getElementById("menu-toggle");
+  if (!toggle || getComputedStyle(toggle).display === "none") return false;
+  toggle.checked = true;
+  return true;
+}"""
 # Long enough to push a table past a phone's width unless the address wraps.
 LONG = "a-rather-long-mailbox-name-for-small-screens"
 DOMAIN = "dns.example"  # the zone tests.test_dns_records.Nsd serves
@@ -144,15 +150,22 @@ def check_page(page, role, name, path, view, submit=None) -> list[str]:
     if response.status != 200:
         return [f"{where}: answered {response.status}"]
     screenshot(page, f"layout-{role}-{name}-{width}" + ("-dark" if mode == "dark" else ""))
-    scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    inner_width = page.evaluate("window.innerWidth")
-    problems = []
+    problems = overflow(page, where)
     shown = page.evaluate("document.documentElement.getAttribute('data-bs-theme') || 'light'")
     if shown != mode:
         problems.append(f"{where}: shown in {shown} mode")
-    if scroll_width > inner_width:
-        problems.append(f"{where}: the page is {scroll_width} px wide, the window {inner_width} px")
+    # A narrow window's menu is folded; open it, so that its links are measured and checked too.
+    if page.evaluate(OPEN_MENU):
+        problems += overflow(page, f"{where}, menu open")
     return problems + accessibility_violations(page, where)
+
+
+def overflow(page, where) -> list[str]:
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    inner_width = page.evaluate("window.innerWidth")
+    if scroll_width > inner_width:
+        return [f"{where}: the page is {scroll_width} px wide, the window {inner_width} px"]
+    return []
 
 
 def accessibility_violations(page, where) -> list[str]:
