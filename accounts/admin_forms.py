@@ -2,14 +2,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from domains.models import Domain
-from mailadmin.forms import PasswordForm, suggested_password
+from mailadmin.forms import NEW_PASSWORD, PasswordForm, suggested_password
 
 
 class AdminForm(forms.Form):
     username = forms.RegexField(regex=r"^[\w.@+-]{1,150}$", max_length=150, label=_("Username"),
                                 help_text=_("letters, digits and @ . + - _"))
     email = forms.EmailField(required=False, label=_("Email"))
-    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput(render_value=True), strip=False)
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput(render_value=True, attrs=NEW_PASSWORD), strip=False)
     is_superuser = forms.BooleanField(label=_("Superadmin"), required=False,
                                       help_text=_("sees and changes everything; must use two-factor sign-in"))
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)

@@ -17,9 +17,12 @@ class SpamThresholdField(forms.DecimalField):
         super().__init__(min_value=0, max_value=999.9, max_digits=4, decimal_places=1, **kwargs)
 
 
+NEW_PASSWORD = {"autocomplete": "new-password"}  # also where panel.js offers to generate one
+
+
 class PasswordForm(forms.Form):
-    password = forms.CharField(label=_("New password"), widget=forms.PasswordInput, strip=False)
-    confirm = forms.CharField(label=_("The same again"), widget=forms.PasswordInput, strip=False)
+    password = forms.CharField(label=_("New password"), widget=forms.PasswordInput(attrs=NEW_PASSWORD), strip=False)
+    confirm = forms.CharField(label=_("The same again"), widget=forms.PasswordInput(attrs=NEW_PASSWORD), strip=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -28,7 +31,7 @@ class PasswordForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("password") != cleaned.get("confirm"):
-            raise forms.ValidationError(_("The two passwords differ."))
+            self.add_error("confirm", _("The two passwords differ."))
         return cleaned
 
 

@@ -52,8 +52,8 @@ def test_the_page_loads_its_css_from_the_panel_itself(page, live_panel):
     page.goto("/login/", wait_until="load")
 
     stylesheets = [request for request in requests if request.resource_type == "stylesheet"]
-    assert [urlsplit(request.url).path.split("/")[1:4] for request in stylesheets] == [
-        ["static", "bootstrap", "css"]]
+    assert [urlsplit(request.url).path.split("/")[1:3] for request in stylesheets] == [
+        ["static", "bootstrap"], ["static", "mailadmin"]]
     assert stylesheets[0].response().status == 200
     panel = urlsplit(live_panel.url).netloc
     elsewhere = [request.url for request in requests
