@@ -1,6 +1,7 @@
 """The forms of the domain, mailbox and alias pages (the shared ones are in mailadmin/forms.py).
 Forms check the shape of the input; the services decide everything else."""
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from mailadmin.forms import ListFilterForm, SpamThresholdField, suggested_password
 
@@ -152,3 +153,19 @@ class MailboxBulkForm(forms.Form):
 
     def confirmed(self) -> bool:
         return self.cleaned_data.get("confirm") == len(self.cleaned_data["mailboxes"])
+
+
+class AliasBulkForm(forms.Form):
+    """Deleting the ticked aliases of one domain. The ticked sources are read against the
+    domain's own aliases: any other (a forged one) refuses the whole form, and nothing changes."""
+
+    sources = forms.MultipleChoiceField(error_messages={
+        "required": _("Tick at least one alias."), "invalid_choice": _("Tick only aliases of this domain.")})
+    confirm = forms.IntegerField(required=False, label=_("Number of aliases to delete"))
+
+    def __init__(self, *args, sources, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sources"].choices = [(source, source) for source in sources]
+
+    def confirmed(self) -> bool:
+        return self.cleaned_data.get("confirm") == len(self.cleaned_data["sources"])

@@ -12,6 +12,7 @@ urlpatterns = [
     path("domains/<int:pk>/dkim/rotate/", domains.dkim_rotate, name="domain_dkim_rotate"),
     path("domains/<int:pk>/dkim/<str:selector>/retire/", domains.dkim_retire, name="domain_dkim_retire"),
     path("domains/<int:domain_pk>/mailboxes/new/", mailboxes.mailbox_create, name="mailbox_create"),
+    path("domains/<int:domain_pk>/aliases/bulk/", aliases.alias_bulk, name="alias_bulk"),
     path("domains/<int:domain_pk>/aliases/new/", aliases.alias_create, name="alias_create"),
     path("domains/<int:domain_pk>/aliases/<str:source>/edit/", aliases.alias_edit, name="alias_edit"),
     path("domains/<int:domain_pk>/aliases/<str:source>/delete/", aliases.alias_delete, name="alias_delete"),

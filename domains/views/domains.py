@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from domains import dns_records, selectors, services
-from domains.forms import DomainDeleteForm, DomainForm, SearchForm
+from domains.forms import DomainDeleteForm, DomainForm, MailboxBulkForm, SearchForm
 from domains.scope import Scope
 from domains.services.domains import domain_settings_for
 from mailadmin.view_helpers import (
@@ -59,6 +59,7 @@ def domain_detail(request, pk):
         "page": page_of(request, selectors.mailbox_list_for(scope, domain=domain, prefix=search)),
         "search": search,
         "aliases": selectors.alias_sources_of(domain),
+        "bulk": MailboxBulkForm(mailboxes=selectors.mailboxes_visible_to(scope, domain=domain)),
         "dns_records": dns_records.expected(domain),
     }
     return render_list(request, "domains/domain_detail.html", context, form)

@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from domains import selectors, services
@@ -31,6 +32,14 @@ DONE = {MailboxBulkForm.SUSPEND: "suspended", MailboxBulkForm.RESUME: "resumed",
         MailboxBulkForm.DELETE: "deleted"}
 
 
+def _back(request) -> str:
+    """Where a bulk action returns: the mailbox table it was started from (the list or a domain's page)."""
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return back
+    return "/mailboxes/"
+
+
 @login_required
 @require_POST
 def mailbox_bulk(request):
@@ -41,13 +50,14 @@ def mailbox_bulk(request):
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
-        return redirect("mailbox_list")
+        return redirect(_back(request))
     mailboxes = sorted(form.cleaned_data["mailboxes"], key=lambda mailbox: mailbox.email)
     action = form.cleaned_data["action"]
     if action == MailboxBulkForm.DELETE and not form.confirmed():
         return render(request, "domains/mailbox_bulk_delete.html", {"form": form, "mailboxes": mailboxes,
                       "retention": settings.MAILADMIN_MAILSTORE_RETENTION_DAYS,
-                      "mistyped": form.cleaned_data.get("confirm") is not None})
+                      "mistyped": form.cleaned_data.get("confirm") is not None,
+                      "next": request.POST.get("next", "") and _back(request)})
     try:
         if action == MailboxBulkForm.DELETE:
             services.mailboxes_delete_many(actor=actor_of(request), mailboxes=mailboxes)
@@ -62,7 +72,7 @@ def mailbox_bulk(request):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"{len(mailboxes)} mailbox{'es' if len(mailboxes) != 1 else ''} {DONE[action]}.")
-    return redirect("mailbox_list")
+    return redirect(_back(request))
 
 
 @login_required
