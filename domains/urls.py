@@ -1,6 +1,6 @@
 from django.urls import path
 
-from domains.views import aliases, audit, domains, mailboxes, mailstore
+from domains.views import aliases, audit, domains, mailboxes, mailstore, transfer
 
 urlpatterns = [
     path("", domains.domain_list, name="home"),
@@ -25,4 +25,9 @@ urlpatterns = [
     path("stored-mail/", mailstore.mailstore_list, name="mailstore_list"),
     path("stored-mail/<int:pk>/restore/", mailstore.mailstore_restore, name="mailstore_restore"),
     path("audit/", audit.audit_list, name="audit_list"),
+    path("transfer/", transfer.transfer, name="transfer"),
+    path("transfer/export/", transfer.export, name="export"),
+    path("transfer/imports/<int:pk>/", transfer.import_job, name="import_job"),
+    path("transfer/imports/<int:pk>/confirm/", transfer.import_confirm, name="import_confirm"),
+    path("transfer/imports/<int:pk>/cancel/", transfer.import_cancel, name="import_cancel"),
 ]
