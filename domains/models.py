@@ -288,3 +288,18 @@ class ImportJob(models.Model):
 
     def __str__(self):
         return f"{self.stage} of {self.file_name} ({self.state})"
+
+
+class MailboxNearQuota(models.Model):
+    """A mailbox using 90 % of its quota or more, kept by MariaDB's triggers (domains/near_quota.py);
+    never written by the panel."""
+
+    username = models.CharField(max_length=254, primary_key=True, db_collation=ADDRESS_COLLATION)
+    domain = models.ForeignKey(Domain, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                               related_name="+")
+    bytes = models.BigIntegerField()
+    quota = models.BigIntegerField()
+
+    class Meta:
+        db_table = "mailadmin_mailbox_near_quota"
+        indexes = [models.Index(fields=["domain", "username"], name="mailbox_near_quota_domain")]
