@@ -158,3 +158,40 @@ class MailboxBulkForm(forms.Form):
 
     def confirmed(self) -> bool:
         return self.cleaned_data.get("confirm") == len(self.cleaned_data["mailboxes"])
+
+
+class AliasBulkForm(forms.Form):
+    """Deleting the ticked aliases of one domain. The ticked sources are read against the
+    domain's own aliases: any other (a forged one) refuses the whole form, and nothing changes."""
+
+    sources = forms.MultipleChoiceField(error_messages={
+        "required": _("Tick at least one alias."), "invalid_choice": _("Tick only aliases of this domain.")})
+    confirm = forms.IntegerField(required=False, label=_("Number of aliases to delete"))
+
+    def __init__(self, *args, sources, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sources"].choices = [(source, source) for source in sources]
+
+    def confirmed(self) -> bool:
+        return self.cleaned_data.get("confirm") == len(self.cleaned_data["sources"])
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("CSV or JSON file"), help_text=_(
+        "the layout of manage.py export: a kind column (domain, mailbox, alias) and one column per field"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        self.file_format = upload.name.rpartition(".")[2].lower()
+        if self.file_format not in ("csv", "json"):
+            raise forms.ValidationError(_("Upload a file whose name ends in .csv or .json."))
+        return upload
+
+
+class ExportForm(forms.Form):
+    domain = forms.ModelChoiceField(queryset=None, label=_("Domain"))
+    file_format = forms.ChoiceField(label=_("Format"), choices=[("csv", "CSV"), ("json", "JSON")])
+
+    def __init__(self, *args, domains, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["domain"].queryset = domains

@@ -254,3 +254,52 @@ class DkimKey(models.Model):
     @property
     def record_value(self) -> str:
         return f"v=DKIM1; k={self.algorithm}; p={self.public_key}"
+
+
+class ImportJob(models.Model):
+    """A file uploaded in the panel for import: the mail-store worker (`manage.py mailstore work`)
+    checks it (the preview: a dry run listing every problem by line) and, once the admin
+    confirms, imports it, so that a large file never holds a web request."""
+
+    PREVIEW, IMPORT = "preview", "import"
+    PENDING, RUNNING, DONE, FAILED, CANCELLED = "pending", "running", "done", "failed", "cancelled"
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    actor_label = models.CharField(max_length=255)
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    file_name = models.CharField(max_length=255)
+    file_format = models.CharField(max_length=8, choices=[("csv", "CSV"), ("json", "JSON")])
+    stored_as = models.CharField(max_length=64, help_text="the file's name in the import folder")
+    stage = models.CharField(max_length=16, default=PREVIEW, choices=[(PREVIEW, "preview"), (IMPORT, "import")])
+    state = models.CharField(max_length=16, default=PENDING, db_index=True, choices=[
+        (PENDING, "pending"), (RUNNING, "running"), (DONE, "done"), (FAILED, "failed"), (CANCELLED, "cancelled")])
+    lines_total = models.IntegerField(default=0)
+    lines_done = models.IntegerField(default=0)
+    problems = models.JSONField(default=list, blank=True, help_text="[line, message] pairs, by line")
+    summary = models.JSONField(default=dict, blank=True, help_text="domains, mailboxes, aliases")
+    outcome = models.CharField(max_length=255, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "mailadmin_import_job"
+        ordering = ["-created", "-id"]
+
+    def __str__(self):
+        return f"{self.stage} of {self.file_name} ({self.state})"
+
+
+class MailboxNearQuota(models.Model):
+    """A mailbox using 90 % of its quota or more, kept by MariaDB's triggers (domains/near_quota.py);
+    never written by the panel."""
+
+    username = models.CharField(max_length=254, primary_key=True, db_collation=ADDRESS_COLLATION)
+    domain = models.ForeignKey(Domain, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                               related_name="+")
+    bytes = models.BigIntegerField()
+    quota = models.BigIntegerField()
+
+    class Meta:
+        db_table = "mailadmin_mailbox_near_quota"
+        indexes = [models.Index(fields=["domain", "username"], name="mailbox_near_quota_domain")]

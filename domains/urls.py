@@ -1,6 +1,6 @@
 from django.urls import path
 
-from domains.views import aliases, audit, domains, mailboxes, mailstore
+from domains.views import aliases, audit, domains, mailboxes, mailstore, transfer
 
 urlpatterns = [
     path("", domains.domain_list, name="home"),
@@ -12,6 +12,7 @@ urlpatterns = [
     path("domains/<int:pk>/dkim/rotate/", domains.dkim_rotate, name="domain_dkim_rotate"),
     path("domains/<int:pk>/dkim/<str:selector>/retire/", domains.dkim_retire, name="domain_dkim_retire"),
     path("domains/<int:domain_pk>/mailboxes/new/", mailboxes.mailbox_create, name="mailbox_create"),
+    path("domains/<int:domain_pk>/aliases/bulk/", aliases.alias_bulk, name="alias_bulk"),
     path("domains/<int:domain_pk>/aliases/new/", aliases.alias_create, name="alias_create"),
     path("domains/<int:domain_pk>/aliases/<str:source>/edit/", aliases.alias_edit, name="alias_edit"),
     path("domains/<int:domain_pk>/aliases/<str:source>/delete/", aliases.alias_delete, name="alias_delete"),
@@ -24,4 +25,9 @@ urlpatterns = [
     path("stored-mail/", mailstore.mailstore_list, name="mailstore_list"),
     path("stored-mail/<int:pk>/restore/", mailstore.mailstore_restore, name="mailstore_restore"),
     path("audit/", audit.audit_list, name="audit_list"),
+    path("transfer/", transfer.transfer, name="transfer"),
+    path("transfer/export/", transfer.export, name="export"),
+    path("transfer/imports/<int:pk>/", transfer.import_job, name="import_job"),
+    path("transfer/imports/<int:pk>/confirm/", transfer.import_confirm, name="import_confirm"),
+    path("transfer/imports/<int:pk>/cancel/", transfer.import_cancel, name="import_cancel"),
 ]

@@ -1,13 +1,14 @@
-"""The mailbox list's bulk actions: every ticked mailbox changes or none does, each change is
-audited, deleting asks for the number of mailboxes first, and a forged id of another domain's
-mailbox refuses the whole request."""
+"""The bulk actions of the mailbox list, the domain page's mailbox table and its alias table:
+every ticked row changes or none does, each change is audited, deleting asks for the number
+first, and a forged id of another domain's row refuses the whole request."""
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
 from domains import services
 from domains.audit import Actor
-from domains.models import AuditEntry, Mailbox, MailStoreJob
+from domains.errors import BulkRejected
+from domains.models import Alias, AuditEntry, Mailbox, MailStoreJob
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.command("tests")
@@ -25,7 +26,7 @@ def world():
     alice.domains.add(alpha)
     client = Client()
     client.force_login(alice)
-    return {"boxes": boxes, "bob": bob, "client": client}
+    return {"boxes": boxes, "bob": bob, "client": client, "alpha": alpha, "beta": beta}
 
 
 def bulk(client, mailboxes, action, follow=True, **fields):
@@ -98,3 +99,68 @@ def test_nothing_ticked_or_no_quota_is_a_clear_error(world):
                                                                 follow=True).content.decode()
     assert "Give the quota to set." in bulk(world["client"], world["boxes"], "quota").content.decode()
     assert world["client"].get("/mailboxes/bulk/").status_code == 405
+
+
+def test_the_domain_pages_mailbox_table_has_the_same_actions_and_returns_there(world):
+    alpha = world["alpha"]
+    page = world["client"].get(f"/domains/{alpha.pk}/").content.decode()
+    assert page.count('name="mailboxes"') == 3 and f'name="next" value="/domains/{alpha.pk}/"' in page
+    response = bulk(world["client"], world["boxes"][:1], "suspend", follow=False, next=f"/domains/{alpha.pk}/")
+    assert response.url == f"/domains/{alpha.pk}/" and not Mailbox.objects.get(pk=world["boxes"][0].pk).active
+    elsewhere = bulk(world["client"], world["boxes"][:1], "resume", follow=False, next="https://evil.example/")
+    assert elsewhere.url == "/mailboxes/"
+
+
+@pytest.fixture
+def aliases(world):
+    for name in ("sales", "info", "team"):
+        services.alias_create(actor=ACTOR, domain=world["alpha"], source=f"{name}@alpha.example",
+                              destinations=["ann@alpha.example", "abe@alpha.example"])
+    services.alias_create(actor=ACTOR, domain=world["beta"], source="info@beta.example",
+                          destinations=["bob@beta.example"])
+    return world
+
+
+def alias_rows():
+    return sorted(Alias.objects.values_list("source", "destination"))
+
+
+def bulk_aliases(client, domain, sources, **fields):
+    return client.post(f"/domains/{domain.pk}/aliases/bulk/", {"sources": sources, **fields}, follow=True)
+
+
+def test_ticked_aliases_are_deleted_together_after_their_number_is_typed(aliases):
+    client, alpha = aliases["client"], aliases["alpha"]
+    page = client.get(f"/domains/{alpha.pk}/").content.decode()
+    assert page.count('name="sources"') == 3 and "Delete the ticked aliases" in page
+    asked = bulk_aliases(client, alpha, ["sales@alpha.example", "info@alpha.example"]).content.decode()
+    assert "Delete 2 aliases?" in asked and "Type 2 to delete them" in asked and Alias.objects.count() == 7
+    assert "not the number of ticked aliases" in bulk_aliases(
+        client, alpha, ["sales@alpha.example", "info@alpha.example"], confirm=1).content.decode()
+    audit = AuditEntry.objects.count()
+
+    done = bulk_aliases(client, alpha, ["sales@alpha.example", "info@alpha.example"], confirm=2).content.decode()
+
+    assert "2 aliases deleted." in done
+    assert {source for source, _ in alias_rows()} == {"team@alpha.example", "info@beta.example"}
+    assert list(AuditEntry.objects.filter(pk__gt=0).order_by("-pk").values_list("action", "object_repr")[:2]) == [
+        ("alias.delete", "sales@alpha.example"), ("alias.delete", "info@alpha.example")]
+    assert AuditEntry.objects.count() == audit + 2
+
+
+def test_a_forged_alias_of_another_domain_refuses_everything(aliases):
+    client, alpha, beta = aliases["client"], aliases["alpha"], aliases["beta"]
+    before, audit = alias_rows(), AuditEntry.objects.count()
+    response = bulk_aliases(client, alpha, ["sales@alpha.example", "info@beta.example"], confirm=2)
+    assert "Tick only aliases of this domain." in response.content.decode()
+    assert bulk_aliases(client, beta, ["info@beta.example"], confirm=1).status_code == 404
+    assert alias_rows() == before and AuditEntry.objects.count() == audit
+
+
+def test_deleting_many_aliases_is_all_or_nothing(aliases):
+    alpha = aliases["alpha"]
+    before = alias_rows()
+    with pytest.raises(BulkRejected) as rejected:
+        services.aliases_delete_many(actor=ACTOR, aliases=[(alpha, "sales@alpha.example"),
+                                                           (alpha, "gone@alpha.example")])
+    assert [error.code for error in rejected.value.item_errors[1]] == ["not_found"] and alias_rows() == before

@@ -215,7 +215,8 @@ def test_the_panel_unit_lets_sudo_reach_the_dovecot_helper_and_the_worker_is_loc
     assert not set(NO_NEW_PRIVILEGES) & set(panel), "sudo refuses to run under no_new_privs"
     assert panel["User"] == "mailadmin" and panel["ProtectSystem"] == "full"
     assert worker["User"] == "vmail" and worker["NoNewPrivileges"] == "yes"
-    assert worker["ProtectSystem"] == "strict" and worker["ReadWritePaths"] == "/var/vmail"
+    assert worker["ProtectSystem"] == "strict"
+    assert worker["ReadWritePaths"] == "/var/vmail -/var/lib/mailadmin/imports"  # and the uploaded imports
 
 
 def test_a_daily_timer_runs_the_backup_as_root_and_the_install_enables_it(host):

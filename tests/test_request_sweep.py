@@ -12,7 +12,7 @@ from api.models import ApiKey
 from api.services import api_key_create
 from domains import services
 from domains.audit import Actor
-from domains.models import Alias, AuditEntry, Domain, Mailbox, MailStoreJob
+from domains.models import Alias, AuditEntry, Domain, ImportJob, Mailbox, MailStoreJob
 from webhooks.models import Subscription
 from webhooks.services import subscription_create
 
@@ -43,14 +43,17 @@ def world(admin_user):
     key, _ = api_key_create(actor=ACTOR, name="billing", all_domains=True, domains=[], read_only=False,
                             allowed_actions=[], expires=None)
     webhook, _secret = subscription_create(actor=ACTOR, url="http://127.0.0.1:9/hook", event_types=["domain.created"])
-    return {"domain": domain, "mailbox": mailbox, "job": job, "admin": other_admin, "key": key, "webhook": webhook}
+    upload = ImportJob.objects.create(requested_by=admin_user, actor_label="admin", file_name="mail.csv",
+                                      file_format="csv", stored_as="none.csv", state=ImportJob.DONE)
+    return {"domain": domain, "mailbox": mailbox, "job": job, "admin": other_admin, "key": key, "webhook": webhook,
+            "import": upload}
 
 
 def url_of(route, name, world):
     """The route with its parameters filled from the world's rows (the page's own kind of row)."""
     kind = "api_key" if name.startswith("api_key") else name.split("_")[0]
     pk = {"admin": world["admin"], "api_key": world["key"], "mailstore": world["job"], "mailbox": world["mailbox"],
-          "domain": world["domain"], "webhook": world["webhook"]}.get(kind)
+          "domain": world["domain"], "webhook": world["webhook"], "import": world["import"]}.get(kind)
     return "/" + (route.replace("<int:pk>", str(getattr(pk, "pk", "")))
                   .replace("<int:domain_pk>", str(world["domain"].pk)).replace("<str:source>", "team@sweep.example"))
 
@@ -59,6 +62,7 @@ def state():
     return (list(Domain.objects.order_by("pk").values()), list(Mailbox.objects.order_by("pk").values()),
             list(Alias.objects.order_by("pk").values()), AuditEntry.objects.count(),
             list(MailStoreJob.objects.order_by("pk").values("pk", "action", "state")),
+            list(ImportJob.objects.order_by("pk").values("pk", "stage", "state")),
             list(ApiKey.objects.order_by("pk").values("pk", "revoked")),
             list(Subscription.objects.order_by("pk").values("pk", "url", "active")),
             list(get_user_model().objects.order_by("pk").values("pk", "password", "is_active", "is_superuser")))

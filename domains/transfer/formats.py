@@ -50,6 +50,20 @@ class Record:
 
 # --- reading ---
 
+def read_file(path, file_format: str) -> tuple[list[Record], list[tuple[int, str]]]:
+    """The records of a CSV or JSON file, and the problems of the records that could not be read
+    (by line; those records are left out).  Raises FileError if the file is not of this layout."""
+    records, problems = [], []
+    with open(path, encoding="utf-8-sig", newline="") as stream:
+        rows = read_csv(stream) if file_format == "csv" else read_json(stream.read())
+        for line, values in rows:
+            try:
+                records.append(make_record(line, values))
+            except ValidationError as error:
+                problems.extend((line, message) for message in error.messages)
+    return records, problems
+
+
 def _text(value, name):
     if value is None:
         return ""

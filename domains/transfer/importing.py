@@ -4,14 +4,14 @@ Domains go through domain_create, mailboxes and aliases through the bulk service
 (for the progress shown to the user) inside the one transaction.  Every problem of every record
 is collected with its line; if there is any, or on a dry run, nothing is kept.
 """
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from domains.addresses import normalize_mailbox_address
+from domains.addresses import domain_of, normalize_mailbox_address
 from domains.audit import Actor, record_many
 from domains.errors import BulkRejected
 from domains.models import Domain, Mailbox, MailStoreJob
@@ -181,13 +181,39 @@ class _Import:
         self._in_chunks("aliases", records, items, create)
 
 
+def _outside(records: Sequence[Record], domains: Collection[str]) -> tuple[list[Record], list[tuple[int, str]]]:
+    """The records that stay within `domains` (canonical names), and a problem for each other
+    one: a domain record (creating domains is a superadmin's) or another domain's mailbox or alias."""
+    kept, problems = [], []
+    for record in records:
+        if record.kind == "domain":
+            problems.append((record.line, _("Only a superadmin imports domains (%(domain)s).")
+                             % {"domain": record.address}))
+            continue
+        try:
+            domain = domain_of(record.address)
+        except ValidationError:
+            kept.append(record)  # the address itself is reported when the record is created
+            continue
+        if domain in domains:
+            kept.append(record)
+        else:
+            problems.append((record.line, _("%(domain)s is not one of your domains.") % {"domain": domain}))
+    return kept, problems
+
+
 def import_records(*, actor: Actor, records: Sequence[Record], dry_run: bool = False, partial: bool = False,
-                   problems: Sequence[tuple[int, str]] = (),
+                   problems: Sequence[tuple[int, str]] = (), domains: Collection[str] | None = None,
                    progress: Callable[[str, int, int], None] | None = None) -> ImportSummary:
     """Imports every record or none.  `problems` are those found while reading the file (their
-    records left out); they are reported with the rest.  Raises ImportRejected listing every
-    problem by line; on a dry run, validates everything and keeps nothing.  With `partial`,
-    keeps what is valid and still raises ImportRejected for the rest (`summary` says what was kept)."""
+    records left out); they are reported with the rest.  `domains`: the names of the only domains
+    the records may be in (a domain admin's), None for any (and new domains).  Raises
+    ImportRejected listing every problem by line; on a dry run, validates everything and keeps
+    nothing.  With `partial`, keeps what is valid and still raises ImportRejected for the rest
+    (`summary` says what was kept)."""
+    if domains is not None:
+        records, refused = _outside(records, domains)
+        problems = [*problems, *refused]
     with transaction.atomic():
         work = _Import(actor, progress)
         work.problems.extend(problems)

@@ -3,10 +3,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
 
 from domains import selectors, services
-from domains.forms import AliasForm
+from domains.errors import BulkRejected
+from domains.forms import AliasBulkForm, AliasForm
 from domains.models import Alias
 from domains.scope import Scope
 from mailadmin.forms import ConfirmForm
@@ -60,3 +62,33 @@ def alias_delete(request, domain_pk, source):
     what = _("Mail to it stops going to %(destinations)s.") % {"destinations": ", ".join(destinations)}
     return render(request, "confirm_delete.html", {"form": form, "title": _("Delete %(source)s?") % {"source": source},
                                                    "what": what})
+
+
+@login_required
+@require_POST
+def alias_bulk(request, domain_pk):
+    """Deletes the ticked aliases of the domain page, all or none (each audited as a single
+    delete), once the number of aliases is typed."""
+    domain = selectors.domain_get_for(Scope.of_user(request.user), pk=domain_pk)
+    form = AliasBulkForm(request.POST, sources=selectors.alias_sources_visible_to(
+        Scope.of_user(request.user), domain=domain).values_list("source", flat=True))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("domain_detail", pk=domain.pk)
+    sources = sorted(form.cleaned_data["sources"])
+    if not form.confirmed():
+        return render(request, "domains/alias_bulk_delete.html", {
+            "domain": domain, "sources": sources, "mistyped": form.cleaned_data.get("confirm") is not None})
+    try:
+        services.aliases_delete_many(actor=actor_of(request), aliases=[(domain, source) for source in sources])
+    except BulkRejected as rejected:
+        for index, errors in sorted(rejected.item_errors.items()):
+            for error in errors:
+                messages.error(request, f"{sources[index]}: {error.message % (error.params or {})}")
+        messages.error(request, _("Nothing was changed."))
+    else:
+        messages.success(request, ngettext("%(count)d alias deleted.", "%(count)d aliases deleted.",
+                                           len(sources)) % {"count": len(sources)})
+    return redirect("domain_detail", pk=domain.pk)

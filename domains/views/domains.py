@@ -7,9 +7,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from domains import dns_records, selectors, services
-from domains.forms import DomainDeleteForm, DomainForm, SearchForm
+from domains.forms import DomainDeleteForm, DomainForm, MailboxBulkForm, SearchForm
 from domains.scope import Scope
 from domains.services.domains import domain_settings_for
+from mailadmin.attention import attention_for
 from mailadmin.view_helpers import (
     actor_of,
     call_service,
@@ -32,7 +33,10 @@ def domain_list(request):
     filters, form = list_filters(request, SearchForm)
     search = filters.get("q", "")
     page = page_of(request, selectors.domain_list_for(Scope.of_user(request.user), prefix=search))
-    return render_list(request, "domains/domain_list.html", {"page": page, "search": search}, form)
+    # The first page (no search, no later page) begins with what needs attention.
+    attention = None if request.GET else attention_for(request.user)
+    return render_list(request, "domains/domain_list.html", {"page": page, "search": search, "attention": attention},
+                       form)
 
 
 @login_required
@@ -60,6 +64,7 @@ def domain_detail(request, pk):
         "page": page_of(request, selectors.mailbox_list_for(scope, domain=domain, prefix=search)),
         "search": search,
         "aliases": selectors.alias_sources_of(domain),
+        "bulk": MailboxBulkForm(mailboxes=selectors.mailboxes_visible_to(scope, domain=domain)),
         "dns_records": dns_records.expected(domain),
     }
     return render_list(request, "domains/domain_detail.html", context, form)

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from domains import selectors, services
@@ -39,6 +40,14 @@ DONE = {
 }
 
 
+def _back(request) -> str:
+    """Where a bulk action returns: the mailbox table it was started from (the list or a domain's page)."""
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return back
+    return "/mailboxes/"
+
+
 @login_required
 @require_POST
 def mailbox_bulk(request):
@@ -49,13 +58,14 @@ def mailbox_bulk(request):
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
-        return redirect("mailbox_list")
+        return redirect(_back(request))
     mailboxes = sorted(form.cleaned_data["mailboxes"], key=lambda mailbox: mailbox.email)
     action = form.cleaned_data["action"]
     if action == MailboxBulkForm.DELETE and not form.confirmed():
         return render(request, "domains/mailbox_bulk_delete.html", {"form": form, "mailboxes": mailboxes,
                       "retention": settings.MAILADMIN_MAILSTORE_RETENTION_DAYS,
-                      "mistyped": form.cleaned_data.get("confirm") is not None})
+                      "mistyped": form.cleaned_data.get("confirm") is not None,
+                      "next": request.POST.get("next", "") and _back(request)})
     try:
         if action == MailboxBulkForm.DELETE:
             services.mailboxes_delete_many(actor=actor_of(request), mailboxes=mailboxes)
@@ -70,7 +80,7 @@ def mailbox_bulk(request):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, DONE[action] % {"count": len(mailboxes)})
-    return redirect("mailbox_list")
+    return redirect(_back(request))
 
 
 @login_required

@@ -5,7 +5,7 @@ from django.conf import settings
 
 from mailstack.config import PRODUCTION_TLS_DIR, WEBMAIL_USER, context
 from mailstack.privileged import files_to_install
-from mailstack.production.environment import ACME_WEBROOT, PANEL_USER, SETTINGS_FILE, VAR_DIR
+from mailstack.production.environment import ACME_WEBROOT, IMPORT_DIR, PANEL_USER, SETTINGS_FILE, VAR_DIR
 from mailstack.production.files import File
 from mailstack.production.services import OPENDKIM_DROP_IN
 from mailstack.render import SECRET_FILES, TEMPLATES, render
@@ -51,6 +51,7 @@ def production_context(root: Path) -> dict:
         "cert_name": CERT_NAME,
         "lineage": LINEAGE,
         "backup_status": f"{VAR_DIR}/backup-status.json",
+        "import_dir": IMPORT_DIR,
     }
 
 

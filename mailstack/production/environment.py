@@ -22,6 +22,8 @@ DAEMON_SECRETS_FILE = "/etc/mailadmin/daemons.env"
 PANEL_USER = "mailadmin"
 VAR_DIR = "/var/lib/mailadmin"
 ACME_WEBROOT = f"{VAR_DIR}/acme"
+# Files uploaded in the panel for import, read (and removed) by the mail-store worker.
+IMPORT_DIR = f"{VAR_DIR}/imports"
 
 # Production values the install always sets.
 FIXED = {

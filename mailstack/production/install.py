@@ -21,7 +21,7 @@ from django.core.management import call_command
 from mailstack import webmail
 from mailstack.production import database, tls
 from mailstack.production.desired import SRS_SECRET, configuration_files
-from mailstack.production.environment import ACME_WEBROOT, VAR_DIR
+from mailstack.production.environment import ACME_WEBROOT, IMPORT_DIR, PANEL_USER, VAR_DIR
 from mailstack.production.files import File, backup, changed, restore, write
 from mailstack.production.revision import code_revision
 from mailstack.production.services import (
@@ -171,10 +171,15 @@ def _folders() -> None:
     Path("/etc/mailadmin/tls").mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod("/etc/mailadmin/tls", 0o700)
     vmail = Path(settings.MAILSTACK["vmail_dir"])
+    mail_user = pwd.getpwnam(settings.MAILSTACK["mail_user"])
     if not vmail.exists():
         vmail.mkdir(mode=0o700)
-        user = pwd.getpwnam(settings.MAILSTACK["mail_user"])
-        os.chown(vmail, user.pw_uid, user.pw_gid)
+        os.chown(vmail, mail_user.pw_uid, mail_user.pw_gid)
+    # The panel writes uploaded import files here, the worker (the mail user) reads and removes
+    # them: the folder's group is the mail user's and passes to every file in it (set-group-id).
+    Path(IMPORT_DIR).mkdir(exist_ok=True)
+    os.chown(IMPORT_DIR, pwd.getpwnam(PANEL_USER).pw_uid, mail_user.pw_gid)
+    os.chmod(IMPORT_DIR, 0o2770)
 
 
 def _srs_secret(log) -> None:

@@ -3,7 +3,7 @@ deletes them after typing their number; a tick whose value was forged to another
 mailbox refuses the whole request."""
 from domains import services
 from domains.audit import Actor
-from domains.models import Mailbox
+from domains.models import Alias, Mailbox
 from tests.browser.conftest import screenshot, sign_in
 
 ACTOR = Actor.command("tests")
@@ -51,3 +51,24 @@ def test_a_domain_admin_suspends_and_deletes_ticked_mailboxes(page, domain_admin
     assert page.get_by_text("2 mailboxes deleted.").is_visible()
     assert sorted(Mailbox.objects.values_list("email", flat=True)) == ["abe@bulk-alpha.example",
                                                                        "bob@bulk-beta.example"]
+
+    # The domain page's alias table: two ticked, deleted after typing 2; a forged tick refused.
+    for name in ("sales", "info", "team"):
+        services.alias_create(actor=ACTOR, domain=alpha, source=f"{name}@bulk-alpha.example",
+                              destinations=["abe@bulk-alpha.example"])
+    services.alias_create(actor=ACTOR, domain=beta, source="info@bulk-beta.example",
+                          destinations=["bob@bulk-beta.example"])
+    page.goto(f"/domains/{alpha.pk}/")
+    page.get_by_label("Tick team@bulk-alpha.example").evaluate("box => { box.value = 'info@bulk-beta.example'; }")
+    page.get_by_label("Tick team@bulk-alpha.example").check()
+    submit(page, "Delete the ticked aliases")
+    assert page.get_by_text("Tick only aliases of this domain.").is_visible()
+    assert Alias.objects.count() == 4
+    page.get_by_label("Tick sales@bulk-alpha.example").check()
+    page.get_by_label("Tick info@bulk-alpha.example").check()
+    submit(page, "Delete the ticked aliases")
+    page.get_by_label("Type 2 to delete them").fill("2")
+    submit(page, "Delete")
+    assert page.get_by_text("2 aliases deleted.").is_visible()
+    assert sorted(Alias.objects.values_list("source", flat=True)) == ["info@bulk-beta.example",
+                                                                      "team@bulk-alpha.example"]

@@ -10,11 +10,7 @@ from tests.browser.conftest import screenshot
 from tests.conftest import PASSWORD
 
 GERMAN_DATE = re.compile(r"\b\d{2}\.\d{2}\.\d{4}\b")
-# At 390 px the signed-in pages' navigation bar (links, account, language menu) is wider than
-# the window, in English too, until the phone layout of issue 19 lands; strict, so that this
-# check fails once it fits and the mark is removed.
-WIDTHS = [1280, pytest.param(390, marks=pytest.mark.xfail(
-    strict=True, reason="the navigation bar is wider than a phone until the phone layout (issue 19) lands"))]
+WIDTHS = [1280, 390]
 
 
 def visit(page, path, name):

@@ -10,11 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from domains.audit import Actor
-from domains.transfer.formats import FileError, make_record, read_csv, read_json
+from domains.transfer.formats import FileError, read_file
 from domains.transfer.importing import ImportRejected, import_records
 
 
@@ -51,25 +50,13 @@ class Command(BaseCommand):
                             help="import the valid records and report the others (default: all or nothing)")
         parser.add_argument("--no-progress", action="store_true")
 
-    def read(self, path: Path, file_format: str):
-        """(records, problems found while reading)."""
-        records, problems = [], []
-        with open(path, encoding="utf-8-sig", newline="") as stream:
-            rows = read_csv(stream) if file_format == "csv" else read_json(stream.read())
-            for line, values in rows:
-                try:
-                    records.append(make_record(line, values))
-                except ValidationError as error:
-                    problems.extend((line, message) for message in error.messages)
-        return records, problems
-
     def handle(self, *args, file, format, dry_run, partial, no_progress, **options):
         path = Path(file)
         file_format = format or path.suffix.lstrip(".").lower()
         if file_format not in ("csv", "json"):
             raise CommandError("Give --format csv or json (the file name does not say which).")
         try:
-            records, problems = self.read(path, file_format)
+            records, problems = read_file(path, file_format)
         except (OSError, UnicodeDecodeError) as error:
             raise CommandError(f"{path}: {error}") from error
         except FileError as error:

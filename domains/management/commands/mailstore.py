@@ -4,12 +4,13 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError, connections
 
 from domains.mailstore import run_due_jobs
+from domains.transfer.jobs import run_due_imports
 from webhooks.delivery import deliver_due
 
 
 class Command(BaseCommand):
-    help = ("Carries out the mail-store jobs (archive, restore, purge of stored mail) that are due, and sends "
-            "the webhook deliveries that are due.")
+    help = ("Carries out the mail-store jobs (archive, restore, purge of stored mail) that are due, the imports "
+            "queued in the panel, and sends the webhook deliveries that are due.")
 
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["work"])
@@ -21,6 +22,9 @@ class Command(BaseCommand):
             try:
                 for job in run_due_jobs():
                     self.stdout.write(f"{job.action} {job.address or job.domain_name}: {job.state}, {job.outcome}")
+                for job in run_due_imports():
+                    self.stdout.write(f"{job.stage} of {job.file_name} for {job.actor_label}: {job.state}, "
+                                      f"{len(job.problems)} problem(s)")
                 for delivery in deliver_due():
                     self.stdout.write(f"webhook {delivery.event_type} {delivery.event_id} to subscription "
                                       f"{delivery.subscription_id}: {delivery.state}")
