@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "corsheaders",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",  # /api/ only (CORS_URLS_REGEX); answers preflights itself
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "mailstack.metrics.RequestMetricsMiddleware",  # after static files: counts the panel's own answers
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -286,6 +288,16 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# Browsers on these origins (a billing system's web front end) may call the API with a key
+# (docs/api.md, CORS). Preflights are answered before the API's views, without a key; other
+# origins get no CORS headers, so their browsers refuse the answer. Keys are sent as a header,
+# never as cookies: no credentials mode.
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOWED_ORIGINS = env("API_CORS_ORIGINS")
+CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "idempotency-key"]
+CORS_EXPOSE_HEADERS = ["Location", "Retry-After", "Idempotent-Replayed"]
+CORS_ALLOW_METHODS = ["DELETE", "GET", "OPTIONS", "PATCH", "POST", "PUT"]
+CORS_PREFLIGHT_MAX_AGE = 3600
 SPECTACULAR_SETTINGS = {
     "TITLE": "mailadmin API",
     "DESCRIPTION": "Domains and mailboxes of the ISPmail tables, for billing systems. Errors are "
