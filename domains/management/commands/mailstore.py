@@ -5,11 +5,12 @@ from django.db import DatabaseError, connections
 
 from domains.mailstore import run_due_jobs
 from webhooks.delivery import deliver_due
+from webhooks.quota import enqueue_crossings
 
 
 class Command(BaseCommand):
     help = ("Carries out the mail-store jobs (archive, restore, purge of stored mail) that are due, and sends "
-            "the webhook deliveries that are due.")
+            "the webhook deliveries that are due (with the quota events MariaDB recorded).")
 
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["work"])
@@ -21,6 +22,7 @@ class Command(BaseCommand):
             try:
                 for job in run_due_jobs():
                     self.stdout.write(f"{job.action} {job.address or job.domain_name}: {job.state}, {job.outcome}")
+                enqueue_crossings()  # quota events, recorded by MariaDB as Dovecot writes the usage
                 for delivery in deliver_due():
                     self.stdout.write(f"webhook {delivery.event_type} {delivery.event_id} to subscription "
                                       f"{delivery.subscription_id}: {delivery.state}")
