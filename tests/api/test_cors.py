@@ -5,7 +5,6 @@ import re
 
 import pytest
 from django.conf import settings
-from django.test import Client
 
 from mailadmin import config
 
@@ -15,14 +14,14 @@ SAMPLE = {"name": "a.example", "address": "box@a.example", "source": "info@a.exa
           "prefix": "abcdefgh", "username": "someone"}
 
 
-def api_paths() -> list[str]:
-    schema = Client().get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+def api_paths(client) -> list[str]:
+    schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     paths = [re.sub(r"{(\w+)}", lambda match: SAMPLE[match[1]], path) for path in schema["paths"]]
     return [*paths, "/api/v1/schema/", "/api/v1/docs/"]
 
 
-def preflight(path, origin, method="POST"):
-    return Client().options(path, HTTP_ORIGIN=origin, HTTP_ACCESS_CONTROL_REQUEST_METHOD=method,
+def preflight(client, path, origin, method="POST"):
+    return client.options(path, HTTP_ORIGIN=origin, HTTP_ACCESS_CONTROL_REQUEST_METHOD=method,
                             HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization, content-type, idempotency-key")
 
 
@@ -32,11 +31,11 @@ def test_no_origin_is_allowed_unless_configured():
 
 
 @pytest.mark.django_db
-def test_a_preflight_on_every_api_path_is_answered_for_an_allowed_origin_only():
-    paths = api_paths()
+def test_a_preflight_on_every_api_path_is_answered_for_an_allowed_origin_only(client):
+    paths = api_paths(client)
     assert len(paths) > 30
     for path in paths:
-        answer = preflight(path, ALLOWED)
+        answer = preflight(client, path, ALLOWED)
         assert answer.status_code == 200, path  # no key needed, never a 5xx
         assert answer["Access-Control-Allow-Origin"] == ALLOWED, path
         allowed_headers = {name.strip() for name in answer["Access-Control-Allow-Headers"].split(",")}
@@ -44,12 +43,12 @@ def test_a_preflight_on_every_api_path_is_answered_for_an_allowed_origin_only():
         assert {"GET", "POST", "PATCH", "PUT", "DELETE"} <= set(answer["Access-Control-Allow-Methods"].split(", "))
         assert "Access-Control-Allow-Credentials" not in answer  # keys are headers, not cookies
 
-        refused = preflight(path, OTHER)
+        refused = preflight(client, path, OTHER)
         assert refused.status_code == 200 and "Access-Control-Allow-Origin" not in refused, path
 
 
 @pytest.mark.django_db
-def test_answers_carry_cors_headers_for_an_allowed_origin_only_and_only_under_api(api, world):
+def test_answers_carry_cors_headers_for_an_allowed_origin_only_and_only_under_api(api, client, world):
     key = world["keys"]["all_domains"]
     answer = api("GET", "domains/", key=key, HTTP_ORIGIN=ALLOWED)
     assert answer.status_code == 200 and answer["Access-Control-Allow-Origin"] == ALLOWED
@@ -59,8 +58,8 @@ def test_answers_carry_cors_headers_for_an_allowed_origin_only_and_only_under_ap
     # A refusal reaches the allowed page too (it can show the problem), still without the data.
     assert api("GET", "domains/", HTTP_ORIGIN=ALLOWED)["Access-Control-Allow-Origin"] == ALLOWED
     # The panel's pages are never shared with other origins.
-    assert "Access-Control-Allow-Origin" not in preflight("/login/", ALLOWED)
-    assert "Access-Control-Allow-Origin" not in Client().get("/login/", HTTP_ORIGIN=ALLOWED)
+    assert "Access-Control-Allow-Origin" not in preflight(client, "/login/", ALLOWED)
+    assert "Access-Control-Allow-Origin" not in client.get("/login/", HTTP_ORIGIN=ALLOWED)
 
 
 @pytest.mark.django_db
