@@ -4,6 +4,14 @@ import re
 from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination
 
+# What a page's `next` and `previous` links carry: DRF's cursor, base64 of a short query string.
+CURSOR_PATTERN = r"^[A-Za-z0-9+/]+={0,2}$"
+CURSOR_MAX_LENGTH = 1000
+
+
+class InvalidCursor(exceptions.ValidationError):
+    problem_code = "invalid_cursor"  # the problem's `code` (api/errors.py)
+
 
 class KeyedCursor(CursorPagination):
     page_size = 100
@@ -12,12 +20,13 @@ class KeyedCursor(CursorPagination):
 
     def decode_cursor(self, request):
         """A malformed cursor, or an empty one, is a bad request (400), not a missing page."""
-        if request.query_params.get(self.cursor_query_param) == "":
-            raise exceptions.ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
+        value = request.query_params.get(self.cursor_query_param)
+        if value is not None and (not re.fullmatch(CURSOR_PATTERN, value) or len(value) > CURSOR_MAX_LENGTH):
+            raise InvalidCursor({self.cursor_query_param: [self.invalid_cursor_message]})
         try:
             return super().decode_cursor(request)
         except exceptions.NotFound as error:
-            raise exceptions.ValidationError({self.cursor_query_param: [str(error.detail)]}) from error
+            raise InvalidCursor({self.cursor_query_param: [str(error.detail)]}) from error
 
     def get_page_size(self, request):
         """A page size outside 1..max_page_size is refused (400), not replaced by another size."""
@@ -36,8 +45,9 @@ class KeyedCursor(CursorPagination):
                 parameter["description"] = f"Rows per page (default {self.page_size})."
                 parameter["schema"].update(minimum=1, maximum=self.max_page_size)
             if parameter["name"] == self.cursor_query_param:
-                parameter["description"] = ("Opaque: the value from a page's `next` or `previous` link; "
-                                            "any other answers 400.")
+                parameter["description"] = ("Opaque: the value from a page's `next` or `previous` link (base64); "
+                                            "any other answers 400 with code `invalid_cursor`.")
+                parameter["schema"].update(pattern=CURSOR_PATTERN, maxLength=CURSOR_MAX_LENGTH)
         return parameters
 
 

@@ -10,9 +10,10 @@ from api.serializers import Problem
 
 PROBLEMS = {
     400: "the body, a filter or the cursor is malformed", 401: "no usable key", 403: "the key may not do this",
-    404: "not found, or outside the key's domains", 409: "exists already, or the Idempotency-Key is in use",
+    404: "not found, or outside the key's domains",
+    409: "exists already, or a request with this Idempotency-Key is in progress (`idempotency_in_progress`)",
     413: "the request body is too large (see DATA_UPLOAD_MAX_MEMORY_SIZE)",
-    422: "refused by a rule (or the Idempotency-Key was used for another request)",
+    422: "refused by a rule (or the Idempotency-Key was used for another request: `idempotency_key_reused`)",
     429: "too many requests (see Retry-After)",
     503: "the database, or the mail server for a change it must apply, is unavailable (see Retry-After)",
 }
@@ -34,8 +35,10 @@ class ApiAutoSchema(AutoSchema):
         if self.method == "POST":
             parameters = [*parameters, OpenApiParameter(
                 IDEMPOTENCY_HEADER, {"type": "string", "pattern": "^[ -~]{1,255}$"}, OpenApiParameter.HEADER,
-                description="A retry with the same key and body gets the first answer back (kept 24 hours). "
-                            "1 to 255 printable ASCII characters.")]
+                description="A retry with the same key and body gets the first answer back (kept 24 hours), "
+                            "with `Idempotent-Replayed: true`. The same value with another method, path or body "
+                            "answers 422 (`idempotency_key_reused`); while the first request runs, 409 "
+                            "(`idempotency_in_progress`). 1 to 255 printable ASCII characters.")]
         return parameters
 
     def _get_response_bodies(self, direction="response"):

@@ -12,8 +12,12 @@ from domains.addresses import display_domain
 
 BYTES = {"min_value": 0, "max_value": 2**63 - 1}
 SPAM_THRESHOLD_TEXT = re.compile(r"[0-9]{1,3}(\.[0-9])?")
-SPAM_THRESHOLD_HELP = ("a SpamAssassin score from 0.0 to 999.9 with one decimal at most, as a JSON number or a "
-                       "decimal string; other values answer 400 (`invalid`), or 422 (`spam_threshold`) below 0")
+SPAM_THRESHOLD_HELP = ("a SpamAssassin score from 0.0 to 999.9 with one decimal at most (5.55 is refused, not "
+                       "rounded, as in the panel), as a JSON number or a decimal string; other values answer 400 "
+                       "(`invalid`), or 422 (`spam_threshold`) below 0")
+SPAM_RANGE_RULE = ("The owners' spam range: after the change, `user_spam_threshold_min` must not be above "
+                   "`user_spam_threshold_max` (a bound not given keeps the domain's current one), and neither may "
+                   "be null; otherwise 422 with code `spam_threshold_bounds` and nothing changes.")
 
 
 class Text(serializers.CharField):
@@ -77,7 +81,7 @@ def _threshold(**kwargs):
     return serializers.DecimalField(max_digits=4, decimal_places=1, coerce_to_string=True, **kwargs)
 
 
-@extend_schema_field({"oneOf": [{"type": "number", "minimum": 0, "maximum": 999.9},
+@extend_schema_field({"oneOf": [{"type": "number", "minimum": 0, "maximum": 999.9, "multipleOf": 0.1},
                                 {"type": "string", "pattern": f"^{SPAM_THRESHOLD_TEXT.pattern}$"}]})
 class SpamThresholdIn(serializers.DecimalField):
     """A threshold as clients send it: a number (what most send) or a decimal string (what the
@@ -120,6 +124,8 @@ class DomainOut(serializers.Serializer):
 
 
 class DomainUpdateIn(serializers.Serializer):
+    __doc__ = SPAM_RANGE_RULE
+
     description = Text(max_length=255, allow_blank=True, required=False)
     active = serializers.BooleanField(required=False)
     max_mailboxes = serializers.IntegerField(min_value=0, max_value=2**32 - 1, required=False)
@@ -129,12 +135,14 @@ class DomainUpdateIn(serializers.Serializer):
     quota_total = serializers.IntegerField(required=False, **BYTES)
     spam_threshold = SpamThresholdIn(help_text=f"null = the global default; {SPAM_THRESHOLD_HELP}")
     user_spam_threshold_min = SpamThresholdIn(allow_null=False, help_text=(
-        f"{SPAM_THRESHOLD_HELP}; give both bounds, the lower not above the higher (422 `spam_threshold_bounds`)"))
+        f"{SPAM_THRESHOLD_HELP}; not above the highest (422 `spam_threshold_bounds`)"))
     user_spam_threshold_max = SpamThresholdIn(allow_null=False, help_text=(
-        f"{SPAM_THRESHOLD_HELP}; give both bounds, the lower not above the higher (422 `spam_threshold_bounds`)"))
+        f"{SPAM_THRESHOLD_HELP}; not below the lowest (422 `spam_threshold_bounds`)"))
 
 
 class DomainCreateIn(DomainUpdateIn):
+    __doc__ = SPAM_RANGE_RULE
+
     name = DomainNameIn(max_length=300, help_text=DOMAIN_HELP)
     role_aliases_to = AddressIn(
         max_length=254, required=False,

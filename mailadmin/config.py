@@ -195,6 +195,21 @@ class Rate:
         return raw
 
 
+@dataclass(frozen=True)
+class Origins:
+    """Web origins (scheme, host and port, as a browser sends `Origin`) separated by commas."""
+
+    kind = "list"
+    allowed = "empty, or origins such as `https://billing.example.org` or `http://127.0.0.1:8080` separated by commas"
+
+    def __call__(self, raw: str) -> list[str]:
+        origins = [origin.strip() for origin in raw.split(",") if origin.strip()]
+        one = rf"https?://(?:{HOST}|\[[0-9A-Fa-f:.]+\]|[0-9.]+)(?::[0-9]{{1,5}})?"
+        if any(not re.fullmatch(one, origin) for origin in origins):
+            raise ValueError(raw)
+        return [origin.lower() for origin in origins]
+
+
 # Written into the daemons' configurations and SQL (Postfix's maps, Dovecot's connect string,
 # CREATE USER ... IDENTIFIED BY '...'), so nothing that would need quoting there.
 DB_PASSWORD = Text(r"[!#-&(-\[\]-~]{1,128}",
@@ -324,6 +339,9 @@ SETTINGS = (
             "reverse proxies in front of the panel that append to `X-Forwarded-For` (see Sign-in)", "panel"),
     Setting("API_RATE", Rate(), "600/min", "requests per API key", "api"),
     Setting("API_AUTH_FAILURE_RATE", Rate(), "60/hour", "failed API key checks per client address", "api"),
+    Setting("API_CORS_ORIGINS", Origins(), [],
+            "web pages of these origins may call `/api/v1/` from a browser (CORS, e.g. a billing front end); "
+            "empty: none", "api"),
     Setting("METRICS_ADDRESSES", Networks(), [],
             "client addresses that may read `/metrics` (see Metrics); empty: none, only the token", "metrics"),
     Setting("METRICS_TOKEN", Text(r"|[!-~]{32,1024}", "empty, or 32 to 1024 printable ASCII characters, "

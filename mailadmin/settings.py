@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "corsheaders",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",  # /api/ only (CORS_URLS_REGEX); answers preflights itself
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "mailstack.metrics.RequestMetricsMiddleware",  # after static files: counts the panel's own answers
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -293,6 +295,16 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# Browsers on these origins (a billing system's web front end) may call the API with a key
+# (docs/api.md, CORS). Preflights are answered before the API's views, without a key; other
+# origins get no CORS headers, so their browsers refuse the answer. Keys are sent as a header,
+# never as cookies: no credentials mode.
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOWED_ORIGINS = env("API_CORS_ORIGINS")
+CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "idempotency-key"]
+CORS_EXPOSE_HEADERS = ["Location", "Retry-After", "Idempotent-Replayed"]
+CORS_ALLOW_METHODS = ["DELETE", "GET", "OPTIONS", "PATCH", "POST", "PUT"]
+CORS_PREFLIGHT_MAX_AGE = 3600
 SPECTACULAR_SETTINGS = {
     "TITLE": "mailadmin API",
     "DESCRIPTION": "Domains and mailboxes of the ISPmail tables, for billing systems. Errors are "
@@ -303,6 +315,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {"WebhookEventType": "webhooks.events.EVENT_TYPES"},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema_links.add_links",
+                             "api.examples.add_examples"],
 }
 # A bulk request of 10,000 mailboxes (the most one takes) is at most about 9 MB of JSON; a larger
 # body is answered 413.

@@ -39,6 +39,11 @@ os.environ.setdefault("MAILADMIN_SPAM_TEST_RULES", "1")
 # The domain page's DNS check asks the suite's own DNS server (tests/test_dns_records.py), never the host's.
 os.environ.setdefault("MAILADMIN_DNS_RESOLVERS", "127.0.0.1")
 os.environ.setdefault("MAILADMIN_DNS_RESOLVER_PORT", str(config.value("PORT_BASE") + 5353))
+# A billing front end's origin the API allows (tests/api/test_cors.py, tests/browser/test_cors.py):
+# on the loopback address, as the panel the browser tests call (Chromium keeps pages of public
+# origins from calling local addresses at all, whatever CORS says).
+CORS_TEST_ORIGIN = f"http://127.0.0.1:{config.value('PORT_BASE') + 8001}"
+os.environ.setdefault("MAILADMIN_API_CORS_ORIGINS", CORS_TEST_ORIGIN)
 
 from mailadmin.settings import *  # noqa: E402,F403
 from mailadmin.settings import INSTALLED_APPS, STATIC_ROOT  # noqa: E402

@@ -51,6 +51,7 @@ BAD_AND_GOOD = {
     "TRUSTED_PROXY_COUNT": ("-1", "1"),
     "API_RATE": ("600/minutes per key", "1000/hour"),
     "API_AUTH_FAILURE_RATE": ("0/hour", ""),
+    "API_CORS_ORIGINS": ("https://billing.example.org/app", "https://billing.example.org, http://127.0.0.1:8080"),
     "ROUNDCUBE_SECRET": ("short", "r" * 64),
     "WEBMAIL": ("maybe", "on"),
     "WEBMAIL_IDLE_MINUTES": ("0", "60"),

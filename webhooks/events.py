@@ -11,7 +11,7 @@ EVENT_TYPES = (
     "domain.created", "domain.suspended", "domain.resumed", "domain.deleted",
     "mailbox.created", "mailbox.suspended", "mailbox.resumed", "mailbox.deleted", "mailbox.renamed",
     "mailbox.password_changed",
-    # Declared for subscriptions; their source, Dovecot's quota warnings, is to come.
+    # Not from audit rows: from the mailbox's storage crossing 80% / 100% of its quota (webhooks/quota.py).
     "mailbox.quota_warning", "mailbox.over_quota",
     "alias.created", "alias.updated", "alias.deleted",
 )

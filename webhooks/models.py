@@ -66,3 +66,20 @@ class Attempt(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.status_code or self.error}"
+
+
+class QuotaCrossing(models.Model):
+    """A mailbox's storage rose past 80% or 100% of its quota: written by MariaDB triggers on
+    mailbox_usage as Dovecot's quota_clone updates it (webhooks/quota.py), read and removed by the
+    worker, which turns each into its event."""
+
+    mailbox = models.CharField(max_length=254)
+    domain_id = models.BigIntegerField(null=True)
+    percent = models.PositiveSmallIntegerField()  # the threshold crossed: 80 or 100
+    bytes_used = models.BigIntegerField()
+    quota = models.BigIntegerField()
+    at = models.DateTimeField()
+
+    class Meta:
+        db_table = "mailadmin_quota_crossing"
+        ordering = ["id"]

@@ -36,13 +36,16 @@ def body_of(event_id: uuid.UUID, event: Event, created) -> str:
 
 def enqueue(entries: Sequence[AuditEntry]) -> None:
     """One delivery per event of `entries` and matching active subscription; each event has its own id."""
-    events = [event for event in map(event_of, entries) if event is not None]
+    enqueue_events([event for event in map(event_of, entries) if event is not None])
+
+
+def enqueue_events(events: Sequence[Event], now=None) -> None:
     if not events:
         return
     subscriptions = _subscriptions()
     if not subscriptions:
         return
-    now, rows = timezone.now(), []
+    now, rows = now or timezone.now(), []
     for event in events:
         event_id = uuid.uuid4()
         body = body_of(event_id, event, now)

@@ -3,6 +3,7 @@ bodies the schema refuses are refused, and what the API accepts the schema allow
 from urllib.parse import unquote
 
 import jsonschema
+import jsonschema_rs
 import pytest
 from django.urls import reverse
 
@@ -112,8 +113,10 @@ def request_schema(client, component, field):
     return schema["properties"][field]
 
 
-ACCEPTED_THRESHOLDS = [0, 5, 5.5, 999.9, "0", "7", "5.5", "999.9"]
-REFUSED_THRESHOLDS = [-1, 1000, "-1", "5.", ".5", " 5", "1e2", "5.55", "abc", "", True, [5]]
+ACCEPTED_THRESHOLDS = [0, 5, 5.5, 0.3, 999.9, "0", "7", "5.5", "999.9"]
+# More than one decimal is refused as a number too (the schema: multipleOf 0.1), as by the panel.
+REFUSED_THRESHOLDS = [-1, 1000, 5.55, 0.30000000000000004, 1e-17, "-1", "5.", ".5", " 5", "1e2", "5.55", "abc", "",
+                      True, [5]]
 
 
 @pytest.mark.parametrize("value", ACCEPTED_THRESHOLDS)
@@ -121,7 +124,10 @@ def test_a_spam_threshold_the_api_accepts_is_one_the_schema_allows(api, client, 
     key = world["keys"]["all_domains"]
     response = api("PATCH", "mailboxes/box@a.example/", {"spam_threshold": value}, key=key)
     assert response.status_code == 200, response.body
-    jsonschema.validate(value, request_schema(client, "PatchedMailboxUpdateIn", "spam_threshold"))
+    # A validator that takes JSON numbers as the decimals they are written as (Schemathesis's): to
+    # Python's jsonschema, 0.3 is no multiple of 0.1 (binary floats).
+    assert jsonschema_rs.validator_for(request_schema(client, "PatchedMailboxUpdateIn", "spam_threshold")
+                                       ).is_valid(value)
 
 
 @pytest.mark.parametrize("value", REFUSED_THRESHOLDS)
@@ -261,3 +267,46 @@ def test_an_empty_cursor_is_refused(client, world):
     for path in list_paths():
         response = client.get(f"{path}?cursor=", HTTP_AUTHORIZATION=f"Bearer {world['keys']['all_domains']}")
         assert response.status_code == 400 and set(response.json()["errors"]) == {"cursor"}, path
+
+
+@pytest.mark.parametrize("cursor", ["abc", "!!!", "bz0xJnI9eA", "cD1hLmV4YW1wbGU%3D" * 80])
+def test_a_malformed_cursor_is_refused_with_its_own_code(client, world, cursor):
+    key = world["keys"]["all_domains"]
+    schema = schema_of(client)
+    for path in list_paths():
+        response = client.get(f"{path}?cursor={cursor}", HTTP_AUTHORIZATION=f"Bearer {key}")
+        assert response.status_code == 400 and response["Content-Type"] == "application/problem+json", path
+        assert response.json()["code"] == "invalid_cursor" and set(response.json()["errors"]) == {"cursor"}, path
+    parameter = next(p for p in schema["paths"]["/api/v1/domains/"]["get"]["parameters"] if p["name"] == "cursor")
+    assert "invalid_cursor" in parameter["description"]
+    if cursor == "!!!" or len(cursor) > 1000:
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(unquote(cursor), parameter["schema"])
+
+
+def test_a_cursor_from_a_page_is_one_the_schema_allows(client, world):
+    key = world["keys"]["all_domains"]
+    schema = schema_of(client)
+    parameter = next(p for p in schema["paths"]["/api/v1/domains/"]["get"]["parameters"] if p["name"] == "cursor")
+    page = client.get("/api/v1/domains/?page_size=1", HTTP_AUTHORIZATION=f"Bearer {key}").json()
+    cursor = unquote(page["next"].split("cursor=")[1].split("&")[0])
+    jsonschema.validate(cursor, parameter["schema"])
+    assert client.get(f"/api/v1/domains/?cursor={cursor}", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 200
+
+
+def test_the_idempotency_key_reuse_is_described_with_its_code(client, db):
+    operation = schema_of(client)["paths"]["/api/v1/mailboxes/"]["post"]
+    header = next(p for p in operation["parameters"] if p["name"] == "Idempotency-Key")
+    assert "idempotency_key_reused" in header["description"] and "idempotency_in_progress" in header["description"]
+    assert "idempotency_key_reused" in operation["responses"]["422"]["description"]
+
+
+def test_the_owners_spam_range_rule_is_in_the_schema_and_keeps_its_code(api, client, world):
+    key = world["keys"]["all_domains"]
+    before = table_snapshot()
+    response = api("PATCH", "domains/a.example/", {"user_spam_threshold_min": 9, "user_spam_threshold_max": 3},
+                   key=key)
+    assert response.status_code == 422 and response.body["code"] == "spam_threshold_bounds", response.body
+    assert table_snapshot() == before
+    component = schema_of(client)["components"]["schemas"]["PatchedDomainUpdateIn"]
+    assert "spam_threshold_bounds" in component["description"]

@@ -6,11 +6,13 @@ from django.db import DatabaseError, connections
 from domains.mailstore import run_due_jobs
 from domains.transfer.jobs import run_due_imports
 from webhooks.delivery import deliver_due
+from webhooks.quota import enqueue_crossings
 
 
 class Command(BaseCommand):
     help = ("Carries out the mail-store jobs (archive, restore, purge of stored mail) that are due, the imports "
-            "queued in the panel, and sends the webhook deliveries that are due.")
+            "queued in the panel, and sends the webhook deliveries that are due (with the quota events MariaDB "
+            "recorded).")
 
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["work"])
@@ -25,6 +27,7 @@ class Command(BaseCommand):
                 for job in run_due_imports():
                     self.stdout.write(f"{job.stage} of {job.file_name} for {job.actor_label}: {job.state}, "
                                       f"{len(job.problems)} problem(s)")
+                enqueue_crossings()  # quota events, recorded by MariaDB as Dovecot writes the usage
                 for delivery in deliver_due():
                     self.stdout.write(f"webhook {delivery.event_type} {delivery.event_id} to subscription "
                                       f"{delivery.subscription_id}: {delivery.state}")
