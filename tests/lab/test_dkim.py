@@ -67,10 +67,15 @@ def test_our_users_mail_passes_dkim_spf_and_dmarc_at_remote_and_still_after_a_ro
     rotated = manage(mx, "dkim_keys", "--rotate", MAIL_DOMAIN)
     assert rotated.returncode == 0, rotated.stderr
     new_selector = rotated.stdout.split()[1]
+    early = manage(mx, "dkim_keys", "--activate", MAIL_DOMAIN, new_selector)
+    assert early.returncode != 0 and "does not publish the record" in early.stderr  # DNS has not got it yet
+    assert selector_of(submit_to_bob(mx, mailbox)) == selector  # the old key signs until the new one is active
     records = panel_records(mx)
     assert any(line.startswith(f"{selector}._domainkey.") for line in records)  # the old key stays published
     assert any(line.startswith(f"{new_selector}._domainkey.") for line in records)
     publish(mx, records)
+    activated = manage(mx, "dkim_keys", "--activate", MAIL_DOMAIN, new_selector)
+    assert activated.returncode == 0, activated.stderr
 
     second = submit_to_bob(mx, mailbox)
     assert selector_of(second) == new_selector
