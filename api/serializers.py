@@ -203,7 +203,7 @@ class DomainDnsOut(serializers.Serializer):
 
 class DkimKeyOut(serializers.Serializer):
     selector = serializers.CharField()
-    algorithm = serializers.ChoiceField(choices=["rsa"])
+    algorithm = serializers.ChoiceField(choices=["rsa", "ed25519"])
     state = serializers.ChoiceField(choices=["published", "signing", "replaced"],
                                     help_text="published: new, not signing until activated; signing: signs new "
                                               "mail; replaced: no longer signs, published until retired")
@@ -211,6 +211,12 @@ class DkimKeyOut(serializers.Serializer):
     record_value = serializers.CharField()
     created = serializers.DateTimeField()
     activated = serializers.DateTimeField(allow_null=True, help_text="when it began to sign; null: not yet")
+
+
+class DkimKeyCreateIn(serializers.Serializer):
+    algorithm = serializers.ChoiceField(choices=["rsa", "ed25519"], default="rsa",
+                                        help_text="rsa: a new key for the domain's signature (a rotation); ed25519: "
+                                                  "a key for a second signature (RFC 8463), alongside the RSA one")
 
 
 class DkimActivateIn(serializers.Serializer):

@@ -26,6 +26,7 @@ from api.serializers import (
     AuditFilter,
     AuditOut,
     DkimActivateIn,
+    DkimKeyCreateIn,
     DkimKeyOut,
     DomainCreateIn,
     DomainDnsOut,
@@ -524,7 +525,8 @@ def _dkim_key(scope, name, selector):
 
 
 class DkimKeyList(ApiView):
-    """The domain's published DKIM keys; POST makes a new one, published but not signing until activated."""
+    """The domain's published DKIM keys; POST makes a new one (RSA, or Ed25519 for a second signature),
+    published but not signing until activated."""
 
     actions = {"POST": "domain.dkim"}
     serializer_class = DkimKeyOut
@@ -535,10 +537,11 @@ class DkimKeyList(ApiView):
         keys = domain.dkim_keys.filter(retired=None).order_by("-signing", "activated", "-created")
         return Response(DkimKeyOut(keys, many=True).data)
 
-    @extend_schema(request=None, responses={201: DkimKeyOut})
+    @extend_schema(request=DkimKeyCreateIn, responses={201: DkimKeyOut})
     def post(self, request, name):
         domain = by_name.domain(self.scope, name)
-        key = services.dkim_key_create(actor=actor_for(request), domain=domain)
+        algorithm = _valid(DkimKeyCreateIn, request.data)["algorithm"]
+        key = services.dkim_key_create(actor=actor_for(request), domain=domain, algorithm=algorithm)
         return _created(DkimKeyOut(key).data, f"/api/v1/domains/{domain.name}/dkim-keys/{key.selector}/")
 
 

@@ -231,8 +231,8 @@ class DkimKey(models.Model):
 
     PENDING, SIGNING, REPLACED, RETIRED = "published", "signing", "replaced", "retired"
 
-    RSA = "rsa"
-    ALGORITHMS = [(RSA, "RSA 2048")]
+    RSA, ED25519 = "rsa", "ed25519"
+    ALGORITHMS = [(RSA, "RSA 2048"), (ED25519, "Ed25519 (a second signature, RFC 8463)")]
 
     domain = models.ForeignKey(Domain, on_delete=models.CASCADE, db_constraint=False, related_name="dkim_keys")
     selector = models.CharField(max_length=63)

@@ -29,7 +29,7 @@ TEMPLATES = {
                 "quota-warning.py", "quota-warning.txt", "quota-warning-lda.conf", "learn-spam.sieve",
                 "learn-ham.sieve"],
     "spamassassin": ["local.cf"],
-    "opendkim": ["opendkim.conf"],
+    "opendkim": ["opendkim.conf", "opendkim-ed25519.conf"],
 }
 # The bundled stack's Roundcube, its php-fpm and nginx (mailstack/webmail.py), all in one folder:
 # the file written, and its template.
@@ -44,6 +44,7 @@ SECRET_FILES = {
     "dovecot-sql.conf.ext": "dovecot",
     "dovecot-dict-sql.conf.ext": "dovecot",
     "opendkim.conf": "opendkim",
+    "opendkim-ed25519.conf": "opendkim",
     **{name: "postfix" for name in TEMPLATES["postfix"] if name.startswith("mysql-")},
 }
 

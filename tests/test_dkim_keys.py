@@ -97,6 +97,28 @@ def test_a_rotations_key_is_published_first_and_signs_only_once_activated():
         ("dkim.retire", {"retired": old.retired.isoformat()})]
 
 
+def test_an_ed25519_key_is_a_second_signature_from_its_own_signing_table_until_retired():
+    domain = services.domain_create(actor=ACTOR, name="second.example")
+    rsa = DkimKey.objects.get(domain=domain)
+    out = StringIO()
+
+    call_command("dkim_keys", "--rotate", "second.example", "--algorithm", "ed25519", stdout=out)
+
+    ed25519 = DkimKey.objects.get(domain=domain, algorithm="ed25519")
+    assert ed25519.state == "published" and f"{ed25519.record_name}. TXT \"v=DKIM1; k=ed25519; p=" in out.getvalue()
+    assert signer_rows("dkim_signing_ed25519", "second.example") == ()
+    call_command("dkim_keys", "--activate", "second.example", ed25519.selector, "--force", stdout=out)
+    assert signer_rows("dkim_signing_ed25519", "second.example") == (("second.example", ed25519.pk),)
+    assert signer_rows("dkim_signing", "second.example") == (("second.example", rsa.pk),)  # RSA signs as before
+    [(_, _, _, private_pem)] = [row for row in signer_rows("dkim_key_table", "second.example") if row[0] == ed25519.pk]
+    assert private_pem.startswith("-----BEGIN PRIVATE KEY-----")
+
+    services.dkim_key_retire(actor=ACTOR, key=ed25519)  # the second signature ends; the RSA key is never retired
+
+    assert signer_rows("dkim_signing_ed25519", "second.example") == ()
+    assert signer_rows("dkim_signing", "second.example") == (("second.example", rsa.pk),)
+
+
 def test_the_signing_key_is_not_retired():
     domain = services.domain_create(actor=ACTOR, name="keep.example")
     key = DkimKey.objects.get(domain=domain)

@@ -1,5 +1,7 @@
 """DKIM signing by the stack's OpenDKIM: what our users submit and what Dovecot sends for them
 (auto-replies) leaves signed with their domain's key; mail arriving on port 25 is not signed."""
+import json
+import subprocess
 import uuid
 
 import dkim as dkimpy
@@ -27,6 +29,25 @@ def published(name: bytes, timeout=5):
         if name.decode().rstrip(".") == key.record_name:
             return key.record_value.encode()
     return None
+
+
+def verified_signatures(content: bytes) -> list[tuple[str, str, bool]]:
+    """(algorithm, selector, verifies) of each DKIM-Signature, verified by dkimpy against the published
+    keys.  Debian's dkimpy (python3-dkim) with PyNaCl, which Ed25519 needs (and the suite's
+    environment lacks), run by the system's Python."""
+    records = {f"{key.record_name}.": key.record_value for key in DkimKey.objects.filter(retired=None)}
+    script = """
+import dkim, json, sys
+records, message = json.loads(sys.argv[1]), sys.stdin.buffer.read()
+dns = lambda name, timeout=5: records.get(name.decode(), "").encode() or None
+checker = dkim.DKIM(message)
+tags = [dkim.util.parse_tag_value(value) for name, value in checker.headers if name.lower() == b"dkim-signature"]
+print(json.dumps([(t[b"a"].decode(), t[b"s"].decode(), checker.verify(idx=i, dnsfunc=dns))
+                  for i, t in enumerate(tags)]))
+"""
+    done = subprocess.run(["/usr/bin/python3", "-c", script, json.dumps(records)], input=content,
+                          capture_output=True, check=True)
+    return [tuple(row) for row in json.loads(done.stdout)]
 
 
 def signature_selector(content: bytes):
@@ -61,6 +82,20 @@ def test_a_rotations_key_signs_only_once_activated_and_mail_signed_before_still_
     assert signature_selector(before) == ("signed.example", old.selector)
     assert signature_selector(after) == ("signed.example", new.selector)
     assert dkimpy.verify(after, dnsfunc=published) and dkimpy.verify(before, dnsfunc=published)
+
+
+def test_a_domains_ed25519_key_adds_a_second_signature_once_activated_and_both_verify(signed, relay_sink):
+    rsa = DkimKey.objects.get(domain=signed.domain, signing=True)
+    ed25519 = services.dkim_key_create(actor=signed.actor, domain=signed.domain, algorithm="ed25519")
+    assert ed25519.record_value.startswith("v=DKIM1; k=ed25519; p=") and len(ed25519.public_key) == 44
+
+    before = submitted(relay_sink)
+    services.dkim_key_activate(actor=signed.actor, key=ed25519, force=True)
+    after = submitted(relay_sink)
+
+    assert verified_signatures(before) == [("rsa-sha256", rsa.selector, True)]
+    assert sorted(verified_signatures(after)) == [("ed25519-sha256", ed25519.selector, True),
+                                                  ("rsa-sha256", rsa.selector, True)]
 
 
 def test_mail_arriving_on_port_25_is_not_signed(signed):

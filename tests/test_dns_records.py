@@ -207,7 +207,7 @@ def test_the_api_rotates_activates_and_retires_keys_within_its_scope(api, domain
     inside, everywhere = make_key("dns", domains=[domain])[1], make_key("all", all_domains=True)[1]
     old = DkimKey.objects.get(domain=domain)
 
-    created = api("POST", "domains/dns.example/dkim-keys/", key=inside)
+    created = api("POST", "domains/dns.example/dkim-keys/", {}, key=inside)
 
     assert created.status_code == 201 and created.body["state"] == "published", created.body
     new = created.body["selector"]
@@ -233,6 +233,6 @@ def test_the_api_rotates_activates_and_retires_keys_within_its_scope(api, domain
     assert activated.status_code == 200 and activated.body["state"] == "signing", activated.body
     assert api("DELETE", f"domains/dns.example/dkim-keys/{new}/", key=inside).status_code == 422
     assert api("DELETE", f"domains/dns.example/dkim-keys/{old.selector}/", key=inside).status_code == 204
-    third = api("POST", "domains/dns.example/dkim-keys/", key=everywhere).body["selector"]
+    third = api("POST", "domains/dns.example/dkim-keys/", {}, key=everywhere).body["selector"]
     forced = api("POST", f"domains/dns.example/dkim-keys/{third}/activate/", {"force": True}, key=everywhere)
     assert forced.status_code == 200 and forced.body["state"] == "signing", forced.body

@@ -20,4 +20,10 @@ class Migration(migrations.Migration):
             field=models.DateTimeField(blank=True, help_text='when it began to sign; empty: not yet', null=True),
         ),
         migrations.RunPython(activated_when_created, migrations.RunPython.noop),
+        migrations.AlterField(
+            model_name='dkimkey',
+            name='algorithm',
+            field=models.CharField(choices=[('rsa', 'RSA 2048'), ('ed25519', 'Ed25519 (a second signature, RFC 8463)')],
+                                   default='rsa', max_length=16),
+        ),
     ]

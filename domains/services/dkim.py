@@ -17,17 +17,23 @@ def _new_selector(domain: Domain, now) -> str:
     return next(name for name in (base, *(f"{base}{c}" for c in "abcdefghijklmnopqrstuvwxyz")) if name not in taken)
 
 
-def dkim_key_create(*, actor: Actor, domain: Domain) -> DkimKey:
-    """A new RSA 2048 key.  A domain's first key signs at once (nothing else signs its mail);
-    a rotation's key is only published: it signs once activated (dkim_key_activate), after its
-    record is in DNS, since mail it signed before that would fail verification at the far end."""
-    private_key, public_key = dkim.new_rsa_key()
+def dkim_key_create(*, actor: Actor, domain: Domain, algorithm: str = DkimKey.RSA) -> DkimKey:
+    """A new key: RSA 2048, or Ed25519 for a second signature (RFC 8463).  A domain's first RSA
+    key signs at once (nothing else signs its mail); any other key is only published: it signs
+    once activated (dkim_key_activate), after its record is in DNS, since mail it signed before
+    that would fail verification at the far end."""
+    if algorithm not in dict(DkimKey.ALGORITHMS):
+        raise ValidationError(_("Unknown key algorithm %(algorithm)s.") % {"algorithm": algorithm},
+                              code="dkim_algorithm")
+    private_key, public_key = dkim.new_key(algorithm)
     with transaction.atomic():
         domain = Domain.objects.select_for_update().get(pk=domain.pk)
         now = timezone.now()
-        first = not DkimKey.objects.filter(domain=domain, signing=True, algorithm=DkimKey.RSA).exists()
+        first = algorithm == DkimKey.RSA and not DkimKey.objects.filter(
+            domain=domain, signing=True, algorithm=DkimKey.RSA).exists()
         key = DkimKey.objects.create(domain=domain, selector=_new_selector(domain, now), public_key=public_key,
-                                     signing=first, activated=now if first else None, created=now)
+                                     algorithm=algorithm, signing=first, activated=now if first else None,
+                                     created=now)
         dkim.store_private_key(key.pk, private_key)
         record(actor, "dkim.create", obj=key, domain=domain,
                after={"selector": key.selector, "algorithm": key.algorithm, "signing": first})
@@ -64,15 +70,16 @@ def dkim_key_activate(*, actor: Actor, key: DkimKey, force: bool = False) -> Dki
 
 def dkim_key_retire(*, actor: Actor, key: DkimKey) -> DkimKey:
     """Stops publishing a replaced key (or a new one never activated) and deletes its private half.
-    The signing key is never retired: a domain signs with a key at all times."""
+    The signing RSA key is never retired: a domain signs with one at all times.  Retiring the
+    signing Ed25519 key ends the second signature."""
     with transaction.atomic():
         key = DkimKey.objects.select_for_update().select_related("domain").get(pk=key.pk)
-        if key.signing:
+        if key.signing and key.algorithm == DkimKey.RSA:
             raise ValidationError(_("The key that signs the domain's mail cannot be retired; "
                                     "activate a new one first."), code="dkim_signing_key")
         if key.retired is None:
-            key.retired = timezone.now()
-            key.save(update_fields=["retired"])
+            key.retired, key.signing = timezone.now(), False
+            key.save(update_fields=["retired", "signing"])
             dkim.delete_private_keys([key.pk])
             record(actor, "dkim.retire", obj=key, domain=key.domain, before={"selector": key.selector},
                    after={"retired": key.retired.isoformat()})

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from domains import dns_records, selectors, services
 from domains.forms import DomainDeleteForm, DomainForm, SearchForm
+from domains.models import DkimKey
 from domains.scope import Scope
 from domains.services.domains import domain_settings_for
 from mailadmin.view_helpers import (
@@ -112,7 +113,8 @@ def domain_dns(request, pk):
 @require_http_methods(["POST"])
 def dkim_rotate(request, pk):
     domain = selectors.domain_get_for(Scope.of_user(request.user), pk=pk)
-    key = services.dkim_key_create(actor=actor_of(request), domain=domain)
+    algorithm = DkimKey.ED25519 if request.POST.get("algorithm") == DkimKey.ED25519 else DkimKey.RSA
+    key = services.dkim_key_create(actor=actor_of(request), domain=domain, algorithm=algorithm)
     if key.signing:
         messages.success(request, _("New mail is signed with %(selector)s: publish its record now.")
                          % {"selector": key.selector})

@@ -36,7 +36,7 @@ ENDPOINTS = [
     ("domain-usage", "GET", "domains/a.example/usage/", None, 200),
     ("domain-dns", "GET", "domains/a.example/dns/", None, 200),
     ("dkim-key-list", "GET", "domains/a.example/dkim-keys/", None, 200),
-    ("dkim-key-create", "POST", "domains/a.example/dkim-keys/", None, 201),
+    ("dkim-key-create", "POST", "domains/a.example/dkim-keys/", {"algorithm": "ed25519"}, 201),
     # {selector}: a.example's signing key, which is neither activated again nor retired (422).
     ("dkim-key-get", "GET", "domains/a.example/dkim-keys/{selector}/", None, 200),
     ("dkim-key-activate", "POST", "domains/a.example/dkim-keys/{selector}/activate/", {}, 422),

@@ -3,6 +3,7 @@
     manage.py dkim_keys                          # lists each domain's published keys
     manage.py dkim_keys --create-missing         # a key for every domain without one (older domains)
     manage.py dkim_keys --rotate example.org     # a new key, published but not signing yet
+    manage.py dkim_keys --rotate example.org --algorithm ed25519   # a key for a second signature
     manage.py dkim_keys --activate example.org m20260201 [--force]  # it signs once DNS shows its record
     manage.py dkim_keys --retire example.org m20260101   # stops publishing a replaced key
 """
@@ -25,9 +26,11 @@ class Command(BaseCommand):
         action.add_argument("--activate", nargs=2, metavar=("DOMAIN", "SELECTOR"),
                             help="sign with a published key (once DNS shows its record)")
         parser.add_argument("--force", action="store_true", help="with --activate: even if DNS does not show it")
+        parser.add_argument("--algorithm", choices=[name for name, _label in DkimKey.ALGORITHMS], default=DkimKey.RSA,
+                            help="with --rotate: ed25519 for a second signature (RFC 8463)")
         action.add_argument("--retire", nargs=2, metavar=("DOMAIN", "SELECTOR"), help="stop publishing a key")
 
-    def handle(self, *args, create_missing, rotate, activate, force, retire, **options):
+    def handle(self, *args, create_missing, rotate, activate, force, algorithm, retire, **options):
         actor = Actor.command("dkim_keys")
         if create_missing:
             missing = Domain.objects.exclude(dkim_keys__signing=True)
@@ -35,7 +38,7 @@ class Command(BaseCommand):
                 key = services.dkim_key_create(actor=actor, domain=domain)
                 self.stdout.write(f"{domain.name}: {key.selector}")
         elif rotate:
-            key = services.dkim_key_create(actor=actor, domain=self.domain(rotate))
+            key = services.dkim_key_create(actor=actor, domain=self.domain(rotate), algorithm=algorithm)
             if key.signing:
                 self.stdout.write(f"{key.domain.name}: {key.selector} signs from now on")
             else:
