@@ -15,6 +15,7 @@ TEMPLATES = {
         "main.cf",
         "master.cf",
         "header_checks",
+        "lmtp-status-filter",
         "mysql-virtual-mailbox-domains.cf",
         "mysql-virtual-mailbox-maps.cf",
         "mysql-virtual-alias-maps.cf",
