@@ -9,7 +9,8 @@ class AdminForm(forms.Form):
     username = forms.RegexField(regex=r"^[\w.@+-]{1,150}$", max_length=150, label=_("Username"),
                                 help_text=_("letters, digits and @ . + - _"))
     email = forms.EmailField(required=False, label=_("Email"))
-    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput(render_value=True, attrs=NEW_PASSWORD), strip=False)
+    password = forms.CharField(label=_("Password"), strip=False,
+                               widget=forms.PasswordInput(render_value=True, attrs=NEW_PASSWORD))
     is_superuser = forms.BooleanField(label=_("Superadmin"), required=False,
                                       help_text=_("sees and changes everything; must use two-factor sign-in"))
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)

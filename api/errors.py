@@ -139,8 +139,8 @@ def exception_handler(exc, context):
         return problem(503, _("The database is temporarily unavailable; try again later."), code="unavailable",
                        headers={"Retry-After": "60"})
     if isinstance(exc, exceptions.ValidationError):
-        return problem(400, _("The request body is not valid; see errors."), code=getattr(exc, "problem_code", "invalid"),
-                       errors=_flatten(exc.detail))
+        return problem(400, _("The request body is not valid; see errors."),
+                       code=getattr(exc, "problem_code", "invalid"), errors=_flatten(exc.detail))
     if isinstance(exc, exceptions.APIException):
         headers = {}
         if getattr(exc, "auth_header", None):

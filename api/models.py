@@ -5,7 +5,7 @@ from django.utils import timezone
 
 # Every write the API offers; a key's `allowed_actions` is a subset (empty = all of them but NAMED_ONLY).
 ACTIONS = (
-    "domain.create", "domain.update", "domain.suspend", "domain.delete",
+    "domain.create", "domain.update", "domain.suspend", "domain.delete", "domain.dkim",
     "mailbox.create", "mailbox.update", "mailbox.set_password", "mailbox.suspend", "mailbox.delete",
     "mailbox.rename", "mailbox.rules", "mailbox.restore",
     "alias.create", "alias.update", "alias.delete",

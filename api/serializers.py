@@ -210,6 +210,29 @@ class DomainDnsOut(serializers.Serializer):
     records = DnsRecordOut(many=True)
 
 
+class DkimKeyOut(serializers.Serializer):
+    selector = serializers.CharField()
+    algorithm = serializers.ChoiceField(choices=["rsa", "ed25519"])
+    state = serializers.ChoiceField(choices=["published", "signing", "replaced"],
+                                    help_text="published: new, not signing until activated; signing: signs new "
+                                              "mail; replaced: no longer signs, published until retired")
+    record_name = serializers.CharField(help_text="the TXT record to publish, without the final dot")
+    record_value = serializers.CharField()
+    created = serializers.DateTimeField()
+    activated = serializers.DateTimeField(allow_null=True, help_text="when it began to sign; null: not yet")
+
+
+class DkimKeyCreateIn(serializers.Serializer):
+    algorithm = serializers.ChoiceField(choices=["rsa", "ed25519"], default="rsa",
+                                        help_text="rsa: a new key for the domain's signature (a rotation); ed25519: "
+                                                  "a key for a second signature (RFC 8463), alongside the RSA one")
+
+
+class DkimActivateIn(serializers.Serializer):
+    force = serializers.BooleanField(default=False, help_text="activate even if DNS does not publish the key's "
+                                                              "record yet (keys for all domains only)")
+
+
 class DomainUsageOut(serializers.Serializer):
     domain = serializers.CharField(source="name")
     mailboxes = serializers.IntegerField(source="mailbox_count")

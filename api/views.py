@@ -26,6 +26,9 @@ from api.serializers import (
     AliasUpdateIn,
     AuditFilter,
     AuditOut,
+    DkimActivateIn,
+    DkimKeyCreateIn,
+    DkimKeyOut,
     DomainCreateIn,
     DomainDnsOut,
     DomainOut,
@@ -512,6 +515,68 @@ class DomainDns(ApiView):
         domain = by_name.domain(self.scope, name)
         records = [record.as_dict() for record in dns_records.check(domain)]
         return Response(DomainDnsOut({"domain": domain.name, "records": records}).data)
+
+
+def _dkim_key(scope, name, selector):
+    domain = by_name.domain(scope, name)
+    key = domain.dkim_keys.filter(selector=selector, retired=None).first()
+    if key is None:
+        raise Http404
+    return key
+
+
+class DkimKeyList(ApiView):
+    """The domain's published DKIM keys; POST makes a new one (RSA, or Ed25519 for a second signature),
+    published but not signing until activated."""
+
+    actions = {"POST": "domain.dkim"}
+    serializer_class = DkimKeyOut
+
+    @extend_schema(responses={200: DkimKeyOut(many=True)})
+    def get(self, request, name):
+        domain = by_name.domain(self.scope, name)
+        keys = domain.dkim_keys.filter(retired=None).order_by("-signing", "activated", "-created")
+        return Response(DkimKeyOut(keys, many=True).data)
+
+    @extend_schema(request=DkimKeyCreateIn, responses={201: DkimKeyOut})
+    def post(self, request, name):
+        domain = by_name.domain(self.scope, name)
+        algorithm = _valid(DkimKeyCreateIn, request.data)["algorithm"]
+        key = services.dkim_key_create(actor=actor_for(request), domain=domain, algorithm=algorithm)
+        return _created(DkimKeyOut(key).data, f"/api/v1/domains/{domain.name}/dkim-keys/{key.selector}/")
+
+
+class DkimKeyDetail(ApiView):
+    """One published key; DELETE retires it (its record may then be removed from DNS)."""
+
+    actions = {"DELETE": "domain.dkim"}
+    serializer_class = DkimKeyOut
+
+    @extend_schema(responses={200: DkimKeyOut})
+    def get(self, request, name, selector):
+        return Response(DkimKeyOut(_dkim_key(self.scope, name, selector)).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, name, selector):
+        services.dkim_key_retire(actor=actor_for(request), key=_dkim_key(self.scope, name, selector))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DkimKeyActivate(ApiView):
+    """The key signs the domain's new mail from now on; refused (422) while DNS does not publish
+    its record, unless `force` by a key for all domains."""
+
+    actions = {"POST": "domain.dkim"}
+    serializer_class = DkimKeyOut
+
+    @extend_schema(request=DkimActivateIn, responses={200: DkimKeyOut})
+    def post(self, request, name, selector):
+        key = _dkim_key(self.scope, name, selector)
+        data = _valid(DkimActivateIn, request.data)
+        if data["force"] and not self.scope.all_domains:
+            raise exceptions.PermissionDenied("Only a key for all domains may force an activation.")
+        key = services.dkim_key_activate(actor=actor_for(request), key=key, force=data["force"])
+        return Response(DkimKeyOut(key).data)
 
 
 class DomainMailboxUsage(ApiView):

@@ -25,14 +25,18 @@ def _private_table() -> str:
     return f"`{keys_database()}`.`dkim_private_keys`"
 
 
-def new_rsa_key() -> tuple[str, str]:
-    """(private key PEM, public key base64 of its DER SubjectPublicKeyInfo, as DKIM's p= tag)."""
-    bits = getattr(settings, "MAILADMIN_DKIM_RSA_BITS", RSA_BITS)
-    private = subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", f"rsa_keygen_bits:{bits}"],
-                             check=True, capture_output=True, text=True).stdout
+def new_key(algorithm: str = "rsa") -> tuple[str, str]:
+    """(private key PEM, DKIM's p= tag).  RSA: base64 of the DER SubjectPublicKeyInfo (RFC 6376);
+    Ed25519: base64 of the bare 32-byte public key (RFC 8463), the SubjectPublicKeyInfo's tail."""
+    if algorithm == "ed25519":
+        command = ["openssl", "genpkey", "-algorithm", "ed25519"]
+    else:
+        bits = getattr(settings, "MAILADMIN_DKIM_RSA_BITS", RSA_BITS)
+        command = ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", f"rsa_keygen_bits:{bits}"]
+    private = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     public = subprocess.run(["openssl", "pkey", "-pubout", "-outform", "DER"], input=private.encode(),
                             check=True, capture_output=True).stdout
-    return private, base64.b64encode(public).decode()
+    return private, base64.b64encode(public[-32:] if algorithm == "ed25519" else public).decode()
 
 
 def store_private_key(key_id: int, private_key: str) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import dns.exception
 import dns.resolver
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from domains.models import DkimKey, Domain
 
@@ -45,6 +46,20 @@ class Record:
                 "optional": self.optional, **({"status": self.status, "answers": self.answers} if self.status else {})}
 
 
+DKIM_PURPOSES = {
+    DkimKey.SIGNING: _("DKIM key (signs new mail)"),
+    DkimKey.PENDING: _("DKIM key (new: publish it, then activate it to sign with it)"),
+    DkimKey.REPLACED: _("DKIM key (replaced; kept until retired)"),
+}
+
+
+def key_record_status(key: DkimKey) -> str:
+    """What DNS answers now for the key's record: found, missing or different."""
+    record = Record("", key.record_name, "TXT", key.record_value)
+    answers = _lookup(resolver(), record.name, record.type)
+    return MISSING if answers is None else _compare(record, answers)
+
+
 def mail_host() -> str:
     return settings.MAILSTACK["hostname"]
 
@@ -57,8 +72,7 @@ def expected(domain: Domain) -> list[Record]:
         Record("SPF: only the MX hosts send for the domain", name, "TXT", "v=spf1 mx -all"),
     ]
     keys = DkimKey.objects.filter(domain=domain, retired=None).order_by("-signing", "-created")
-    records += [Record("DKIM key (signs new mail)" if key.signing else "DKIM key (replaced; kept until retired)",
-                       key.record_name, "TXT", key.record_value) for key in keys]
+    records += [Record(str(DKIM_PURPOSES[key.state]), key.record_name, "TXT", key.record_value) for key in keys]
     records += [
         Record("DMARC policy", f"_dmarc.{name}", "TXT", f"v=DMARC1; p=quarantine; rua=mailto:postmaster@{name}"),
         Record("TLS reporting (RFC 8460)", f"_smtp._tls.{name}", "TXT", f"v=TLSRPTv1; rua=mailto:postmaster@{name}",

@@ -78,7 +78,8 @@ class DomainDeleteForm(forms.Form):
 class MailboxForm(forms.Form):
     local_part = forms.CharField(label=_("Address"), max_length=64, help_text=_("the part before the @"))
     display_name = forms.CharField(max_length=255, required=False, label=_("Display name"))
-    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput(render_value=True, attrs=NEW_PASSWORD), strip=False)
+    password = forms.CharField(label=_("Password"), strip=False,
+                               widget=forms.PasswordInput(render_value=True, attrs=NEW_PASSWORD))
     quota = QuotaField(label=_("Quota (MiB)"), required=False,
                        help_text=_("empty = the domain's default; 0 = unlimited"))
     spam_threshold = SpamThresholdField(label=_("Spam threshold"), help_text=_("empty = the domain's threshold"))

@@ -224,12 +224,15 @@ class MailStoreJob(models.Model):
 
 class DkimKey(models.Model):
     """A domain's DKIM key: its public half and selector (the private half lives where the panel
-    cannot read it back: domains/dkim.py).  New mail is signed with the domain's `signing` key;
-    a replaced key stays published (its DNS record shown) so mail signed with it keeps verifying,
-    until an admin retires it."""
+    cannot read it back: domains/dkim.py).  New mail is signed with the domain's `signing` key.
+    A rotation's new key is first only published (`activated` empty: its record shown, not yet
+    signing) until an admin activates it; the key it replaces stays published (its DNS record
+    shown) so mail signed with it keeps verifying, until an admin retires it."""
 
-    RSA = "rsa"
-    ALGORITHMS = [(RSA, "RSA 2048")]
+    PENDING, SIGNING, REPLACED, RETIRED = "published", "signing", "replaced", "retired"
+
+    RSA, ED25519 = "rsa", "ed25519"
+    ALGORITHMS = [(RSA, "RSA 2048"), (ED25519, "Ed25519 (a second signature, RFC 8463)")]
 
     domain = models.ForeignKey(Domain, on_delete=models.CASCADE, db_constraint=False, related_name="dkim_keys")
     selector = models.CharField(max_length=63)
@@ -237,6 +240,7 @@ class DkimKey(models.Model):
     public_key = models.TextField(help_text="base64 of the key, as the DNS record's p= tag")
     signing = models.BooleanField(default=False)
     created = models.DateTimeField(default=timezone.now)
+    activated = models.DateTimeField(null=True, blank=True, help_text="when it began to sign; empty: not yet")
     retired = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -250,6 +254,15 @@ class DkimKey(models.Model):
     @property
     def record_name(self) -> str:
         return f"{self.selector}._domainkey.{self.domain.name}"
+
+    @property
+    def state(self) -> str:
+        """published (not yet signing), signing, replaced (published, no longer signing) or retired."""
+        if self.retired:
+            return self.RETIRED
+        if self.signing:
+            return self.SIGNING
+        return self.REPLACED if self.activated else self.PENDING
 
     @property
     def record_value(self) -> str:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("domains/<int:pk>/delete/", domains.domain_delete, name="domain_delete"),
     path("domains/<int:pk>/dns/", domains.domain_dns, name="domain_dns"),
     path("domains/<int:pk>/dkim/rotate/", domains.dkim_rotate, name="domain_dkim_rotate"),
+    path("domains/<int:pk>/dkim/<str:selector>/activate/", domains.dkim_activate, name="domain_dkim_activate"),
     path("domains/<int:pk>/dkim/<str:selector>/retire/", domains.dkim_retire, name="domain_dkim_retire"),
     path("domains/<int:domain_pk>/mailboxes/new/", mailboxes.mailbox_create, name="mailbox_create"),
     path("domains/<int:domain_pk>/aliases/bulk/", aliases.alias_bulk, name="alias_bulk"),

@@ -185,6 +185,7 @@ MAILSTACK = {
         "milter": PORT_BASE + 1783,
         "auth": PORT_BASE + 3000,
         "dkim": PORT_BASE + 8891,  # OpenDKIM, the signing milter
+        "dkim_ed25519": PORT_BASE + 8892,  # its second instance: the optional Ed25519 signature
         "dovecot_submission": PORT_BASE + 10026,  # Sieve auto-replies and forwards (selfservice)
         "quota_status": PORT_BASE + 10003,  # Dovecot's quota-status policy service, asked by Postfix at RCPT
         # SRS for forwarded mail (docs/quota-and-forwarding.md): postsrsd's two lookup tables, and

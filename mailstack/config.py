@@ -15,6 +15,7 @@ from django.conf import settings
 PRODUCTION_PORTS = {
     "smtp": 25, "submissions": 465, "submission": 587, "lmtp": 24, "imap": 143, "imaps": 993, "pop3": 110,
     "pop3s": 995, "managesieve": 4190, "spamd": 783, "auth": 12345, "dkim": 8891,
+    "dkim_ed25519": 8892,  # the second DKIM signer (Ed25519), on 127.0.0.1 only
     "quota_status": 12346,  # Dovecot's quota-status policy service, on 127.0.0.1 only
     # SRS, on 127.0.0.1 only: postsrsd's tables (Debian's defaults) and Postfix's listener for
     # mail that leaves with a foreign envelope sender.
@@ -151,6 +152,17 @@ def spam_values(profile: str) -> dict:
     }
 
 
+def _dkim_signers(ports: dict, rundir: Path) -> dict:
+    """OpenDKIM's two signers (deploy/opendkim/): RSA, and the optional Ed25519 second signature."""
+
+    def signer(port_name, algorithm, signing_table, pid_name):
+        return {"milter": f"inet:127.0.0.1:{ports[port_name]}", "socket": f"inet:{ports[port_name]}@127.0.0.1",
+                "pidfile": str(rundir / pid_name), "algorithm": algorithm, "signing_table": signing_table}
+
+    return signer("dkim", "rsa-sha256", "dkim_signing", "opendkim.pid") | {
+        "ed25519": signer("dkim_ed25519", "ed25519-sha256", "dkim_signing_ed25519", "opendkim-ed25519.pid")}
+
+
 def context(profile: str = "private", root: Path = Path("/")) -> dict:
     """Everything the templates in deploy/ refer to, for one profile.  In production the
     configuration folders and the certificate are named below `root` ("/" on a real host; a
@@ -187,8 +199,7 @@ def context(profile: str = "private", root: Path = Path("/")) -> dict:
             "listen_prefix": "",
             "ports": PRODUCTION_PORTS | {"smtp": "smtp", "submission": "submission", "submissions": "submissions"},
             "milter": f"unix:{PRODUCTION_MILTER_SOCKET}",
-            "dkim": {"milter": f"inet:127.0.0.1:{PRODUCTION_PORTS['dkim']}",
-                     "socket": f"inet:{PRODUCTION_PORTS['dkim']}@127.0.0.1", "pidfile": "/run/opendkim/opendkim.pid"},
+            "dkim": _dkim_signers(PRODUCTION_PORTS, Path("/run/opendkim")),
             "vmail_dir": "/var/vmail",
             "tls": {"cert": at(PRODUCTION_TLS_DIR / "fullchain.pem"), "key": at(PRODUCTION_TLS_DIR / "privkey.pem")},
             "postfix": {"config_dir": at("/etc/postfix"), "queue_dir": "/var/spool/postfix",
@@ -207,9 +218,7 @@ def context(profile: str = "private", root: Path = Path("/")) -> dict:
         "listen_prefix": "127.0.0.1:",
         "ports": stack["ports"],
         "milter": f"inet:127.0.0.1:{stack['ports']['milter']}",
-        "dkim": {"milter": f"inet:127.0.0.1:{stack['ports']['dkim']}",
-                 "socket": f"inet:{stack['ports']['dkim']}@127.0.0.1",
-                 "pidfile": str(where.run / "opendkim" / "opendkim.pid")},
+        "dkim": _dkim_signers(stack["ports"], where.run / "opendkim"),
         "vmail_dir": str(stack["vmail_dir"]),
         "tls": {"cert": str(where.tls / "cert.pem"), "key": str(where.tls / "key.pem"),
                 "dovecot_client_cert": str(where.tls / "dovecot-client-cert.pem"),

@@ -338,14 +338,15 @@ class OpenDKIM:
     """The DKIM signer (deploy/opendkim/opendkim.conf); it reads the keys from MariaDB."""
 
     name = "opendkim"
+    port_name = "dkim"
 
     def __init__(self):
         self.where = paths()
-        self.config = self.where.opendkim_config / "opendkim.conf"
+        self.config = self.where.opendkim_config / f"{self.name}.conf"
         self.rundir = self.where.run / "opendkim"
-        self.pidfile = self.rundir / "opendkim.pid"
-        self.log = self.where.log / "opendkim.log"
-        self.port = settings.MAILSTACK["ports"]["dkim"]
+        self.pidfile = self.rundir / f"{self.name}.pid"
+        self.log = self.where.log / f"{self.name}.log"
+        self.port = settings.MAILSTACK["ports"][self.port_name]
 
     def running(self) -> bool:
         return _pid_from(self.pidfile) is not None and port_open(self.port)
@@ -360,6 +361,13 @@ class OpenDKIM:
 
     def stop(self):
         _terminate(self.pidfile)
+
+
+class OpenDKIMEd25519(OpenDKIM):
+    """The second signer, for the domains' optional Ed25519 signature (deploy/opendkim/opendkim-ed25519.conf)."""
+
+    name = "opendkim-ed25519"
+    port_name = "dkim_ed25519"
 
 
 class Dovecot:

@@ -20,7 +20,7 @@ PROBE_TIMEOUT = 0.5  # seconds per port; the probes run side by side
 # The daemons of an installed host that /healthz probes: the database is asked through a query,
 # the panel and nginx answer the request itself.
 PRODUCTION_DAEMONS = ("spamd.service", "spamass-milter.service", "postsrsd.service", "dovecot.service",
-                      "postfix@-.service", "opendkim.service")
+                      "postfix@-.service", "opendkim.service", "opendkim-ed25519.service")
 
 
 def _part_name(unit: str) -> str:
@@ -36,6 +36,7 @@ def bundled_endpoints() -> dict[str, tuple]:
         "spamass-milter": (ports["milter"],),
         "postsrsd": (ports["srs_forward"], ports["srs_reverse"]),
         "opendkim": (ports["dkim"],),
+        "opendkim-ed25519": (ports["dkim_ed25519"],),
     } | ({"webmail": (ports["webmail"],)} if settings.MAILSTACK["webmail"] else {})
 
 

@@ -17,6 +17,7 @@ TEMPLATES = {
         "main.cf",
         "master.cf",
         "header_checks",
+        "lmtp-status-filter",
         "mysql-virtual-mailbox-domains.cf",
         "mysql-virtual-mailbox-maps.cf",
         "mysql-virtual-alias-maps.cf",
@@ -33,7 +34,7 @@ TEMPLATES = {
                 # The warning in each language, for the owner's stored language (quota-warning.py).
                 *(f"quota-warning.{code}.txt" for code, _name in settings.LANGUAGES)],
     "spamassassin": ["local.cf"],
-    "opendkim": ["opendkim.conf"],
+    "opendkim": ["opendkim.conf", "opendkim-ed25519.conf"],
 }
 # The bundled stack's Roundcube, its php-fpm and nginx (mailstack/webmail.py), all in one folder:
 # the file written, and its template.
@@ -48,6 +49,7 @@ SECRET_FILES = {
     "dovecot-sql.conf.ext": "dovecot",
     "dovecot-dict-sql.conf.ext": "dovecot",
     "opendkim.conf": "opendkim",
+    "opendkim-ed25519.conf": "opendkim",
     **{name: "postfix" for name in TEMPLATES["postfix"] if name.startswith("mysql-")},
 }
 

@@ -14,6 +14,7 @@ from mailstack.daemons import (
     MailStoreWorker,
     MariaDB,
     OpenDKIM,
+    OpenDKIMEd25519,
     Postfix,
     PostSRSd,
     Spamd,
@@ -24,7 +25,7 @@ from mailstack.daemons import (
 )
 from mailstack.render import mariadb_sql, write_all
 
-MAIL_DAEMONS = (Spamd, SpamMilter, PostSRSd, OpenDKIM, Dovecot, Postfix, MailStoreWorker)
+MAIL_DAEMONS = (Spamd, SpamMilter, PostSRSd, OpenDKIM, OpenDKIMEd25519, Dovecot, Postfix, MailStoreWorker)
 
 
 def stack_daemons() -> tuple:

@@ -8,7 +8,7 @@ import MySQLdb
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import OperationalError, connection
 
 from domains import dkim, services
@@ -60,16 +60,29 @@ def test_a_new_domain_signs_with_an_rsa_2048_key_the_signer_reads_and_the_panel_
         assert refused.value.args[0] == 1142  # table access denied
 
 
-def test_rotation_signs_with_a_new_selector_and_keeps_the_old_key_published_until_retired():
+def test_a_rotations_key_is_published_first_and_signs_only_once_activated():
     domain = services.domain_create(actor=ACTOR, name="rotate.example")
     old = DkimKey.objects.get(domain=domain)
 
     new = services.dkim_key_create(actor=ACTOR, domain=domain)
 
     old.refresh_from_db()
-    assert new.selector != old.selector and new.signing and not old.signing and old.retired is None
-    assert signer_rows("dkim_signing", "rotate.example") == (("rotate.example", new.pk),)
+    assert new.state == "published" and old.state == "signing"
+    assert signer_rows("dkim_signing", "rotate.example") == (("rotate.example", old.pk),)  # the old key still signs
     assert {row[2] for row in signer_rows("dkim_key_table", "rotate.example")} == {old.selector, new.selector}
+
+    with pytest.raises(ValidationError) as refused:  # the test stack's resolver publishes no record
+        services.dkim_key_activate(actor=ACTOR, key=new)
+    assert refused.value.code == "dkim_not_published" and new.record_name in refused.value.messages[0]
+    assert signer_rows("dkim_signing", "rotate.example") == (("rotate.example", old.pk),)
+
+    services.dkim_key_activate(actor=ACTOR, key=new, force=True)
+
+    old.refresh_from_db(), new.refresh_from_db()
+    assert new.state == "signing" and old.state == "replaced" and new.activated is not None
+    assert signer_rows("dkim_signing", "rotate.example") == (("rotate.example", new.pk),)
+    with pytest.raises(ValidationError):  # a key activates once
+        services.dkim_key_activate(actor=ACTOR, key=old, force=True)
 
     services.dkim_key_retire(actor=ACTOR, key=old)
 
@@ -77,7 +90,33 @@ def test_rotation_signs_with_a_new_selector_and_keeps_the_old_key_published_unti
     assert old.retired is not None
     assert [row[2] for row in signer_rows("dkim_key_table", "rotate.example")] == [new.selector]
     assert list(AuditEntry.objects.filter(domain_id=domain.pk, action__startswith="dkim.").order_by("id")
-                .values_list("action", flat=True)) == ["dkim.create", "dkim.create", "dkim.retire"]
+                .values_list("action", "after")) == [
+        ("dkim.create", {"selector": old.selector, "algorithm": "rsa", "signing": True}),
+        ("dkim.create", {"selector": new.selector, "algorithm": "rsa", "signing": False}),
+        ("dkim.activate", {"signing": [new.selector], "forced": True}),
+        ("dkim.retire", {"retired": old.retired.isoformat()})]
+
+
+def test_an_ed25519_key_is_a_second_signature_from_its_own_signing_table_until_retired():
+    domain = services.domain_create(actor=ACTOR, name="second.example")
+    rsa = DkimKey.objects.get(domain=domain)
+    out = StringIO()
+
+    call_command("dkim_keys", "--rotate", "second.example", "--algorithm", "ed25519", stdout=out)
+
+    ed25519 = DkimKey.objects.get(domain=domain, algorithm="ed25519")
+    assert ed25519.state == "published" and f"{ed25519.record_name}. TXT \"v=DKIM1; k=ed25519; p=" in out.getvalue()
+    assert signer_rows("dkim_signing_ed25519", "second.example") == ()
+    call_command("dkim_keys", "--activate", "second.example", ed25519.selector, "--force", stdout=out)
+    assert signer_rows("dkim_signing_ed25519", "second.example") == (("second.example", ed25519.pk),)
+    assert signer_rows("dkim_signing", "second.example") == (("second.example", rsa.pk),)  # RSA signs as before
+    [(_, _, _, private_pem)] = [row for row in signer_rows("dkim_key_table", "second.example") if row[0] == ed25519.pk]
+    assert private_pem.startswith("-----BEGIN PRIVATE KEY-----")
+
+    services.dkim_key_retire(actor=ACTOR, key=ed25519)  # the second signature ends; the RSA key is never retired
+
+    assert signer_rows("dkim_signing_ed25519", "second.example") == ()
+    assert signer_rows("dkim_signing", "second.example") == (("second.example", rsa.pk),)
 
 
 def test_the_signing_key_is_not_retired():
@@ -111,10 +150,15 @@ def test_the_command_gives_older_domains_a_key_and_rotates_and_retires():
     first = DkimKey.objects.get(domain=domain)
     assert out.getvalue() == f"older.example: {first.selector}\n"
 
-    call_command("dkim_keys", "--rotate", "older.example", stdout=StringIO())
+    call_command("dkim_keys", "--rotate", "older.example", stdout=out)
+    second = DkimKey.objects.get(domain=domain, signing=False)
+    assert f'{second.record_name}. TXT "{second.record_value}"' in out.getvalue()
+    with pytest.raises(CommandError, match="does not publish the record"):
+        call_command("dkim_keys", "--activate", "older.example", second.selector, stdout=StringIO())
+    call_command("dkim_keys", "--activate", "older.example", second.selector, "--force", stdout=StringIO())
     call_command("dkim_keys", "--retire", "older.example", first.selector, stdout=StringIO())
     first.refresh_from_db()
-    assert first.retired is not None and DkimKey.objects.filter(domain=domain, signing=True).count() == 1
+    assert first.retired is not None and DkimKey.objects.get(domain=domain, signing=True) == second
 
 
 def test_only_the_test_settings_make_smaller_keys():

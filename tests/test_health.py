@@ -16,7 +16,8 @@ from tests.test_unavailable import break_database
 
 pytestmark = [pytest.mark.stack, pytest.mark.django_db(transaction=True)]
 
-PARTS = {"database", "postfix", "dovecot", "spamd", "spamass-milter", "postsrsd", "opendkim", "webmail"}
+PARTS = {"database", "postfix", "dovecot", "spamd", "spamass-milter", "postsrsd", "opendkim", "opendkim-ed25519",
+         "webmail"}
 
 
 def ask():

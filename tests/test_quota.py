@@ -81,6 +81,27 @@ def test_mail_for_a_mailbox_without_quota_and_for_an_alias_is_not_held_up(mail_d
     deliver("team@example.org", 1_000, mailbox="unlimited@example.org")
 
 
+def test_mail_to_an_alias_of_a_full_mailbox_bounces_at_once_with_5_2_2_and_its_other_mailbox_gets_it(
+        mail_domain, relay_sink):
+    example = mail_domain("example.org")
+    example.mailbox("brim", quota=QUOTA)
+    example.mailbox("roomy")
+    example.alias("desk", "brim@example.org", "roomy@example.org")
+    deliver("brim@example.org", 90_000)
+    deliver("brim@example.org", 15_000)
+    sent = mail.message("desk@example.org")  # from someone@remote.test
+
+    mail.send(sent)  # accepted: the policy check at RCPT sees the alias, not its mailboxes
+
+    bounce = relay_sink.wait_for(sent["Subject"], timeout=20)
+    assert bounce.rcpt_tos == ["someone@remote.test"] and bounce.mail_from == "<>"  # a bounce
+    assert re.search(rb"Status: 5\.2\.2\s.*brim@example\.org|brim@example\.org.*5\.2\.2", bounce.original_content,
+                     re.S), bounce.original_content[:2000]
+    mail.wait_for("roomy@example.org", PASSWORD, sent["Subject"])
+    mail.wait_until_postfix_idle()
+    assert queued_for("brim@example.org") == []  # not held in the queue for days
+
+
 def test_the_owner_is_warned_once_at_80_percent_and_once_at_95(mail_domain):
     example = mail_domain("example.org")
     example.mailbox("warned", quota=QUOTA)

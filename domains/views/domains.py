@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from domains import dns_records, selectors, services
 from domains.forms import DomainDeleteForm, DomainForm, MailboxBulkForm, SearchForm
+from domains.models import DkimKey
 from domains.scope import Scope
 from domains.services.domains import domain_settings_for
 from mailadmin.attention import attention_for
@@ -109,7 +110,7 @@ def domain_delete(request, pk):
 def domain_dns(request, pk):
     """The records to publish, each as DNS answers it now (the resolvers of the settings)."""
     domain = selectors.domain_get_for(Scope.of_user(request.user), pk=pk)
-    keys = domain.dkim_keys.filter(retired=None).order_by("-signing", "-created")
+    keys = domain.dkim_keys.filter(retired=None).order_by("-signing", "activated", "-created")
     return render(request, "domains/domain_dns.html",
                   {"domain": domain, "records": dns_records.check(domain), "keys": keys})
 
@@ -118,9 +119,30 @@ def domain_dns(request, pk):
 @require_http_methods(["POST"])
 def dkim_rotate(request, pk):
     domain = selectors.domain_get_for(Scope.of_user(request.user), pk=pk)
-    key = services.dkim_key_create(actor=actor_of(request), domain=domain)
-    messages.success(request, _("New mail is signed with %(selector)s from now on: publish its record now. The "
-                                "replaced key stays published until you retire it.") % {"selector": key.selector})
+    algorithm = DkimKey.ED25519 if request.POST.get("algorithm") == DkimKey.ED25519 else DkimKey.RSA
+    key = services.dkim_key_create(actor=actor_of(request), domain=domain, algorithm=algorithm)
+    if key.signing:
+        messages.success(request, _("New mail is signed with %(selector)s: publish its record now.")
+                         % {"selector": key.selector})
+    else:
+        messages.success(request, _("The new key %(selector)s does not sign yet: publish its record, then activate "
+                                    "it once DNS shows it as found.") % {"selector": key.selector})
+    return redirect("domain_dns", pk=domain.pk)
+
+
+@login_required
+@require_http_methods(["POST"])
+def dkim_activate(request, pk, selector):
+    """Superadmins may force it (the box under the button) while DNS does not show the record yet."""
+    domain = selectors.domain_get_for(Scope.of_user(request.user), pk=pk)
+    key = get_object_or_404(domain.dkim_keys, selector=selector, retired=None)
+    force = request.POST.get("force") == "1" and request.user.is_superuser
+    try:
+        services.dkim_key_activate(actor=actor_of(request), key=key, force=force)
+        messages.success(request, _("New mail is signed with %(selector)s from now on. The key it replaces stays "
+                                    "published until you retire it.") % {"selector": selector})
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
     return redirect("domain_dns", pk=domain.pk)
 
 

@@ -16,7 +16,7 @@ LINEAGE = f"/etc/letsencrypt/live/{CERT_NAME}"
 TLS_CERT = str(PRODUCTION_TLS_DIR / "fullchain.pem")
 TLS_KEY = str(PRODUCTION_TLS_DIR / "privkey.pem")
 UNITS = ("mailadmin.socket", "mailadmin.service", "mailadmin-mailstore.service", "mailadmin-backup.service",
-         "mailadmin-backup.timer")
+         "mailadmin-backup.timer", "opendkim-ed25519.service")
 NGINX_SITE = "/etc/nginx/sites-available/mailadmin"
 CERTBOT_HOOK = f"/etc/letsencrypt/renewal-hooks/deploy/{CERT_NAME}"
 CERTBOT_DROP_IN = "/etc/systemd/system/certbot.service.d/mailadmin.conf"

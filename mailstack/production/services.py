@@ -54,6 +54,8 @@ SERVICES = (
             ("/etc/default/postsrsd",), restart=True),
     # The DKIM signer, started with our configuration by a drop-in (desired.py); before Postfix.
     Service("opendkim.service", (PRODUCTION_PORTS["dkim"],), ("/etc/opendkim/", OPENDKIM_DROP_IN), restart=True),
+    Service("opendkim-ed25519.service", (PRODUCTION_PORTS["dkim_ed25519"],),
+            ("/etc/opendkim/", "/etc/systemd/system/opendkim-ed25519.service"), restart=True),
     Service("dovecot.service", tuple(PRODUCTION_PORTS[name] for name in (
         "imap", "imaps", "pop3", "pop3s", "managesieve", "lmtp", "auth", "quota_status")), ("/etc/dovecot/", TLS)),
     # Debian's postfix.service only starts the instance postfix@-, which is the one that can fail.
@@ -77,7 +79,7 @@ def checks(root: Path, *, host: bool) -> list[list[str]]:
     root = Path(root)
     units = [root / "etc/systemd/system" / name
              for name in ("mailadmin.socket", "mailadmin.service", "mailadmin-mailstore.service",
-                          "mailadmin-backup.service", "mailadmin-backup.timer")]
+                          "mailadmin-backup.service", "mailadmin-backup.timer", "opendkim-ed25519.service")]
     commands = [
         ["postconf", "-c", root / "etc/postfix", "-n"],
         ["doveconf", "-n", "-c", root / "etc/dovecot/dovecot.conf"],
@@ -92,6 +94,7 @@ def checks(root: Path, *, host: bool) -> list[list[str]]:
         commands.insert(1, ["postfix", "check"])
         # OpenDKIM's check opens its key tables: the host's database and the signer's account.
         commands.append(["opendkim", "-n", "-x", root / "etc/opendkim/opendkim.conf"])
+        commands.append(["opendkim", "-n", "-x", root / "etc/opendkim/opendkim-ed25519.conf"])
         if (root / "etc/php/8.2/fpm/pool.d/mailadmin-webmail.conf").exists():
             commands.append(["php-fpm8.2", "--test", "--fpm-config", root / "etc/php/8.2/fpm/php-fpm.conf"])
     return [[str(part) for part in command] for command in commands]

@@ -14,7 +14,7 @@ from api.models import ACTIONS
 from api.services import api_key_create, api_key_revoke
 from domains import services
 from domains.audit import Actor
-from domains.models import Alias, Domain, Mailbox
+from domains.models import Alias, DkimKey, Domain, Mailbox
 from selfservice.models import MailboxRules
 from webhooks.models import Subscription
 from webhooks.services import subscription_create
@@ -90,13 +90,14 @@ def api(client):
 
 
 def table_snapshot():
-    """The three ISPmail tables, the owners' rules and the webhook subscriptions, row by row."""
+    """The three ISPmail tables, the owners' rules, the webhook subscriptions and the DKIM keys, row by row."""
     return (
         list(Domain.objects.order_by("pk").values()),
         list(Mailbox.objects.order_by("pk").values()),
         list(Alias.objects.order_by("pk").values()),
         list(MailboxRules.objects.order_by("pk").values()),
         list(Subscription.objects.order_by("pk").values()),
+        list(DkimKey.objects.order_by("pk").values()),
     )
 
 

@@ -19,11 +19,11 @@ from webhooks.models import Subscription
 # (`id` names stored mail, of which `world` has none: OPTIONS reads no object anyway; and webhook
 # subscriptions, where the routes' names start with "webhook": those of world's keys, by the key.)
 EXISTING = {"name": "a.example", "address": "box@a.example", "source": "info@a.example", "id": 1,
-            "prefix": "00000000", "username": "nobody", "webhook": "all_domains"}
+            "prefix": "00000000", "username": "nobody", "webhook": "all_domains", "selector": "m20260101"}
 MISSING = {"name": "missing.example", "address": "nobody@a.example", "source": "nothing@a.example", "id": 10**9,
-           "prefix": "11111111", "username": "missing", "webhook": 10**9}
+           "prefix": "11111111", "username": "missing", "webhook": 10**9, "selector": "missing"}
 OUT_OF_SCOPE = {"name": "c.example", "address": "box@c.example", "source": "info@c.example", "id": 2,
-                "prefix": "22222222", "username": "other", "webhook": "other_domain"}
+                "prefix": "22222222", "username": "other", "webhook": "other_domain", "selector": "m20260101"}
 
 
 def _webhook_id(value):

@@ -35,6 +35,12 @@ ENDPOINTS = [
     ("usage-list", "GET", "usage/", None, 200),
     ("domain-usage", "GET", "domains/a.example/usage/", None, 200),
     ("domain-dns", "GET", "domains/a.example/dns/", None, 200),
+    ("dkim-key-list", "GET", "domains/a.example/dkim-keys/", None, 200),
+    ("dkim-key-create", "POST", "domains/a.example/dkim-keys/", {"algorithm": "ed25519"}, 201),
+    # {selector}: a.example's signing key, which is neither activated again nor retired (422).
+    ("dkim-key-get", "GET", "domains/a.example/dkim-keys/{selector}/", None, 200),
+    ("dkim-key-activate", "POST", "domains/a.example/dkim-keys/{selector}/activate/", {}, 422),
+    ("dkim-key-retire", "DELETE", "domains/a.example/dkim-keys/{selector}/", None, 422),
     ("domain-mailbox-usage", "GET", "domains/a.example/usage/mailboxes/", None, 200),
     ("mailbox-usage", "GET", "mailboxes/box@a.example/usage/", None, 200),
     ("audit-list", "GET", "audit/", None, 200),
@@ -88,7 +94,7 @@ def expected_status(endpoint, caller, method, allowed_status):
 @pytest.mark.parametrize(("endpoint", "method", "path", "body", "allowed_status", "caller"), CASES)
 def test_scope_matrix(api, world, endpoint, method, path, body, allowed_status, caller):
     before, audit_rows = table_snapshot(), AuditEntry.objects.count()
-    path = path.format(webhook=world["webhooks"]["allowed"])
+    path = path.format(webhook=world["webhooks"]["allowed"], selector=world["inside"].dkim_keys.get().selector)
     response = api(method, path, body, key=world["keys"][caller])
     status = expected_status(endpoint, caller, method, allowed_status)
 

@@ -67,10 +67,15 @@ def test_our_users_mail_passes_dkim_spf_and_dmarc_at_remote_and_still_after_a_ro
     rotated = manage(mx, "dkim_keys", "--rotate", MAIL_DOMAIN)
     assert rotated.returncode == 0, rotated.stderr
     new_selector = rotated.stdout.split()[1]
+    early = manage(mx, "dkim_keys", "--activate", MAIL_DOMAIN, new_selector)
+    assert early.returncode != 0 and "does not publish the record" in early.stderr  # DNS has not got it yet
+    assert selector_of(submit_to_bob(mx, mailbox)) == selector  # the old key signs until the new one is active
     records = panel_records(mx)
     assert any(line.startswith(f"{selector}._domainkey.") for line in records)  # the old key stays published
     assert any(line.startswith(f"{new_selector}._domainkey.") for line in records)
     publish(mx, records)
+    activated = manage(mx, "dkim_keys", "--activate", MAIL_DOMAIN, new_selector)
+    assert activated.returncode == 0, activated.stderr
 
     second = submit_to_bob(mx, mailbox)
     assert selector_of(second) == new_selector
@@ -110,3 +115,30 @@ def test_the_dns_check_finds_every_record_in_the_lab_and_flags_a_removed_one(mx,
         publish(mx, panel_records(mx))
     assert flagged.pop((f"_dmarc.{MAIL_DOMAIN}", "TXT")) == "missing"
     assert set(flagged.values()) == {"found"}, flagged
+
+
+def test_an_ed25519_second_signature_passes_with_the_rsa_one_at_remote(mx, mailbox, published):
+    created = manage(mx, "dkim_keys", "--rotate", MAIL_DOMAIN, "--algorithm", "ed25519")
+    assert created.returncode == 0, created.stderr
+    selector = created.stdout.split()[1]
+    publish(mx, panel_records(mx))
+    activated = manage(mx, "dkim_keys", "--activate", MAIL_DOMAIN, selector)
+    assert activated.returncode == 0, activated.stderr
+    try:
+        message = submit_to_bob(mx, mailbox)
+    finally:
+        manage(mx, "dkim_keys", "--retire", MAIL_DOMAIN, selector)
+
+    results = {found["selector"]: found["result"] for found in far_end.verdicts(message)["dkim"]}
+    rsa = next(s for s in results if s != selector)
+    assert results[rsa] == "pass" and far_end.verdicts(message)["dmarc"] == "pass", results
+    # Remote's own verdict on the Ed25519 signature, and dkimpy's (Debian's, with PyNaCl) against the lab DNS.
+    assert results.get(selector) in ("pass", None), results
+    done = mx.remote.run("/usr/bin/python3", "-c", """
+import dkim, sys
+message = sys.stdin.buffer.read()
+checker = dkim.DKIM(message)
+signatures = [dkim.util.parse_tag_value(v) for n, v in checker.headers if n.lower() == b"dkim-signature"]
+print(sorted((s[b"a"].decode(), checker.verify(idx=i)) for i, s in enumerate(signatures)))
+""", input=message.as_string(maxheaderlen=0))
+    assert done.stdout.strip() == "[('ed25519-sha256', True), ('rsa-sha256', True)]", done.stdout + done.stderr

@@ -2,7 +2,8 @@
 name, and straight to the panel's socket; 503 naming Dovecot while it is stopped."""
 import json
 
-PARTS = {"database", "postfix", "dovecot", "spamd", "spamass-milter", "postsrsd", "opendkim", "webmail"}
+PARTS = {"database", "postfix", "dovecot", "spamd", "spamass-milter", "postsrsd", "opendkim", "opendkim-ed25519",
+         "webmail"}
 
 
 def health(mx, *how) -> tuple[int, dict]:
