@@ -10,7 +10,7 @@ def activated_when_created(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('domains', '0012_dkim_keys'),
+        ('domains', '0014_mailboxes_near_quota'),
     ]
 
     operations = [
