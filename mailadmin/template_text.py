@@ -9,10 +9,13 @@ READ_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt"}
 ALLOWED_WORDS = {"mailadmin", "HTTP", "ms", "mak"}
 
 _BLOCK = re.compile(r"{%\s*(blocktranslate|blocktrans|comment)\b.*?{%\s*end\1\s*%}", re.S)
+_CLASS_BLOCK = re.compile(r"{%\s*block\s+body_class\s*%}.*?{%\s*endblock\s*%}", re.S)  # a CSS class name
 _COMMENT = re.compile(r"{#.*?#}", re.S)
 _TAG = re.compile(r"{%.*?%}", re.S)
 _VARIABLE = re.compile(r"{{.*?}}", re.S)
-_LITERAL_ARGUMENT = re.compile(r'(?:default:|\bwith\s+\w+=|\bwith\s+(?:\w+=\S+\s+)*\w+=)"([^"]*[A-Za-z][^"]*)"')
+_LITERAL_ARGUMENT = re.compile(r'(?:default:|\bwith\s+(?:\w+=\S+\s+)*(\w+)=)"([^"]*[A-Za-z][^"]*)"')
+# An include's arguments that name things for the markup, not for the reader (an element's id).
+_MARKUP_ARGUMENTS = {"target"}
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
@@ -34,9 +37,9 @@ def _readable(text: str) -> bool:
 
 def untranslated(source: str) -> list[str]:
     """The pieces of `source` (a template's text) a reader sees that no translation tag covers."""
-    found = [match.group(1) for tag in _TAG.findall(source) + _VARIABLE.findall(source)
-             for match in _LITERAL_ARGUMENT.finditer(tag)]
-    text = _VARIABLE.sub(" ", _TAG.sub(" ", _COMMENT.sub(" ", _BLOCK.sub(" ", source))))
+    found = [match.group(2) for tag in _TAG.findall(source) + _VARIABLE.findall(source)
+             for match in _LITERAL_ARGUMENT.finditer(tag) if match.group(1) not in _MARKUP_ARGUMENTS]
+    text = _VARIABLE.sub(" ", _TAG.sub(" ", _COMMENT.sub(" ", _BLOCK.sub(" ", _CLASS_BLOCK.sub(" ", source)))))
     reader = _Reader()
     reader.feed(text)
     reader.close()
