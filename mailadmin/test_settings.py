@@ -9,6 +9,20 @@ os.environ.setdefault("MAILADMIN_VAR_DIR", str(_base / "var" / "test"))
 os.environ.setdefault("MAILADMIN_PORT_BASE", "20000")
 
 
+# Values that follow the port base unless given, so several test stacks (each with its own
+# VAR_DIR and PORT_BASE) run side by side:
+_FROM_PORT_BASE = {
+    # the tests' relay sink (tests/conftest.py)
+    "MAILADMIN_RELAYHOST": lambda base: f"[127.0.0.1]:{base + 2525}",
+    # the suite's own DNS server for the domain page's DNS check (tests/test_dns_records.py), never the host's
+    "MAILADMIN_DNS_RESOLVER_PORT": lambda base: str(base + 5353),
+    # a billing front end's origin the API allows (tests/api/test_cors.py, tests/browser/test_cors.py): on
+    # the loopback address, as the panel the browser tests call (Chromium keeps pages of public origins
+    # from calling local addresses at all, whatever CORS says)
+    "MAILADMIN_API_CORS_ORIGINS": lambda base: f"http://127.0.0.1:{base + 8001}",
+}
+
+
 def _worker_stack(worker: str) -> None:
     """Each pytest-xdist worker after the first (gw1, gw2, ...) runs against a stack of its own:
     the first worker's folder with a suffix, and a port base 10,100 ports away (below the first
@@ -21,29 +35,21 @@ def _worker_stack(worker: str) -> None:
         os.environ["MAILADMIN_PORT_BASE"] = str(base - index * 10100 if base - index * 10100 >= 1100
                                                  else base + index * 10100)
         os.environ["MAILADMIN_VAR_DIR"] += f"-{worker}"
-        # pytest's main process derived these from the first stack's base, and its workers inherit
+        # pytest's main process derived these from the first stack's base and its workers inherit
         # them: derived again below from this worker's.
-        for name, first in (("MAILADMIN_RELAYHOST", f"[127.0.0.1]:{base + 2525}"),
-                            ("MAILADMIN_DNS_RESOLVER_PORT", str(base + 5353))):
-            if os.environ.get(name) == first:
+        for name, derive in _FROM_PORT_BASE.items():
+            if os.environ.get(name) == derive(base):
                 del os.environ[name]
 
 
 # pytest-xdist names its workers in the environment before Django's settings are read.
 _worker_stack(os.environ.get("PYTEST_XDIST_WORKER", ""))
-# The tests' relay sink listens on PORT_BASE + 2525, so several test stacks
-# (each with its own VAR_DIR and PORT_BASE) can run side by side.
+for _name, _derive in _FROM_PORT_BASE.items():
+    os.environ.setdefault(_name, _derive(config.value("PORT_BASE")))
 RELAY_SINK_PORT = config.value("PORT_BASE") + 2525
-os.environ.setdefault("MAILADMIN_RELAYHOST", f"[127.0.0.1]:{RELAY_SINK_PORT}")
-os.environ.setdefault("MAILADMIN_SPAM_TEST_RULES", "1")
-# The domain page's DNS check asks the suite's own DNS server (tests/test_dns_records.py), never the host's.
-os.environ.setdefault("MAILADMIN_DNS_RESOLVERS", "127.0.0.1")
-os.environ.setdefault("MAILADMIN_DNS_RESOLVER_PORT", str(config.value("PORT_BASE") + 5353))
-# A billing front end's origin the API allows (tests/api/test_cors.py, tests/browser/test_cors.py):
-# on the loopback address, as the panel the browser tests call (Chromium keeps pages of public
-# origins from calling local addresses at all, whatever CORS says).
 CORS_TEST_ORIGIN = f"http://127.0.0.1:{config.value('PORT_BASE') + 8001}"
-os.environ.setdefault("MAILADMIN_API_CORS_ORIGINS", CORS_TEST_ORIGIN)
+os.environ.setdefault("MAILADMIN_SPAM_TEST_RULES", "1")
+os.environ.setdefault("MAILADMIN_DNS_RESOLVERS", "127.0.0.1")
 
 from mailadmin.settings import *  # noqa: E402,F403
 from mailadmin.settings import INSTALLED_APPS, STATIC_ROOT  # noqa: E402

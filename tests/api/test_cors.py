@@ -11,7 +11,7 @@ from mailadmin import config
 ALLOWED = settings.CORS_TEST_ORIGIN
 OTHER = "http://elsewhere.example"
 SAMPLE = {"name": "a.example", "address": "box@a.example", "source": "info@a.example", "id": "1",
-          "prefix": "abcdefgh", "username": "someone"}
+          "prefix": "abcdefgh", "username": "someone", "selector": "s2026a"}
 
 
 def api_paths(client) -> list[str]:
