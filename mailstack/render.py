@@ -27,7 +27,7 @@ TEMPLATES = {
     ],
     "dovecot": ["dovecot.conf", "dovecot-sql.conf.ext", "dovecot-dict-sql.conf.ext", "spam-to-junk.sieve",
                 "quota-warning.py", "quota-warning.txt", "quota-warning-lda.conf", "learn-spam.sieve",
-                "learn-ham.sieve"],
+                "learn-ham.sieve", "dovecot-sql-hash-id.conf.ext", "returning-logins.lua"],
     "spamassassin": ["local.cf"],
     "opendkim": ["opendkim.conf"],
 }
@@ -43,6 +43,7 @@ SECRET_FILES = {
     "config.inc.php": "www-data",
     "dovecot-sql.conf.ext": "dovecot",
     "dovecot-dict-sql.conf.ext": "dovecot",
+    "dovecot-sql-hash-id.conf.ext": "dovecot",
     "opendkim.conf": "opendkim",
     **{name: "postfix" for name in TEMPLATES["postfix"] if name.startswith("mysql-")},
 }
