@@ -65,3 +65,24 @@ def sample(pids: dict[str, int]) -> dict[str, dict[str, float]]:
     children = _children()
     return {name: {"cpu_seconds": cpu_seconds(pid, children), "rss_bytes": resident_bytes(pid, children)}
             for name, pid in pids.items()}
+
+
+def unit_pids(units: list[str]) -> dict[str, int]:
+    """{unit: its main process} of the systemd units that run (a MainPID of 0 is left out)."""
+    import subprocess
+
+    found = {}
+    for unit in units:
+        answer = subprocess.run(["systemctl", "show", "-p", "MainPID", "--value", unit],
+                                capture_output=True, text=True, check=False).stdout.strip()
+        if answer.isdigit() and int(answer):
+            found[unit] = int(answer)
+    return found
+
+
+if __name__ == "__main__":  # python3 processes.py UNIT...: one sample of those units, as JSON
+    import json
+    import sys
+    import time
+
+    print(json.dumps({"time": time.time(), "units": sample(unit_pids(sys.argv[1:]))}))
