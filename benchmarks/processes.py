@@ -68,19 +68,24 @@ def sample(pids: dict[str, int]) -> dict[str, dict[str, float]]:
 
 
 def unit_pids(units: list[str]) -> dict[str, int]:
-    """{unit: its main process} of the systemd units that run (a MainPID of 0 is left out)."""
+    """{unit: its main process} of the systemd units that run (MainPID), or of UNIT=PIDFILE (a unit
+    without a MainPID, such as Postfix's, which runs `postmulti ... start` with GuessMainPID=no)."""
     import subprocess
 
     found = {}
     for unit in units:
-        answer = subprocess.run(["systemctl", "show", "-p", "MainPID", "--value", unit],
-                                capture_output=True, text=True, check=False).stdout.strip()
-        if answer.isdigit() and int(answer):
+        if "=" in unit:
+            unit, pidfile = unit.split("=", 1)
+            answer = Path(pidfile).read_text() if Path(pidfile).exists() else ""
+        else:
+            answer = subprocess.run(["systemctl", "show", "-p", "MainPID", "--value", unit],
+                                    capture_output=True, text=True, check=False).stdout
+        if answer.strip().isdigit() and int(answer):
             found[unit] = int(answer)
     return found
 
 
-if __name__ == "__main__":  # python3 processes.py UNIT...: one sample of those units, as JSON
+if __name__ == "__main__":  # python3 processes.py UNIT[=PIDFILE]...: one sample of those units, as JSON
     import json
     import sys
     import time
