@@ -367,6 +367,10 @@ SETTINGS = (
             "selfservice", default_text="empty: the bundled stack's"),
     Setting("DOVECOT_AUTH_CACHE", Boolean(), False,
             "Dovecot's auth cache on in the rendered configuration, and changes flush it", "selfservice"),
+    Setting("DOVECOT_RETURNING_LOGIN_SECONDS", Integer(0, 86400), 3600,
+            "how long Dovecot remembers a password that verified, so that the same mailbox logging in again "
+            "with it skips the Argon2 check (docs/logins.md); 0: every login pays the hash.  Not used while "
+            "`MAILADMIN_DOVECOT_AUTH_CACHE` is on (Dovecot would cache the check's own answers)", "selfservice"),
     Setting("MAIL_SERVER", Choice(("doveadm", "sudo")), "doveadm",
             "how the panel reaches Dovecot (ending sessions, auth cache, Sieve scripts): `doveadm` runs it "
             "itself (a panel running as root, as the bundled stack's); `sudo` through the root-owned helper "

@@ -340,6 +340,8 @@ MAILADMIN_ROUNDCUBE_SECRET = SECRETS["roundcube_secret"]
 # stack's.  Set DOVECOT_AUTH_CACHE=1 when Dovecot's auth_cache_size is not 0: changes then flush it.
 MAILADMIN_DOVECOT_CONFIG = str(env("DOVECOT_CONFIG"))
 MAILADMIN_DOVECOT_AUTH_CACHE = env("DOVECOT_AUTH_CACHE")
+# Returning logins skip the Argon2 check for this long (deploy/dovecot/returning-logins.lua); 0: off.
+MAILADMIN_DOVECOT_RETURNING_LOGIN_SECONDS = env("DOVECOT_RETURNING_LOGIN_SECONDS")
 # How the panel reaches Dovecot (domains/mailserver.py): "doveadm" runs doveadm with the
 # configuration above itself; "sudo" runs the root-owned helper through sudo (mailstack/privileged.py).
 MAILADMIN_MAIL_SERVER = env("MAIL_SERVER")

@@ -4,6 +4,7 @@ Two profiles share the templates in deploy/: "private" (the bundled stack, every
 the var folder on high loopback ports) and "production" (the system's Postfix and Dovecot at
 their standard paths and ports).
 """
+import os
 import pwd
 import re
 from dataclasses import dataclass
@@ -182,6 +183,8 @@ def context(profile: str = "private", root: Path = Path("/")) -> dict:
         "spam_threshold_default": settings.MAILADMIN_SPAM_THRESHOLD_DEFAULT,
         "spam_test_rules": stack.get("spam_test_rules", False),
         "auth_cache": getattr(settings, "MAILADMIN_DOVECOT_AUTH_CACHE", False),
+        "cpu_count": os.cpu_count() or 1,
+        "returning_login_seconds": getattr(settings, "MAILADMIN_DOVECOT_RETURNING_LOGIN_SECONDS", 3600),
         "slow_auth_failures": stack.get("slow_auth_failures", True),
         "spam": spam_values(profile),
     }

@@ -8,7 +8,8 @@ Two kinds of figures:
 - the state of the server, computed afresh at each scrape (so identical whichever worker answers):
   mail-store jobs, the domains' totals kept by MariaDB's triggers (one row per domain, never a
   scan of virtual_users), Postfix's queues (`postqueue -j`) and Dovecot's own counters of logins,
-  deliveries and spam filed (mailstack/dovecot_stats.py).  Each source is bounded in time; one that
+  deliveries and spam filed (mailstack/dovecot_stats.py), and Postfix's SMTP rejections from its
+  log (mailstack/postfix_rejections.py).  Each source is bounded in time; one that
   does not answer is left out and `mailadmin_source_up` says which.
 """
 import os
@@ -20,7 +21,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from mailstack import dovecot_stats, mailqueue
+from mailstack import dovecot_stats, mailqueue, postfix_rejections
 
 PROCESS = CollectorRegistry(auto_describe=True)
 
@@ -93,6 +94,15 @@ class ServerCollector:
         if queues is not None:
             yield _gauge("mailadmin_postfix_queue_messages", "Messages in Postfix's queues.", ["queue"],
                          queues.items())
+        rejections = postfix_rejections.counts()
+        up["postfix_log"] = rejections is not None
+        if rejections is not None:
+            family = CounterMetricFamily("mailadmin_smtp_rejections", "SMTP commands Postfix refused, by stage (RCPT,"
+                                         " DATA, END-OF-MESSAGE for the milters, ...), reason and reply class.",
+                                         labels=["stage", "reason", "code_class"])
+            for labels, count in sorted(rejections.items()):
+                family.add_metric(list(labels), count)
+            yield family
         dovecot = dovecot_stats.counters()
         up["dovecot_stats"] = dovecot is not None
         if dovecot is not None:

@@ -30,7 +30,7 @@ TEMPLATES = {
     ],
     "dovecot": ["dovecot.conf", "dovecot-sql.conf.ext", "dovecot-dict-sql.conf.ext", "spam-to-junk.sieve",
                 "quota-warning.py", "quota-warning.txt", "quota-warning-lda.conf", "learn-spam.sieve",
-                "learn-ham.sieve",
+                "learn-ham.sieve", "dovecot-sql-hash-id.conf.ext", "returning-logins.lua",
                 # The warning in each language, for the owner's stored language (quota-warning.py).
                 *(f"quota-warning.{code}.txt" for code, _name in settings.LANGUAGES)],
     "spamassassin": ["local.cf"],
@@ -48,6 +48,7 @@ SECRET_FILES = {
     "config.inc.php": "www-data",
     "dovecot-sql.conf.ext": "dovecot",
     "dovecot-dict-sql.conf.ext": "dovecot",
+    "dovecot-sql-hash-id.conf.ext": "dovecot",
     "opendkim.conf": "opendkim",
     "opendkim-ed25519.conf": "opendkim",
     **{name: "postfix" for name in TEMPLATES["postfix"] if name.startswith("mysql-")},

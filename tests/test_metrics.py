@@ -4,6 +4,7 @@ import imaplib
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 from django.conf import settings
@@ -90,6 +91,27 @@ def test_real_traffic_moves_the_figures_a_monitor_reads(scraper, mail_domain, ad
     # Labels are the URL patterns' names, never the paths that hold addresses and domain names.
     assert not [labels for name, labels in after if name == "mailadmin_http_requests_total"
                 and "metrics.example" in str(labels)]
+
+
+def test_smtp_rejections_are_counted_by_stage_reason_and_code_class(scraper, mail_domain):
+    mail_domain("rejections.example").mailbox("ann")
+    unknown = dict(stage="RCPT", reason="unknown_recipient", code_class="5xx")
+    relay = dict(stage="RCPT", reason="relay_denied", code_class="5xx")
+    before = scrape(scraper)
+
+    assert mail.refusal(lambda: mail.send(mail.message("nobody@rejections.example")))[0] == 550
+    assert mail.refusal(lambda: mail.send(mail.message("someone@elsewhere.test")))[0] == 554
+    # Postfix writes its log through its postlog service: a moment later at most.
+    deadline = time.monotonic() + 10
+    while (value(after := scrape(scraper), "mailadmin_smtp_rejections_total", **relay)
+           == value(before, "mailadmin_smtp_rejections_total", **relay)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+    for labels in (unknown, relay):
+        assert value(after, "mailadmin_smtp_rejections_total", **labels) - value(
+            before, "mailadmin_smtp_rejections_total", **labels) == 1
+    assert after[("types", None)]["mailadmin_smtp_rejections"] == "counter"
+    assert value(after, "mailadmin_source_up", source="postfix_log") == 1
 
 
 def test_lockouts_are_counted(scraper, admin_user, settings):

@@ -61,6 +61,7 @@ BAD_AND_GOOD = {
     "METRICS_TOKEN": ("short", "m" * 40),
     "DOVECOT_CONFIG": ("dovecot.conf", "/etc/dovecot/dovecot.conf"),
     "DOVECOT_AUTH_CACHE": ("enabled", "1"),
+    "DOVECOT_RETURNING_LOGIN_SECONDS": ("1h", "600"),
     "MAIL_SERVER": ("mailstack.doveadm", "sudo"),
     "MAIL_SERVER_HELPER": ("mailadmin-dovecot", "/usr/local/libexec/mailadmin/mailadmin-dovecot"),
     "TLS": ("letsencrypt", "acme"),

@@ -20,7 +20,7 @@ import pytest
 ORDER = ["test_teardown.py", "test_lab.py", "test_mail.py", "test_panel.py", "test_privilege.py", "test_health.py",
          "test_dkim.py", "test_plaintext.py", "test_quota_srs.py", "test_faults.py", "test_upgrade.py",
          "test_ipv4_only.py", "test_rollback.py", "test_inbound.py", "test_webmail.py", "test_backup.py",
-         "test_acme.py", "test_renewal.py", "test_adoption.py"]
+         "test_soak.py", "test_acme.py", "test_renewal.py", "test_adoption.py"]
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker

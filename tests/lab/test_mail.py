@@ -1,5 +1,7 @@
 """Mail to and from mx installed by `./mailctl install` (operator-provided certificate files),
 as the internet meets it: remote finds us by our MX, client reads and submits over TLS."""
+import re
+
 import pytest
 
 from tests.lab.mail import client_mail, new_subject, remote_delivery, remote_send
@@ -71,3 +73,19 @@ def test_the_operators_systemctl_reload_postfix_reaches_the_running_postfix(mx, 
     remote_send(mx, mailbox.address, subject)
     login = {"user": mailbox.address, "password": mailbox.password}
     wait_until(lambda: subject in client_mail(mx, "imap_subjects", **login), 60, "mail after the reload")
+
+
+def test_a_returning_imap_login_skips_the_hash_on_the_installed_dovecot(mx, mailbox):
+    """The installed Dovecot loads the returning-login passdb (docs/logins.md): the client's second
+    login with the same password is answered from it, counted by Dovecot's own stats."""
+    def decisions():
+        text = mx.mx.run("curl", "-sS", "http://127.0.0.1:9900/metrics").stdout
+        return {result: float(value) for result, value in
+                re.findall(r'^dovecot_mailadmin_login_cache_total\{result="(\w+)"\} (\S+)$', text, re.MULTILINE)}
+
+    login = {"user": mailbox.address, "password": mailbox.password}
+    client_mail(mx, "imap_subjects", **login)
+    before = decisions()
+    client_mail(mx, "imap_subjects", **login)
+    wait_until(lambda: decisions().get("hit", 0) > before.get("hit", 0), 10, "a returning login answered from memory")
+    assert decisions().get("stored", 0) >= 1
