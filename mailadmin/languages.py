@@ -8,5 +8,6 @@ LANGUAGES = (
     ("de", "Deutsch"),
     ("fr", "Français"),
     ("es", "Español"),
+    ("nl", "Nederlands"),
 )
 CODES = tuple(code for code, _ in LANGUAGES)
