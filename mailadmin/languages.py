@@ -9,5 +9,6 @@ LANGUAGES = (
     ("fr", "Français"),
     ("es", "Español"),
     ("nl", "Nederlands"),
+    ("pt-br", "Português (Brasil)"),
 )
 CODES = tuple(code for code, _ in LANGUAGES)
