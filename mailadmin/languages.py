@@ -10,5 +10,6 @@ LANGUAGES = (
     ("es", "Español"),
     ("nl", "Nederlands"),
     ("pt-br", "Português (Brasil)"),
+    ("pl", "Polski"),
 )
 CODES = tuple(code for code, _ in LANGUAGES)

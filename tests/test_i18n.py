@@ -36,7 +36,8 @@ def test_the_browsers_language_is_spoken(client):
 
 
 @pytest.mark.parametrize("accept, language, word", [("nl-NL,nl;q=0.9", "nl", "Taal"),
-                                                     ("pt-BR,pt;q=0.9", "pt-br", "Idioma")])
+                                                     ("pt-BR,pt;q=0.9", "pt-br", "Idioma"),
+                                                     ("pl-PL,pl;q=0.9", "pl", "Język")])
 def test_a_language_with_a_catalog_is_spoken(client, accept, language, word):
     response = client.get("/login/", HTTP_ACCEPT_LANGUAGE=accept)
     assert speaks(response, language) and word in response.content.decode()
