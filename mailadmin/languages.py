@@ -9,5 +9,8 @@ LANGUAGES = (
     ("fr", "Français"),
     ("es", "Español"),
     ("it", "Italiano"),
+    ("nl", "Nederlands"),
+    ("pt-br", "Português (Brasil)"),
+    ("pl", "Polski"),
 )
 CODES = tuple(code for code, _ in LANGUAGES)

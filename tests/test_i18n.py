@@ -35,6 +35,14 @@ def test_the_browsers_language_is_spoken(client):
     assert speaks(client.get("/login/", HTTP_ACCEPT_LANGUAGE="ja"), "en")  # no catalog: the default
 
 
+@pytest.mark.parametrize("accept, language, word", [("nl-NL,nl;q=0.9", "nl", "Taal"),
+                                                     ("pt-BR,pt;q=0.9", "pt-br", "Idioma"),
+                                                     ("pl-PL,pl;q=0.9", "pl", "Język")])
+def test_a_language_with_a_catalog_is_spoken(client, accept, language, word):
+    response = client.get("/login/", HTTP_ACCEPT_LANGUAGE=accept)
+    assert speaks(response, language) and word in response.content.decode()
+
+
 def test_the_settings_default_applies_when_the_browser_names_none(client, settings):
     settings.LANGUAGE_CODE = "de"
     assert speaks(client.get("/login/"), "de")

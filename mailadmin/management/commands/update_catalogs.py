@@ -4,6 +4,7 @@ strings arrive with an empty translation, strings no longer used are dropped.  R
 checkout's root after marking strings; then translate the empty entries (docs/translations.md)."""
 from django.conf import settings
 from django.core.management import BaseCommand, call_command
+from django.utils.translation import to_locale
 
 # Folders that hold no string of the panel's own (third-party code, data, the suite, docs).
 IGNORED = [".venv", "node_modules", "var", "static", "site", "artifacts", "tests", "benchmarks", "docs"]
@@ -13,7 +14,9 @@ SOURCE_LANGUAGE = "en"  # the language of the msgids: it needs no catalog
 
 
 def translated_languages() -> list[str]:
-    return [code for code, _name in settings.LANGUAGES if code != SOURCE_LANGUAGE]
+    """The catalogs' folder names under locale/: a language code as gettext spells it (pt-br is
+    pt_BR; makemessages refuses the code itself)."""
+    return [to_locale(code) for code, _name in settings.LANGUAGES if code != SOURCE_LANGUAGE]
 
 
 def update(languages, verbosity=0):
