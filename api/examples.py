@@ -37,6 +37,12 @@ SCENARIO = [
     Step("domains_retrieve", "GET", "domains/example.org/"),
     Step("domains_partial_update", "PATCH", "domains/example.org/", {"spam_threshold": 6.5, "max_aliases": 200}),
     Step("domains_dns_retrieve", "GET", "domains/example.org/dns/"),
+    Step("domains_dkim_keys_create", "POST", "domains/example.org/dkim-keys/", {"algorithm": "rsa"}, status=201),
+    Step("domains_dkim_keys_list", "GET", "domains/example.org/dkim-keys/"),
+    Step("domains_dkim_keys_retrieve", "GET", "domains/example.org/dkim-keys/{selector}/"),
+    Step("domains_dkim_keys_activate_create", "POST", "domains/example.org/dkim-keys/{selector}/activate/",
+         {"force": True}),
+    Step("domains_dkim_keys_destroy", "DELETE", "domains/example.org/dkim-keys/{old_selector}/", status=204),
     Step("domains_suspend_create", "POST", "domains/example.org/suspend/"),
     Step("domains_resume_create", "POST", "domains/example.org/resume/"),
     Step("mailboxes_create", "POST", "mailboxes/", {"address": "ann@example.org", "password": "correct horse battery",
@@ -103,7 +109,7 @@ SCENARIO = [
 # Placeholders for what differs from run to run, by the field that holds it.
 TIME = "2026-11-30T09:00:00Z"
 VOLATILE = {"created": TIME, "updated": TIME, "at": TIME, "finished": TIME, "date_joined": TIME,
-            "last_used": TIME, "id": 17}
+            "last_used": TIME, "activated": TIME, "id": 17}
 
 
 # Keys, prefixes and secrets as they appear in order: the example's own key first.
@@ -114,7 +120,7 @@ SECRETS = {
     "secret": ["whsec_8Xb2kLq0vT5nR7yWmC3fJ9dH1sA6gZeP"],
 }
 # Text that holds the day of the run: DKIM selectors (m<date>), the end of an archive's keeping.
-DATED = [(re.compile(r"\bm20[0-9]{6}\._domainkey"), "m20261130._domainkey"),
+DATED = [(re.compile(r"\bm20[0-9]{6}(?=[a-z]?\b)"), "m20261130"),
          (re.compile(r"until 20[0-9]{2}-[0-9]{2}-[0-9]{2}"), "until 2026-12-30"),
          (re.compile(r"p=[A-Za-z0-9+/=]{40,}"), "p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC…")]
 
@@ -153,7 +159,8 @@ def recorded() -> list[dict]:
 
 
 def shown_path(path: str) -> str:
-    return BASE + path.format(webhook=VOLATILE["id"], archive=VOLATILE["id"], prefix=SECRETS["prefix"][1])
+    return BASE + path.format(webhook=VOLATILE["id"], archive=VOLATILE["id"], prefix=SECRETS["prefix"][1],
+                              selector="m20261130a", old_selector="m20261130")
 
 
 def add_examples(result, generator, request, public):

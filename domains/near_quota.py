@@ -52,16 +52,6 @@ _COUNTED = ("SELECT virtual_users.email, virtual_users.domain_id, mailbox_usage.
             + _IS_NEAR.format(quota="virtual_users.quota", used="mailbox_usage.bytes"))
 
 
-def create_triggers(cursor):
-    for name, (event, body) in TRIGGERS.items():
-        cursor.execute(f"CREATE OR REPLACE TRIGGER {name} {event} FOR EACH ROW {body}")
-
-
-def drop_triggers(cursor):
-    for name in TRIGGERS:
-        cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-
-
 def recount(cursor):
     """Rebuilds the list from the rows, the source tables locked for reading meanwhile (as
     totals.recount does)."""

@@ -60,16 +60,6 @@ _COUNTED_TOTALS = ("SELECT virtual_domains.id, COALESCE(users.mailboxes, 0), COA
 _COUNTED_STORAGE = "SELECT domain, SUM(bytes) FROM mailbox_usage GROUP BY domain"
 
 
-def create_triggers(cursor):
-    for name, (event, body) in TRIGGERS.items():
-        cursor.execute(f"CREATE OR REPLACE TRIGGER {name} {event} FOR EACH ROW {body}")
-
-
-def drop_triggers(cursor):
-    for name in TRIGGERS:
-        cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-
-
 def trigger_blocker(cursor) -> str | None:
     """Why this account cannot create the triggers here, or None.  With a binary log (a primary
     that replicas follow), MariaDB lets only SUPER create triggers unless

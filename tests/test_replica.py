@@ -99,7 +99,7 @@ def test_the_replica_gets_the_per_domain_totals_once_and_trigger_rights_are_expl
     try:
         attempt = manage("shell", "-c", "from django.db import connection\nfrom domains import totals\n"
                          "cursor = connection.cursor()\nprint(totals.trigger_blocker(cursor))\n"
-                         "try:\n    totals.create_triggers(cursor)\nexcept Exception as error:\n"
+                         "try:\n    triggers.create(cursor, totals.TRIGGERS)\nexcept Exception as error:\n"
                          "    print('refused', error.args[0])")
     finally:
         sql("mariadb.sock", "SET GLOBAL log_bin_trust_function_creators = 1")

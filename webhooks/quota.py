@@ -36,16 +36,6 @@ TRIGGERS = {
 }
 
 
-def create_triggers(cursor):
-    for name, (event, body) in TRIGGERS.items():
-        cursor.execute(f"CREATE OR REPLACE TRIGGER {name} {event} FOR EACH ROW {body}")
-
-
-def drop_triggers(cursor):
-    for name in TRIGGERS:
-        cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-
-
 def event_of(crossing: QuotaCrossing) -> Event:
     domain = crossing.mailbox.rpartition("@")[2]
     return Event(LEVELS[crossing.percent], crossing.domain_id, {

@@ -2,7 +2,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from domains import totals
+from domains import totals, triggers
 
 
 def create_triggers(apps, schema_editor):
@@ -11,13 +11,13 @@ def create_triggers(apps, schema_editor):
             raise RuntimeError(blocker)
         # Triggers first, then the count under a read lock: a row written in between is in
         # the count, and every row after the lock goes through the triggers.
-        totals.create_triggers(cursor)
+        triggers.create(cursor, totals.TRIGGERS)
         totals.recount(cursor)
 
 
 def drop_triggers(apps, schema_editor):
     with schema_editor.connection.cursor() as cursor:
-        totals.drop_triggers(cursor)
+        triggers.drop(cursor, totals.TRIGGERS)
 
 
 class Migration(migrations.Migration):

@@ -3,20 +3,20 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from domains import near_quota, totals
+from domains import near_quota, totals, triggers
 
 
 def create_triggers(apps, schema_editor):
     with schema_editor.connection.cursor() as cursor:
         if blocker := totals.trigger_blocker(cursor):
             raise RuntimeError(blocker)
-        near_quota.create_triggers(cursor)
+        triggers.create(cursor, near_quota.TRIGGERS)
         near_quota.recount(cursor)
 
 
 def drop_triggers(apps, schema_editor):
     with schema_editor.connection.cursor() as cursor:
-        near_quota.drop_triggers(cursor)
+        triggers.drop(cursor, near_quota.TRIGGERS)
 
 
 class Migration(migrations.Migration):

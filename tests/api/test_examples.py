@@ -44,6 +44,10 @@ def replay() -> list[dict]:
                                   content_type="application/json")
         assert response.status_code == step.status, (step, response.content)
         answer = json.loads(response.content) if response.content else None
+        if step.operation == "domains_dkim_keys_create":
+            values["selector"] = answer["selector"]
+        if step.operation == "domains_dkim_keys_list":  # the key the domain was created with
+            values["old_selector"] = next(key["selector"] for key in answer if key["selector"] != values["selector"])
         if step.operation == "webhooks_create":
             values["webhook"] = answer["id"]
         if step.operation == "api_keys_create":

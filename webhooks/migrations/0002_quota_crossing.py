@@ -1,7 +1,7 @@
 """Quota crossings recorded by triggers on mailbox_usage (webhooks/quota.py), for the quota events."""
 from django.db import migrations, models
 
-from domains import totals
+from domains import totals, triggers
 from webhooks import quota
 
 
@@ -9,12 +9,12 @@ def create_triggers(apps, schema_editor):
     with schema_editor.connection.cursor() as cursor:
         if blocker := totals.trigger_blocker(cursor):
             raise RuntimeError(blocker)
-        quota.create_triggers(cursor)
+        triggers.create(cursor, quota.TRIGGERS)
 
 
 def drop_triggers(apps, schema_editor):
     with schema_editor.connection.cursor() as cursor:
-        quota.drop_triggers(cursor)
+        triggers.drop(cursor, quota.TRIGGERS)
 
 
 class Migration(migrations.Migration):
