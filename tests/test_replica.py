@@ -97,7 +97,7 @@ def test_the_replica_gets_the_per_domain_totals_once_and_trigger_rights_are_expl
     # (no SUPER) may not create the triggers, and says why before MariaDB refuses.
     sql("mariadb.sock", "SET GLOBAL log_bin_trust_function_creators = 0")
     try:
-        attempt = manage("shell", "-c", "from django.db import connection\nfrom domains import totals\n"
+        attempt = manage("shell", "-c", "from django.db import connection\nfrom domains import totals, triggers\n"
                          "cursor = connection.cursor()\nprint(totals.trigger_blocker(cursor))\n"
                          "try:\n    triggers.create(cursor, totals.TRIGGERS)\nexcept Exception as error:\n"
                          "    print('refused', error.args[0])")

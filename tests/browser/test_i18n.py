@@ -51,7 +51,7 @@ def test_the_panel_in_german(german, width, mail_domain, domain_admin):
     with page.expect_navigation():
         page.get_by_role("button", name="Anmelden").click()
     if width < 1200:  # the navigation is folded behind the menu button
-        page.get_by_role("checkbox", name="Menü").check()
+        page.locator("label[for=menu-toggle]").click()  # the menu button (its checkbox is hidden)
     assert page.get_by_role("link", name="Postfächer").is_visible()
     visit(page, "/", "domains")
     assert page.get_by_role("columnheader", name="Speicherplatz belegt / zugeteilt").is_visible()
