@@ -22,7 +22,7 @@ class Backup:
     finished: datetime | None = None
     result: str = ""  # "ok" or "failed"
     detail: str = ""
-    problem: str = ""  # the file exists but cannot be read or understood
+    problem: str = ""  # the name of the status file when it exists but cannot be read or understood
 
 
 def certificate_file() -> Path:
@@ -64,7 +64,7 @@ def last_backup() -> Backup | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError):
-        return Backup(problem=f"{path.name} cannot be read")
+        return Backup(problem=path.name)
     return Backup(finished=finished, result=result, detail=str(record.get("detail", ""))[:300])
 
 
