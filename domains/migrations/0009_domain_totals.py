@@ -5,21 +5,6 @@ from django.db import migrations, models
 from domains import totals, triggers
 
 
-def create_triggers(apps, schema_editor):
-    with schema_editor.connection.cursor() as cursor:
-        if blocker := totals.trigger_blocker(cursor):
-            raise RuntimeError(blocker)
-        # Triggers first, then the count under a read lock: a row written in between is in
-        # the count, and every row after the lock goes through the triggers.
-        triggers.create(cursor, totals.TRIGGERS)
-        totals.recount(cursor)
-
-
-def drop_triggers(apps, schema_editor):
-    with schema_editor.connection.cursor() as cursor:
-        triggers.drop(cursor, totals.TRIGGERS)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -55,5 +40,5 @@ class Migration(migrations.Migration):
                 " FOREIGN KEY (domain_id) REFERENCES virtual_domains (id) ON DELETE CASCADE",
             reverse_sql=f"ALTER TABLE {totals.TOTALS} DROP FOREIGN KEY mailadmin_domain_totals_domain",
         ),
-        migrations.RunPython(create_triggers, drop_triggers),
+        triggers.migration(totals.TRIGGERS, totals.recount),
     ]

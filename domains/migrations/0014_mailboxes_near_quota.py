@@ -3,20 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from domains import near_quota, totals, triggers
-
-
-def create_triggers(apps, schema_editor):
-    with schema_editor.connection.cursor() as cursor:
-        if blocker := totals.trigger_blocker(cursor):
-            raise RuntimeError(blocker)
-        triggers.create(cursor, near_quota.TRIGGERS)
-        near_quota.recount(cursor)
-
-
-def drop_triggers(apps, schema_editor):
-    with schema_editor.connection.cursor() as cursor:
-        triggers.drop(cursor, near_quota.TRIGGERS)
+from domains import near_quota, triggers
 
 
 class Migration(migrations.Migration):
@@ -49,5 +36,5 @@ class Migration(migrations.Migration):
                 " FOREIGN KEY (domain_id) REFERENCES virtual_domains (id) ON DELETE CASCADE",
             reverse_sql=f"ALTER TABLE {near_quota.NEAR} DROP FOREIGN KEY mailadmin_mailbox_near_quota_domain",
         ),
-        migrations.RunPython(create_triggers, drop_triggers),
+        triggers.migration(near_quota.TRIGGERS, near_quota.recount),
     ]

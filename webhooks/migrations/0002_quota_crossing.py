@@ -1,20 +1,8 @@
 """Quota crossings recorded by triggers on mailbox_usage (webhooks/quota.py), for the quota events."""
 from django.db import migrations, models
 
-from domains import totals, triggers
+from domains import triggers
 from webhooks import quota
-
-
-def create_triggers(apps, schema_editor):
-    with schema_editor.connection.cursor() as cursor:
-        if blocker := totals.trigger_blocker(cursor):
-            raise RuntimeError(blocker)
-        triggers.create(cursor, quota.TRIGGERS)
-
-
-def drop_triggers(apps, schema_editor):
-    with schema_editor.connection.cursor() as cursor:
-        triggers.drop(cursor, quota.TRIGGERS)
 
 
 class Migration(migrations.Migration):
@@ -41,5 +29,5 @@ class Migration(migrations.Migration):
                 'ordering': ['id'],
             },
         ),
-        migrations.RunPython(create_triggers, drop_triggers),
+        triggers.migration(quota.TRIGGERS),
     ]
