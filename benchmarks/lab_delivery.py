@@ -64,6 +64,29 @@ def scan_times(lab, since: str) -> list[float]:
     return [float(value) for value in re.findall(r"scantime=([0-9.]+)", log)]
 
 
+def log_phases(lab):
+    """spamd with --timing (this benchmark's own drop-in on mx, after the install's): one log line per
+    message with the milliseconds of each phase of its scan."""
+    drop_in = lab.mx.path("/etc/systemd/system/spamd.service.d/mailadmin.conf").read_text()
+    command = next(line for line in drop_in.splitlines() if line.startswith("ExecStart=/"))
+    lab.mx.write("/etc/systemd/system/spamd.service.d/zz-benchmark-timing.conf",
+                 f"[Service]\nExecStart=\n{command} --timing\n")
+    lab.mx.run("systemctl", "daemon-reload")
+    lab.mx.run("systemctl", "restart", "spamd.service", timeout=180)
+
+
+def phase_times(lab, since: str) -> dict[str, float]:
+    """Median milliseconds per phase of spamd's scans since `since` (its --timing lines)."""
+    log = lab.mx.run("journalctl", "-u", "spamd.service", "--since", since, "--no-pager", "-o", "cat").stdout
+    phases: dict[str, list[float]] = {}
+    for total, rest in re.findall(r"timing: total ([0-9.]+) ms - (.*)", log):
+        phases.setdefault("total", []).append(float(total))
+        for name, value in re.findall(r"([\w-]+): ([0-9.]+) \(", rest):
+            phases.setdefault(name, []).append(float(value))
+    return {name: round(summary(values)["median"], 2) for name, values in phases.items()
+            if summary(values)["median"] >= 0.5}
+
+
 def rate(lab, count: int, tag: str, timeout: float = 900) -> dict:
     since = lab.mx.run("date", "+%Y-%m-%d %H:%M:%S").stdout.strip()
     before, cpu_before = delivered(lab), cpu_seconds(lab)
@@ -82,13 +105,16 @@ def rate(lab, count: int, tag: str, timeout: float = 900) -> dict:
     busiest = dict(sorted(((name, value) for name, value in cpu.items() if value >= 0.1),
                           key=lambda item: -item[1]))
     scans = scan_times(lab, since)
+    phases = phase_times(lab, since)
     return {"messages_per_second": count / elapsed, "seconds": elapsed, "sent_in": result["sent_in"],
             "cpu_seconds": busiest, "cpu_total": round(sum(busiest.values()), 1),
-            "spamd_scan_seconds": summary(scans) if scans else None,
+            "spamd_scan_seconds": summary(scans) if scans else None, "spamd_phase_ms": phases,
             "load_average": os.getloadavg()}
 
 
-def measure(lab, messages: int, repeat: int, label: str) -> dict:
+def measure(lab, messages: int, repeat: int, label: str, phases: bool) -> dict:
+    if phases:
+        log_phases(lab)
     rate(lab, 10, f"{label}-warm-up")  # postscreen's first test of the client, spamd's children started
     runs = []
     for attempt in range(repeat):
@@ -96,7 +122,8 @@ def measure(lab, messages: int, repeat: int, label: str) -> dict:
         last = runs[-1]
         scan = last["spamd_scan_seconds"] or {"median": float("nan")}
         print(f"{label}: {last['messages_per_second']:.1f} messages/s, spamd's median scan {scan['median']:.2f} s, "
-              f"load {last['load_average'][0]:.1f}, CPU s {last['cpu_seconds']}", flush=True)
+              f"load {last['load_average'][0]:.1f}, CPU s {last['cpu_seconds']}"
+              + (f", spamd's phases (median ms) {last['spamd_phase_ms']}" if phases else ""), flush=True)
     return {"summary": summary([run["messages_per_second"] for run in runs]), "runs": runs}
 
 
@@ -104,15 +131,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=400)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--phases", action="store_true",
+                        help="spamd with --timing: where each scan's time goes, phase by phase")
     options = parser.parse_args()
     results = {"messages": options.messages, "connections": CONNECTIONS, "cores": os.cpu_count()}
     with Lab() as lab:
         settings = lab.files_tls_settings()
         lab.install_mx(settings)
         create_mailboxes(lab)
-        results["network_tests_on"] = measure(lab, options.messages, options.repeat, "network tests on")
+        results["network_tests_on"] = measure(lab, options.messages, options.repeat, "network tests on",
+                                              options.phases)
         lab.install_mx(settings | {"MAILADMIN_SPAM_NETWORK_TESTS": "no"})
-        results["network_tests_off"] = measure(lab, options.messages, options.repeat, "network tests off")
+        results["network_tests_off"] = measure(lab, options.messages, options.repeat, "network tests off",
+                                               options.phases)
     output = CHECKOUT / "artifacts" / "benchmark" / "lab-delivery.json"
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=2) + "\n")
