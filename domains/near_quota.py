@@ -52,6 +52,15 @@ _COUNTED = ("SELECT virtual_users.email, virtual_users.domain_id, mailbox_usage.
             + _IS_NEAR.format(quota="virtual_users.quota", used="mailbox_usage.bytes"))
 
 
+def check(cursor) -> list[str]:
+    """The addresses listed wrongly, left out, or listed with figures that differ from the rows."""
+    cursor.execute(_COUNTED)
+    counted = {row[0]: tuple(row[1:]) for row in cursor.fetchall()}
+    cursor.execute(f"SELECT username, domain_id, bytes, quota FROM {NEAR}")
+    kept = {row[0]: tuple(row[1:]) for row in cursor.fetchall()}
+    return sorted(address for address in counted.keys() | kept.keys() if counted.get(address) != kept.get(address))
+
+
 def recount(cursor):
     """Rebuilds the list from the rows, the source tables locked for reading meanwhile (as
     totals.recount does)."""

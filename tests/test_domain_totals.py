@@ -116,6 +116,36 @@ def test_a_truncate_is_found_and_recounted(mail_domain, capsys):
     assert "Every domain's totals match its rows." in capsys.readouterr().out
 
 
+def near_quota() -> set[str]:
+    from domains.near_quota import NEAR
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT username FROM {NEAR}")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_the_list_of_mailboxes_near_their_quota_is_checked_and_recounted_too(mail_domain, capsys):
+    example = mail_domain("near.example")
+    example.mailbox("full", quota=10_000)
+    example.mailbox("light", quota=MIB)
+    sql("INSERT INTO mailbox_usage (username, bytes, messages) VALUES ('full@near.example', 9500, 3)")
+    assert near_quota() == {"full@near.example"}
+
+    sql("TRUNCATE TABLE mailbox_usage")  # the first page would still list "full"
+    sql("INSERT INTO mailbox_usage (username, bytes, messages) VALUES ('light@near.example', %s, 9)",
+        (MIB,))
+    sql("DELETE FROM mailadmin_mailbox_near_quota WHERE username = 'light@near.example'")  # a hand edit
+    with pytest.raises(CommandError, match="--recount"):
+        call_command("domain_totals")
+    assert "2 mailbox(es) wrongly listed near their quota or left out: full@near.example, light@near.example" \
+        in capsys.readouterr().out
+
+    call_command("domain_totals", "--recount")
+    assert near_quota() == {"light@near.example"}
+    call_command("domain_totals")
+    assert "Every domain's totals match its rows." in capsys.readouterr().out
+
+
 def test_concurrent_creates_in_one_domain_are_all_counted(mail_domain):
     busy = mail_domain("busy.example")
     errors = []
