@@ -139,3 +139,14 @@ def empty_auth_cache(dovecot_auth_cache):
     from mailstack import doveadm
 
     doveadm.flush_auth_cache()
+
+
+@pytest.fixture
+def nsd(tmp_path):
+    """A DNS server on the suite's resolver port (tests/nsd.py); `nsd.serve([])` refuses every name
+    at once, for tests that reach the DNS check without caring for its answers."""
+    from tests.nsd import Nsd
+
+    server = Nsd(tmp_path)
+    yield server
+    server.stop()

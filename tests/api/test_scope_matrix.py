@@ -3,7 +3,6 @@ import pytest
 
 from domains.models import AuditEntry, Domain
 from tests.api.conftest import ARGON2ID_HASH, table_snapshot
-from tests.test_dns_records import nsd  # noqa: F401 (a fixture)
 
 PASSWORD = "a long enough new password"
 

@@ -19,8 +19,8 @@ from domains import dns_records, services
 from domains.audit import Actor
 from tests.browser.conftest import TIMEOUT_MS, screenshot
 from tests.conftest import PASSWORD
+from tests.nsd import Nsd
 from tests.signin import sign_in_with_second_factor
-from tests.test_dns_records import Nsd
 from webhooks.services import subscription_create
 
 pytestmark = pytest.mark.stack
@@ -45,7 +45,7 @@ OPEN_MENU = """() => {
 }"""
 # Long enough to push a table past a phone's width unless the address wraps.
 LONG = "a-rather-long-mailbox-name-for-small-screens"
-DOMAIN = "dns.example"  # the zone tests.test_dns_records.Nsd serves
+DOMAIN = "dns.example"  # the zone tests.nsd.Nsd serves
 
 
 def seed():
