@@ -25,9 +25,8 @@ from webhooks.services import subscription_create
 
 pytestmark = pytest.mark.stack
 ACTOR = Actor.command("tests")
-# (width, colour mode): axe's contrast check in dark mode too, at the phone's width only (each walk
-# of every page costs about a minute).
-VIEWS = ((1280, "light"), (390, "light"), (390, "dark"))
+# (width, colour mode): each page at a desktop's and a phone's width, in both colour modes.
+VIEWS = ((1280, "light"), (1280, "dark"), (390, "light"), (390, "dark"))
 HEIGHT = 844
 # axe-core from the npm registry (a devDependency): injected into the page by the test, never served.
 AXE = settings.BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
