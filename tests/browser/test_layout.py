@@ -1,8 +1,9 @@
-"""Every page of the panel and of the owners' pages, as each role, at a desktop and a phone width
-and in the system's dark mode: nothing is wider than the window (no sideways scrolling), the page
-follows the colour mode, axe-core finds no violation of the WCAG 2.0/2.1 A and AA rules, and a
-screenshot of each page and view is saved in artifacts/screenshots/
-(layout-<role>-<page>-<width>[-dark].png).
+"""Every page of the panel and of the owners' pages, as each role, at a desktop and a phone width,
+each in the system's light and dark mode: nothing is wider than the window (no sideways scrolling),
+the page follows the colour mode, axe-core finds no violation of the WCAG 2.0/2.1 A and AA rules,
+and a screenshot of each page and view is saved in artifacts/screenshots/
+(layout-<role>-<page>-<width>[-dark].png).  Besides the pages a link opens: the pages a form leads
+to (a secret shown once, the two-factor step of sign-in, the locked-out page) and the error pages.
 
 One test per role; each view (width, colour mode) gets its own browser context (signed in once)
 and walks all of the role's pages, so each page is loaded once per view."""
