@@ -1,33 +1,37 @@
-"""Every page of the panel and of the owners' pages, as each role, at a desktop and a phone width
-and in the system's dark mode: nothing is wider than the window (no sideways scrolling), the page
-follows the colour mode, axe-core finds no violation of the WCAG 2.0/2.1 A and AA rules, and a
-screenshot of each page and view is saved in artifacts/screenshots/
-(layout-<role>-<page>-<width>[-dark].png).
+"""Every page of the panel and of the owners' pages, as each role, at a desktop and a phone width,
+each in the system's light and dark mode: nothing is wider than the window (no sideways scrolling),
+the page follows the colour mode, axe-core finds no violation of the WCAG 2.0/2.1 A and AA rules,
+and a screenshot of each page and view is saved in artifacts/screenshots/
+(layout-<role>-<page>-<width>[-dark].png).  Besides the pages a link opens: the pages a form leads
+to (a secret shown once, the two-factor step of sign-in, the locked-out page) and the error pages.
 
 One test per role; each view (width, colour mode) gets its own browser context (signed in once)
 and walks all of the role's pages, so each page is loaded once per view."""
 import datetime
 
 import pytest
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.test import Client
+from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
+from django.test import Client, RequestFactory
 from django.utils import timezone
+from django.views import defaults
 
 from api.services import api_key_create
 from domains import dns_records, services
 from domains.audit import Actor
+from mailadmin import errors
 from tests.browser.conftest import TIMEOUT_MS, screenshot
 from tests.conftest import PASSWORD
-from tests.nsd import Nsd
 from tests.signin import sign_in_with_second_factor
 from webhooks.services import subscription_create
 
 pytestmark = pytest.mark.stack
 ACTOR = Actor.command("tests")
-# (width, colour mode): axe's contrast check in dark mode too, at the phone's width only (each walk
-# of every page costs about a minute).
-VIEWS = ((1280, "light"), (390, "light"), (390, "dark"))
+# (width, colour mode): each page at a desktop's and a phone's width, in both colour modes.
+VIEWS = ((1280, "light"), (1280, "dark"), (390, "light"), (390, "dark"))
 HEIGHT = 844
 # axe-core from the npm registry (a devDependency): injected into the page by the test, never served.
 AXE = settings.BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
@@ -46,6 +50,7 @@ OPEN_MENU = """() => {
 # Long enough to push a table past a phone's width unless the address wraps.
 LONG = "a-rather-long-mailbox-name-for-small-screens"
 DOMAIN = "dns.example"  # the zone tests.nsd.Nsd serves
+ROOT_PASSWORD = "a long superadmin password"
 
 
 def seed():
@@ -62,7 +67,7 @@ def seed():
     services.alias_create(actor=ACTOR, domain=domain, source=alias,
                           destinations=[mailbox.email, f"{LONG}@{domain.name}"])
     users = get_user_model()
-    root = users.objects.create_superuser("root", password="a long superadmin password")
+    root = users.objects.create_superuser("root", password=ROOT_PASSWORD)
     dana = users.objects.create_user("dana", password="a long domain admin password")
     dana.domains.add(domain)
     key, _ = api_key_create(actor=Actor.for_user(root), name="billing system", all_domains=False,
@@ -115,8 +120,60 @@ def admin_pages(seeded, superadmin):
             ("webhook-new", "/webhooks/new/"),
             ("webhook-delete", f"/webhooks/{seeded['webhook']}/delete/"),
             ("status", "/status/"),
+            # The pages that show a secret once, and the error pages.
+            ("api-key-created", "/api-keys/new/",
+             form_sent("Create", fill={"#id_name": "layout check"}, tick=["All domains (also creates domains)"])),
+            ("webhook-created", "/webhooks/new/",
+             form_sent("Create", fill={"#id_url": "https://hooks.example.com/layout"}, tick=["mailbox.created"])),
+            ("recovery-codes", "/account/two-factor/", form_sent("Make new recovery codes")),
+            # More fields than Django reads (DATA_UPLOAD_MAX_NUMBER_FIELDS): its 400 handler answers.
+            ("bad-request", "/mailboxes/?" + "a&" * (settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1), None, 400),
+            ("form-expired", "/domains/new/", form_sent("Create domain", stale_token=True), 403),
+            ("not-found", "/no-such-page/", None, 404),
+            ("forbidden", "/forbidden/", served(defaults.permission_denied, PermissionDenied()), 403),
+            ("server-error", "/server-error/", served(errors.server_error, raising=RuntimeError), 500),
+            ("unavailable", "/unavailable/", served(errors.server_error, raising=DatabaseError), 503),
         ]
     return pages
+
+
+def form_sent(button, fill=None, tick=(), stale_token=False):
+    """How to reach a page: open the path, fill in its form (`fill`: {selector: text}, `tick`: labels
+    of boxes), with `stale_token` a CSRF token that is no longer valid, and press `button`."""
+    def reach(page, path):
+        response = page.goto(path)
+        if response.status != 200:
+            return response
+        for selector, text in (fill or {}).items():
+            page.locator(selector).fill(text)
+        for label in tick:
+            page.get_by_label(label, exact=True).check()
+        press = page.get_by_role("button", name=button, exact=True)
+        if stale_token:
+            press.evaluate("button => { button.form.elements.csrfmiddlewaretoken.value = 'x'.repeat(64); }")
+        with page.expect_navigation() as navigation:
+            press.click()
+        return navigation.value
+    return reach
+
+
+def served(handler, *arguments, raising=None):
+    """How to reach the error pages that no page of the panel is made to answer: Django's error
+    `handler` renders its page here (while `raising` is being handled, for the 500 handler) and the
+    browser gets it in place of the panel's answer, with the panel's styles and scripts."""
+    def reach(page, path):
+        request = RequestFactory().get(path)
+        try:
+            raise (raising or RuntimeError)("raised for the error page")
+        except Exception:
+            response = handler(request, *arguments)
+        page.route(f"**{path}", lambda route: route.fulfill(status=response.status_code, body=response.content,
+                                                           content_type=response["Content-Type"]))
+        try:
+            return page.goto(path)
+        finally:
+            page.unroute(f"**{path}")
+    return reach
 
 
 OWNER_PAGES = [
@@ -137,17 +194,16 @@ def session_cookie(user, live_panel):
             "url": live_panel.url}
 
 
-def check_page(page, role, name, path, view, submit=None) -> list[str]:
-    """Loads `path` (and with `submit`, sends its form unfilled by that button, to check the page
-    showing the form's errors); returns what is wrong with it (empty if nothing); saves its screenshot."""
+def check_page(page, role, name, path, view, then=None, status=200) -> list[str]:
+    """Loads `path`, then with `then`: a button's name, sends its form unfilled (to check the page
+    showing the form's errors), or a function(page, path) that loads the page and goes on from
+    there (see form_sent); returns what is wrong with the page it ends on (empty if nothing), which
+    must answer `status`; saves its screenshot."""
     width, mode = view
-    response = page.goto(path)
-    if submit and response.status == 200:
-        with page.expect_navigation() as navigation:
-            page.get_by_role("button", name=submit, exact=True).click()
-        response = navigation.value
-    where = f"{role} {name} ({path}) at {width} px, {mode}"
-    if response.status != 200:
+    reach = form_sent(then) if isinstance(then, str) else then or (lambda page, path: page.goto(path))
+    response = reach(page, path)
+    where = f"{role} {name} ({path[:40]}) at {width} px, {mode}"
+    if response.status != status:
         return [f"{where}: answered {response.status}"]
     screenshot(page, f"layout-{role}-{name}-{width}" + ("-dark" if mode == "dark" else ""))
     problems = overflow(page, where)
@@ -158,6 +214,19 @@ def check_page(page, role, name, path, view, submit=None) -> list[str]:
     if page.evaluate(OPEN_MENU):
         problems += overflow(page, f"{where}, menu open")
     return problems + accessibility_violations(page, where)
+
+
+def locked_out(page, path):
+    """Wrong passwords at the sign-in form until it locks (django-axes' limit)."""
+    page.goto(path)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        page.get_by_label("Username").fill("nobody")
+        page.get_by_label("Password").fill("a wrong password")
+        with page.expect_navigation() as navigation:
+            page.get_by_role("button", name="Sign in").click()
+        if navigation.value.status != 200:
+            break
+    return navigation.value
 
 
 def overflow(page, where) -> list[str]:
@@ -187,43 +256,44 @@ def walk(browser, live_panel, role, pages, sign_in) -> list[str]:
         try:
             page = context.new_page()
             problems += sign_in(page, view)
-            for name, path, *submit in pages:
-                problems += check_page(page, role, name, path, view, *submit)
+            for name, path, *then in pages:
+                problems += check_page(page, role, name, path, view, *then)
         finally:
             context.close()
     return problems
 
 
-@pytest.fixture
-def dns_server(tmp_path):
-    """nsd answering for the seeded domain, so that its DNS page gets answers (not timeouts)."""
-    server = Nsd(tmp_path)
-    yield server
-    server.stop()
-
-
-def publish(dns_server, domain_pk):
+def publish(nsd, domain_pk):
+    """The seeded domain's records in DNS, so that its DNS page gets answers (not timeouts)."""
     from domains.models import Domain
 
-    dns_server.serve(dns_records.expected(Domain.objects.get(pk=domain_pk)))
+    nsd.serve(dns_records.expected(Domain.objects.get(pk=domain_pk)))
 
 
-def test_the_superadmins_pages_fit_the_window(browser, live_panel, transactional_db, dns_server):
+def test_the_superadmins_pages_fit_the_window(browser, live_panel, transactional_db, nsd):
     seeded = seed()
-    publish(dns_server, seeded["domain"])
+    publish(nsd, seeded["domain"])
 
     def sign_in(page, view):
+        cookie = session_cookie(seeded["root"], live_panel)  # root now has an authenticator app
         problems = check_page(page, "superadmin", "login", "/login/", view)
-        page.context.add_cookies([session_cookie(seeded["root"], live_panel)])
+        problems += check_page(page, "superadmin", "locked-out", "/login/", view, locked_out, 429)
+        axes_reset()  # the client address is locked too
+        problems += check_page(page, "superadmin", "two-factor-verify", "/login/", view,
+                               form_sent("Sign in", fill={"#id_username": "root", "#id_password": ROOT_PASSWORD}))
+        problems += check_page(page, "superadmin", "two-factor-verify-errors", "/account/two-factor/verify/", view,
+                               form_sent("Continue", fill={"#id_code": "wrong"}))
+        page.context.clear_cookies()
+        page.context.add_cookies([cookie])
         return problems
 
     problems = walk(browser, live_panel, "superadmin", admin_pages(seeded, superadmin=True), sign_in)
     assert not problems, "\n".join(problems)
 
 
-def test_the_domain_admins_pages_fit_the_window(browser, live_panel, transactional_db, dns_server):
+def test_the_domain_admins_pages_fit_the_window(browser, live_panel, transactional_db, nsd):
     seeded = seed()
-    publish(dns_server, seeded["domain"])
+    publish(nsd, seeded["domain"])
 
     def sign_in(page, view):
         page.context.add_cookies([session_cookie(seeded["dana"], live_panel)])
