@@ -24,8 +24,10 @@ from pathlib import Path
 from mailstack import privileged
 from mailstack.config import paths
 
-# "NOQUEUE: reject: RCPT from h[a]: 550 5.1.1 <x>: ..."; "milter-reject: END-OF-MESSAGE from h[a]: 5.7.1 ..."
-REJECT = re.compile(r"(?:NOQUEUE: reject|milter-reject): ([A-Z]+(?:-[A-Z]+)*) from \S+: "
+# "NOQUEUE: reject: RCPT from h[a]: 550 5.1.1 <x>: ..." (a queue ID instead of NOQUEUE once the
+# message has a queue file: a recipient refused after another one was taken);
+# "milter-reject: END-OF-MESSAGE from h[a]: 5.7.1 ..."
+REJECT = re.compile(r"(?:[0-9A-Za-z]+: reject|milter-reject): ([A-Z]+(?:-[A-Z]+)*) from \S+: "
                     r"(?:([45])\d\d )?(?:([45])\.\d+\.\d+ )?(.*)$")
 # The first pattern that matches names the reason; "other" when none does.
 REASONS = (
