@@ -49,7 +49,7 @@ HELPER_TIMEOUT = 5  # seconds; the helper reads at most its MAX_JOURNAL_ENTRIES 
 
 
 def log_file() -> Path | None:
-    """Postfix's own log file, when it writes one (the bundled stack; production logs to syslog)."""
+    """Postfix's own log file, when it writes one (the bundled stack; an installed host logs to the journal)."""
     return None if _production() else paths().log / "postfix.log"
 
 
@@ -77,7 +77,11 @@ def counts() -> dict[tuple[str, str, str], int] | None:
 def _counted(state_path: Path, read) -> dict[tuple[str, str, str], int] | None:
     """Under the state file's lock: `read(state)` gives the new lines and the place reached (or
     None when the log cannot be read); their refusals are added to the totals kept there."""
-    with open(state_path, "a+") as state_file:
+    try:
+        state_file = open(state_path, "a+")
+    except OSError:  # no runtime folder: not the panel's unit (a manage.py command on the host)
+        return None
+    with state_file:
         fcntl.flock(state_file, fcntl.LOCK_EX)
         state_file.seek(0)
         try:

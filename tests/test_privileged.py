@@ -272,6 +272,8 @@ def test_the_helper_hands_over_only_the_refusals_and_reads_a_bounded_number_of_e
     found, complete = helper.rejects(many, CURSOR)
     assert not complete and len(found["lines"]) == helper.MAX_JOURNAL_ENTRIES
     assert found["cursor"] == CURSOR.replace("i=1a2", f"i={helper.MAX_JOURNAL_ENTRIES:x}")  # the next call goes on
+    found, complete = helper.rejects(many, CURSOR, deadline=time.monotonic())  # the time is up at once
+    assert not complete and found == {"cursor": CURSOR, "lines": []}
 
 
 @pytest.fixture

@@ -26,13 +26,17 @@ import os
 import re
 import subprocess
 import sys
+import time
 import unicodedata
 
 DOVECOT_CONFIG = "/etc/dovecot/dovecot.conf"  # replaced when installed (mailstack.privileged.files_to_install)
 DOVEADM = "/usr/bin/doveadm"
 JOURNALCTL = "/usr/bin/journalctl"
 POSTFIX_UNIT = "postfix@-.service"  # mailstack.production.services: Debian's instance that runs Postfix
-MAX_JOURNAL_ENTRIES = 20000  # Postfix's entries read per call: a scrape after a long pause stays bounded
+# Postfix's entries read per call, and for how long at most: a scrape after a long pause stays
+# short (below the panel's timeout, so the cursor always moves on) and the next ones read the rest.
+MAX_JOURNAL_ENTRIES = 20000
+MAX_JOURNAL_SECONDS = 2
 # What journalctl prints as an entry's cursor (sd_journal_get_cursor): nothing it could take as an option.
 CURSOR = re.compile("s=[0-9a-f]{32};i=[0-9a-f]{1,16};b=[0-9a-f]{32};"
                     "m=[0-9a-f]{1,16};t=[0-9a-f]{1,16};x=[0-9a-f]{1,16}")
@@ -103,12 +107,13 @@ def message(entry: dict) -> str:
     return bytes(text).decode(errors="replace") if isinstance(text, list) else str(text)
 
 
-def rejects(entries, cursor: str | None) -> tuple[dict, bool]:
+def rejects(entries, cursor: str | None, deadline: float = float("inf")) -> tuple[dict, bool]:
     """The refusals among journalctl's JSON `entries` (lines) and the cursor of the last entry read
-    (`cursor` when none was); whether all were read (else MAX_JOURNAL_ENTRIES were)."""
+    (`cursor` when none was); whether all were read (else MAX_JOURNAL_ENTRIES were, or the
+    `deadline` of time.monotonic() came)."""
     lines = []
     for count, line in enumerate(entries):
-        if count == MAX_JOURNAL_ENTRIES:
+        if count == MAX_JOURNAL_ENTRIES or time.monotonic() > deadline:
             return {"cursor": cursor, "lines": lines}, False
         entry = json.loads(line)
         cursor = entry["__CURSOR"]
@@ -126,7 +131,7 @@ def journal(cursor: str | None) -> dict:
     with subprocess.Popen([JOURNALCTL, "--quiet", "--no-pager", "--output=json", *arguments],
                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           env=ENVIRONMENT) as reader:
-        found, complete = rejects(reader.stdout, cursor)
+        found, complete = rejects(reader.stdout, cursor, time.monotonic() + MAX_JOURNAL_SECONDS)
         if not complete:
             reader.kill()  # the rest is for the next call
         elif reader.wait(timeout=60) != 0:
