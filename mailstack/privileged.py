@@ -3,10 +3,13 @@ production) reaches Dovecot for domains/mailserver.py through the root-owned hel
 deploy/sudo/mailadmin-dovecot.py, run with `sudo -n` under the rule of deploy/sudo/mailadmin.sudoers.
 
 The helper takes exactly three operations with checked arguments and runs doveadm with the
-Dovecot configuration written into its installed copy; the panel chooses none of it.
+Dovecot configuration written into its installed copy; the panel chooses none of it.  A fourth,
+postfix-rejects, hands /metrics Postfix's SMTP refusals from the journal, which the panel's user
+cannot read (mailstack/postfix_rejections.py).
 files_to_install() gives the helper and the sudo rule, rendered, as the production install
 writes them.
 """
+import json
 import os
 import re
 import subprocess
@@ -31,16 +34,18 @@ class HelperError(MailServerError):
     """sudo or the helper refused, or doveadm failed; str() is their message."""
 
 
-def _helper(action: str, *arguments: str, stdin: bytes | None = None, ok_codes: tuple[int, ...] = (0,)) -> None:
+def _helper(action: str, *arguments: str, stdin: bytes | None = None, ok_codes: tuple[int, ...] = (0,),
+            timeout: float = 60) -> bytes:
     command = [SUDO, "-n", "--", settings.MAILADMIN_MAIL_SERVER_HELPER, action, *arguments]
     try:
         result = subprocess.run(command, input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL,
-                                capture_output=True, timeout=60)
+                                capture_output=True, timeout=timeout)
     except (OSError, subprocess.TimeoutExpired) as error:
         raise HelperError(f"the mail server's helper could not run: {error}") from error
     if result.returncode not in ok_codes:
         message = (result.stderr or result.stdout).decode(errors="replace").strip()
         raise HelperError(message or f"the mail server's helper failed at {action} (exit {result.returncode})")
+    return result.stdout
 
 
 def kick(user: str) -> None:
@@ -56,6 +61,17 @@ def flush_auth_cache(*users: str) -> None:
 def put_sieve_script(address: str, script: str) -> None:
     """Stores the mailbox's self-service script; Dovecot compiles it first."""
     _helper("sieve-put", address, stdin=script.encode())
+
+
+def postfix_rejects(cursor: str | None = None, *, timeout: float = 5) -> tuple[str | None, list[str]]:
+    """Postfix's refusal lines logged after the journal `cursor`, and the cursor to ask from next;
+    without a cursor, none and the journal's end."""
+    output = _helper("postfix-rejects", *([cursor] if cursor else []), timeout=timeout)
+    try:
+        answer = json.loads(output)
+        return answer["cursor"], [str(line) for line in answer["lines"]]
+    except (ValueError, KeyError, TypeError) as error:
+        raise HelperError(f"the helper's answer to postfix-rejects is not understood: {error}") from error
 
 
 # --- the files the production install writes ---------------------------------------------------

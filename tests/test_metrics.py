@@ -100,6 +100,10 @@ def test_smtp_rejections_are_counted_by_stage_reason_and_code_class(scraper, mai
     before = scrape(scraper)
 
     assert mail.refusal(lambda: mail.send(mail.message("nobody@rejections.example")))[0] == 550
+    # Refused after another recipient was taken: Postfix logs it with the queue ID, not NOQUEUE.
+    refused = mail.send(mail.message("ann@rejections.example"),
+                        recipients=["ann@rejections.example", "nobody@rejections.example"])
+    assert refused["nobody@rejections.example"][0] == 550
     assert mail.refusal(lambda: mail.send(mail.message("someone@elsewhere.test")))[0] == 554
     # Postfix writes its log through its postlog service: a moment later at most.
     deadline = time.monotonic() + 10
@@ -107,9 +111,9 @@ def test_smtp_rejections_are_counted_by_stage_reason_and_code_class(scraper, mai
            == value(before, "mailadmin_smtp_rejections_total", **relay)) and time.monotonic() < deadline:
         time.sleep(0.2)
 
-    for labels in (unknown, relay):
+    for labels, refusals in ((unknown, 2), (relay, 1)):
         assert value(after, "mailadmin_smtp_rejections_total", **labels) - value(
-            before, "mailadmin_smtp_rejections_total", **labels) == 1
+            before, "mailadmin_smtp_rejections_total", **labels) == refusals
     assert after[("types", None)]["mailadmin_smtp_rejections"] == "counter"
     assert value(after, "mailadmin_source_up", source="postfix_log") == 1
 

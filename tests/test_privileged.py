@@ -6,6 +6,7 @@ Each test runs the panel's side as the user `nobody` in a mount namespace of its
 sudoers stay untouched; the helper runs doveadm with the test stack's Dovecot configuration."""
 import imaplib
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from domains.models import Mailbox
 from domains.passwords import hash_password
 from mailstack import privileged
 from mailstack.doveadm import config_path
+from mailstack.production import services
 from selfservice import sieve
 from selfservice.models import MailboxRules
 from tests import mail
@@ -36,7 +38,7 @@ NOBODY_ENVIRONMENT = {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "LANG": "
 # The panel's side, as `nobody`: MAILADMIN_MAIL_SERVER=sudo, then one call of domains.mailserver
 # (the services' path) or of the implementation itself (whose errors mailserver logs and swallows).
 PANEL = """
-import logging, sys
+import json, logging, sys
 from django.conf import settings
 settings.configure(MAILADMIN_MAIL_SERVER="sudo", MAILADMIN_MAIL_SERVER_HELPER=sys.argv[1],
                    MAILADMIN_DOVECOT_AUTH_CACHE=True)
@@ -47,9 +49,11 @@ module, function, *arguments = sys.argv[2:]
 if function == "put_sieve_script":
     arguments.append(sys.stdin.read())
 try:
-    getattr(mailserver if module == "mailserver" else privileged, function)(*arguments)
+    result = getattr(mailserver if module == "mailserver" else privileged, function)(*arguments)
 except mailserver.MailServerError as error:
     sys.exit(f"MailServerError: {error}")
+if result is not None:
+    print(json.dumps(result))
 """
 
 
@@ -128,7 +132,7 @@ def test_the_rendered_rule_passes_visudo(rule):
     result = subprocess.run(["visudo", "-cf", str(rule.sudoers)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert rule.files[1].check == ("/usr/sbin/visudo", "-cf") and rule.files[1].path == "/etc/sudoers.d/mailadmin"
-    assert "nobody ALL=(root) NOPASSWD: MAILADMIN_DOVECOT" in rule.sudoers.read_text()
+    assert "nobody ALL=(root) NOPASSWD: MAILADMIN_DOVECOT, MAILADMIN_POSTFIX_LOG" in rule.sudoers.read_text()
 
 
 def test_a_password_change_kicks_the_open_imap_session_through_the_helper(rule, mailboxes):
@@ -220,6 +224,56 @@ def test_nobody_cannot_run_doveadm_or_anything_else_through_sudo(rule, mailboxes
         result = rule.sudo(*command)
         assert result.returncode == 1 and b"a password is required" in result.stderr, command
     assert still_open(mailboxes["pat@example.org"])
+
+
+CURSOR = "s=0123456789abcdef0123456789abcdef;i=1a2;b=fedcba9876543210fedcba9876543210;m=3f;t=5e1;x=9c"
+
+
+def test_the_panel_asks_for_postfixs_refusals_through_the_helper(rule):
+    """This machine's journal holds no entry: the end is no cursor; a cursor given comes back."""
+    for arguments, answer in (((), [None, []]), ((CURSOR,), [CURSOR, []])):
+        result = rule.panel("privileged", "postfix_rejects", *arguments)
+        assert result.returncode == 0 and json.loads(result.stdout) == answer, result.stderr
+
+
+def test_postfix_rejects_takes_one_journal_cursor_and_nothing_else(rule):
+    for arguments in (["--since=2000-01-01"], ["--directory=/tmp"], [CURSOR, "--merge"], [CURSOR + "\n"],
+                      [CURSOR.replace(";x=", ";x=-")], ["_SYSTEMD_UNIT=ssh.service"], [""]):
+        result = rule.sudo(str(rule.helper), "postfix-rejects", *arguments)
+        assert result.returncode == 64 and result.stderr.startswith(b"mailadmin-dovecot: "), (arguments, result.stderr)
+        assert result.stdout == b""
+
+
+def journal_entry(number: int, message) -> bytes:
+    """One entry as `journalctl --output=json --output-fields=MESSAGE` prints it."""
+    cursor = CURSOR.replace("i=1a2", f"i={number:x}")
+    return json.dumps({"__CURSOR": cursor, "__REALTIME_TIMESTAMP": "1764470000000000", "_BOOT_ID": "0" * 32,
+                       "MESSAGE": message}).encode() + b"\n"
+
+
+def test_the_helper_hands_over_only_the_refusals_and_reads_a_bounded_number_of_entries():
+    helper = helper_module()
+    assert helper.POSTFIX_UNIT == "postfix@-.service" == next(
+        service.unit for service in services.SERVICES if service.unit.startswith("postfix"))
+    refusal = ("NOQUEUE: reject: RCPT from remote.example.com[198.51.100.2]: 550 5.1.1 <nobody@example.org>: "
+               "Recipient address rejected: User unknown in virtual mailbox table; from=<bob@example.com> "
+               "to=<nobody@example.org> proto=ESMTP helo=<remote.example.com>")
+    milter = "4F2B1C0A3: milter-reject: END-OF-MESSAGE from h[192.0.2.9]: 5.7.1 Blocked by SpamAssassin; from=<a@b.c>"
+    entries = [journal_entry(1, "connect from remote.example.com[198.51.100.2]"), journal_entry(2, refusal),
+               journal_entry(3, list("reject: caf\xe9".encode("latin-1"))),  # not UTF-8: a list of octets
+               journal_entry(4, milter), journal_entry(5, "disconnect from remote.example.com[198.51.100.2]")]
+
+    found, complete = helper.rejects(entries, CURSOR)
+
+    assert complete and found == {"cursor": CURSOR.replace("i=1a2", "i=5"),
+                                  "lines": [refusal, "reject: caf\ufffd", milter]}
+    assert helper.rejects([], CURSOR) == ({"cursor": CURSOR, "lines": []}, True)
+    many = [journal_entry(number, refusal) for number in range(1, helper.MAX_JOURNAL_ENTRIES + 2)]
+    found, complete = helper.rejects(many, CURSOR)
+    assert not complete and len(found["lines"]) == helper.MAX_JOURNAL_ENTRIES
+    assert found["cursor"] == CURSOR.replace("i=1a2", f"i={helper.MAX_JOURNAL_ENTRIES:x}")  # the next call goes on
+    found, complete = helper.rejects(many, CURSOR, deadline=time.monotonic())  # the time is up at once
+    assert not complete and found == {"cursor": CURSOR, "lines": []}
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ import json
 import re
 import uuid
 
-from tests.lab.hosts import CHECKOUT
+from tests.lab.hosts import CHECKOUT, HOSTS
+from tests.lab.network import run
 
 PANEL_USER = "mailadmin"
 CLIENT_MAIL = str(CHECKOUT / "tests" / "lab" / "client_mail.py")
@@ -47,6 +48,15 @@ def client_mail(lab, action, **arguments):
         arguments.setdefault("ca", str(lab.ca.cert))
     arguments.setdefault("host", "mx.example.net")
     done = lab.client.run("python3", CLIENT_MAIL, action, json.dumps(arguments), timeout=90)
+    return json.loads(done.stdout)
+
+
+def from_remote(**arguments):
+    """Plain SMTP to mx's port 25 from remote's own address (tests/lab/client_mail.py, run in
+    remote's network namespace): what any host of the internet may try."""
+    arguments = {"host": HOSTS["mx"].ipv4} | arguments
+    done = run("ip", "netns", "exec", HOSTS["remote"].netns, "python3", CLIENT_MAIL, "smtp_to_mx",
+               json.dumps(arguments), timeout=90)
     return json.loads(done.stdout)
 
 

@@ -2,27 +2,16 @@
 a client listed by the lab's DNS blocklist (tests/lab/dns.py) and one that talks before its turn;
 SpamAssassin's network tests check the sender's SPF against the lab DNS; Bayes learns from the
 mailbox owner's moves into Junk over IMAP."""
-import json
 import random
 import re
 
 from tests.lab.hosts import CHECKOUT, DNSBL_ZONE, HOSTS, LISTED_CLIENT, PREGREET_CLIENT
-from tests.lab.mail import client_mail, manage, new_subject, remote_delivery, remote_send
-from tests.lab.network import run
+from tests.lab.mail import client_mail, from_remote, manage, new_subject, remote_delivery, remote_send
 from tests.lab.waiting import wait_until
 
 CLIENT_MAIL = str(CHECKOUT / "tests" / "lab" / "client_mail.py")
 KIND = ("turquoise gazebo pelican marmalade zeppelin harpsichord walrus origami "
         "trombone kumquat flamingo saxophone").split()
-
-
-def from_remote(**arguments):
-    """Plain SMTP to mx's port 25 from remote's own address (tests/lab/client_mail.py, run in
-    remote's network namespace): what any host of the internet may try."""
-    arguments = {"host": HOSTS["mx"].ipv4} | arguments
-    done = run("ip", "netns", "exec", HOSTS["remote"].netns, "python3", CLIENT_MAIL, "smtp_to_mx",
-               json.dumps(arguments), timeout=90)
-    return json.loads(done.stdout)
 
 
 def delivered_text(lab, mailbox, subject, folders=("INBOX",)):
