@@ -14,6 +14,7 @@ import os
 import re
 import time
 
+from benchmarks.machine import cpu_probe_seconds
 from benchmarks.stats import summary
 from tests.lab.hosts import CHECKOUT, Lab
 from tests.lab.mail import manage
@@ -88,6 +89,7 @@ def phase_times(lab, since: str) -> dict[str, float]:
 
 
 def rate(lab, count: int, tag: str, timeout: float = 900) -> dict:
+    probe = cpu_probe_seconds()
     since = lab.mx.run("date", "+%Y-%m-%d %H:%M:%S").stdout.strip()
     before, cpu_before = delivered(lab), cpu_seconds(lab)
     arguments = {"host": "mx.example.net", "ca": str(lab.ca.cert), "recipients": RECIPIENTS, "count": count,
@@ -109,7 +111,7 @@ def rate(lab, count: int, tag: str, timeout: float = 900) -> dict:
     return {"messages_per_second": count / elapsed, "seconds": elapsed, "sent_in": result["sent_in"],
             "cpu_seconds": busiest, "cpu_total": round(sum(busiest.values()), 1),
             "spamd_scan_seconds": summary(scans) if scans else None, "spamd_phase_ms": phases,
-            "load_average": os.getloadavg()}
+            "load_average": os.getloadavg(), "cpu_probe_seconds": probe}
 
 
 def measure(lab, messages: int, repeat: int, label: str, phases: bool) -> dict:
@@ -122,7 +124,8 @@ def measure(lab, messages: int, repeat: int, label: str, phases: bool) -> dict:
         last = runs[-1]
         scan = last["spamd_scan_seconds"] or {"median": float("nan")}
         print(f"{label}: {last['messages_per_second']:.1f} messages/s, spamd's median scan {scan['median']:.2f} s, "
-              f"load {last['load_average'][0]:.1f}, CPU s {last['cpu_seconds']}"
+              f"load {last['load_average'][0]:.1f}, CPU probe {last['cpu_probe_seconds']} s, "
+              f"CPU s {last['cpu_seconds']}"
               + (f", spamd's phases (median ms) {last['spamd_phase_ms']}" if phases else ""), flush=True)
     return {"summary": summary([run["messages_per_second"] for run in runs]), "runs": runs}
 

@@ -83,6 +83,8 @@ def machine_table(machine: dict) -> str:
             ("memory", f"{machine['memory_gib']} GiB"),
             ("load average at start (1, 5, 15 min)", ", ".join(map(str, machine["load_average"]))),
             ("load average at the end", ", ".join(map(str, machine.get("load_average_end", [])))),
+            ("CPU probe at start and end (s; lower is faster)",
+             f"{machine.get('cpu_probe_seconds', '?')}, {machine.get('cpu_probe_seconds_end', '?')}"),
             ("Debian", machine["debian"]), ("kernel", machine["kernel"]), ("MariaDB", machine["mariadb"]),
             ("Postfix", machine["postfix"]), ("Dovecot", machine["dovecot"]),
             ("SpamAssassin", machine["spamassassin"]), ("Python", machine["python"]), ("Django", machine["django"]),

@@ -15,7 +15,7 @@ from mailadmin import config
 from mailstack.daemons import StackError
 
 from . import imap, imports, smtp, web
-from .machine import describe
+from .machine import cpu_probe_seconds, describe
 from .report import write_report
 
 # MAILADMIN_BENCH_PORT_BASE moves every size's stack, so two checkouts can measure side by side.
@@ -79,6 +79,7 @@ def run_all(*, sizes: list[int], plan: Plan, output: Path, log) -> Path:
     for index, size in enumerate(sizes):
         results.append(run_size(size=size, index=index, plan=plan, log=log))
     machine["load_average_end"] = [round(value, 2) for value in os.getloadavg()]
+    machine["cpu_probe_seconds_end"] = cpu_probe_seconds()
     return write_report(results=results, machine=machine, plan=plan, output=output)
 
 
