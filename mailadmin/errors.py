@@ -1,11 +1,16 @@
 """Error pages: a database that cannot be reached is a temporary state, said as such (503); the API
 answers its errors as problem+json, also those Django raises before a view runs."""
+import logging
 import sys
 
 from django.db import DatabaseError
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.html import escape
+from django.utils.translation import gettext as _
 from django.views import defaults
+
+logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
 
@@ -22,9 +27,17 @@ def bad_request(request, exception):
 
 
 def server_error(request):
-    """Django's 500 handler, called while the exception is being handled."""
-    if isinstance(sys.exc_info()[1], DatabaseError):
-        response = render(request, "503.html", status=503)
+    """Django's 500 handler, called while the exception is being handled.  It must not fail in turn:
+    when the panel's page cannot be rendered (its static files missing after a broken deployment,
+    say), a plain page says the same."""
+    unavailable = isinstance(sys.exc_info()[1], DatabaseError)
+    status = 503 if unavailable else 500
+    try:
+        response = render(request, f"{status}.html", status=status)
+    except Exception:
+        logger.exception("The %s page could not be rendered; a plain one was sent", status)
+        title = escape(_("Temporarily unavailable") if unavailable else _("Something went wrong"))
+        response = HttpResponse(f"<!doctype html><title>{title}</title><h1>{title}</h1>", status=status)
+    if unavailable:
         response["Retry-After"] = "60"
-        return response
-    return render(request, "500.html", status=500)
+    return response

@@ -1,8 +1,10 @@
 """With its database unreachable, the panel says so (503), not a bare error."""
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
-from django.test import Client
+from django.db import DatabaseError, connection
+from django.test import Client, RequestFactory
+
+from mailadmin import errors
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,3 +54,21 @@ def test_self_service_roundcube_and_the_api_answer_503_when_the_database_is_unre
     assert roundcube.status_code == 503 and roundcube.content != b"ok"  # Roundcube: "Connection error"
     assert listing.status_code == 503 and listing["Content-Type"] == "application/problem+json"
     assert listing["Retry-After"] == "60"
+
+
+@pytest.mark.parametrize(("raised", "status", "title"), [(RuntimeError, 500, "Something went wrong"),
+                                                         (DatabaseError, 503, "Temporarily unavailable")])
+def test_the_error_page_is_shown_plainly_when_the_panels_own_page_cannot_be_rendered(settings, raised, status,
+                                                                                     title):
+    # No collected static files: the panel's page fails on its stylesheet, as it would with a
+    # broken deployment; the handler must not fail in turn (gunicorn's bare page).
+    settings.STATIC_ROOT = "/nonexistent"
+    request = RequestFactory().get("/")
+    try:
+        raise raised("down")
+    except raised:
+        response = errors.server_error(request)
+
+    assert response.status_code == status
+    assert f"<h1>{title}</h1>" in response.content.decode()
+    assert (response.get("Retry-After") == "60") == (status == 503)
