@@ -7,6 +7,13 @@ admin confirms a preview without problems, the worker imports it, all or nothing
 uploader's rights as they are then.  Its progress (lines done) is written through a connection
 of its own, since the import's transaction shows nothing until it ends.  The file is removed
 when the import ends, when its preview found problems, or when it is cancelled or left a day.
+
+While a worker carries out a job it holds a MariaDB lock named after the job (GET_LOCK, on the
+connection that runs the import), taken before the job's RUNNING state is committed and given back
+after its end is saved.  MariaDB frees it when that connection ends, so a RUNNING job whose lock is
+free was left by a worker that stopped or crashed: its import's transaction rolled back, nothing of
+it was imported, and it is queued again (recover_abandoned_imports).  A live worker's jobs keep
+their lock, so a second worker never takes them.
 """
 import time
 import uuid
@@ -15,7 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -59,6 +66,41 @@ def import_job_cancel(*, job: ImportJob) -> bool:
         return False
     _remove(job)
     return True
+
+
+def _lock_name(job_id: int) -> str:
+    # Named locks are the server's, not a database's: the name tells which database's job it is
+    # (MariaDB takes names of up to 64 characters).
+    return f"mailadmin-import:{job_id}:{connection.settings_dict['NAME']}"[:64]
+
+
+def _take_lock(job_id: int) -> bool:
+    """Takes the job's lock on this thread's connection, without waiting; False if someone has it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT GET_LOCK(%s, 0)", [_lock_name(job_id)])
+        return cursor.fetchone()[0] == 1
+
+
+def _give_lock(job_id: int):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT RELEASE_LOCK(%s)", [_lock_name(job_id)])
+
+
+def recover_abandoned_imports() -> list[int]:
+    """Queues again the jobs left RUNNING by a worker that no longer runs (their lock is free);
+    returns their ids.  Their file is still in the import folder, and the preview or import
+    starts again from its first line, with the uploader's rights as they are then."""
+    recovered = []
+    for job_id in ImportJob.objects.filter(state=ImportJob.RUNNING).values_list("pk", flat=True):
+        if not _take_lock(job_id):
+            continue  # a live worker is carrying it out
+        try:  # the job may have ended since it was read: only a job still RUNNING is queued again
+            if ImportJob.objects.filter(pk=job_id, state=ImportJob.RUNNING).update(state=ImportJob.PENDING,
+                                                                                   lines_done=0):
+                recovered.append(job_id)
+        finally:
+            _give_lock(job_id)
+    return recovered
 
 
 def _remove(job: ImportJob):
@@ -134,8 +176,10 @@ def _run(job: ImportJob):
 
 
 def run_due_imports() -> list[ImportJob]:
-    """Carries out every queued preview and import, oldest first; drops files left unconfirmed."""
+    """Carries out every queued preview and import, oldest first, after queueing again those a
+    stopped worker left; drops files left unconfirmed."""
     finished = []
+    recover_abandoned_imports()
     for job in ImportJob.objects.filter(stage=ImportJob.PREVIEW, state=ImportJob.DONE,
                                         created__lt=timezone.now() - PREVIEW_KEPT):
         import_job_cancel(job=job)
@@ -143,7 +187,7 @@ def run_due_imports() -> list[ImportJob]:
         with transaction.atomic():
             job = (ImportJob.objects.select_for_update(skip_locked=True).filter(state=ImportJob.PENDING)
                    .order_by("created", "id").first())
-            if job is None:
+            if job is None or not _take_lock(job.pk):  # its lock is taken: a recovery is queueing it now
                 return finished
             job.state = ImportJob.RUNNING
             job.save(update_fields=["state"])
@@ -152,7 +196,10 @@ def run_due_imports() -> list[ImportJob]:
         except Exception as error:  # noqa: BLE001 - recorded, and the worker goes on with the next job
             job.state, job.outcome = ImportJob.FAILED, f"{type(error).__name__}: {error}"[:255]
         job.finished = timezone.now()
-        job.save()
+        try:
+            job.save()
+        finally:  # if its end could not be saved, the job is RUNNING with a free lock: it runs again
+            _give_lock(job.pk)
         if job.stage == ImportJob.IMPORT or job.state == ImportJob.FAILED or job.problems:
             _remove(job)
         finished.append(job)
