@@ -37,7 +37,7 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             if not imports.is_alive():
                 return
-            self.stderr.write("stopped (an import under way was not committed; it runs again at the next start)")
+            self.stderr.write("stopped (an import under way, if any, was not committed: it runs again at next start)")
             self.stderr.flush()
             self.stdout.flush()
             # Ended at once: Python's own exit would stop the thread inside its hashing or MariaDB's
