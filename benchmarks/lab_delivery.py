@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import time
 
 from benchmarks.machine import cpu_probe_seconds
@@ -59,9 +60,12 @@ def cpu_seconds(lab) -> dict[str, float]:
     return totals
 
 
-def scan_times(lab, since: str) -> list[float]:
-    """spamd's own time per message (`scantime=` of its log lines since `since`), DNS waits included."""
-    log = lab.mx.run("journalctl", "-u", "spamd.service", "--since", since, "--no-pager", "-o", "cat").stdout
+def spamd_log(lab, since: str) -> str:
+    return lab.mx.run("journalctl", "-u", "spamd.service", "--since", since, "--no-pager", "-o", "cat").stdout
+
+
+def scan_times(log: str) -> list[float]:
+    """spamd's own time per message (`scantime=` of its log lines), DNS waits included."""
     return [float(value) for value in re.findall(r"scantime=([0-9.]+)", log)]
 
 
@@ -76,16 +80,15 @@ def log_phases(lab):
     lab.mx.run("systemctl", "restart", "spamd.service", timeout=180)
 
 
-def phase_times(lab, since: str) -> dict[str, float]:
-    """Median milliseconds per phase of spamd's scans since `since` (its --timing lines)."""
-    log = lab.mx.run("journalctl", "-u", "spamd.service", "--since", since, "--no-pager", "-o", "cat").stdout
+def phase_times(log: str) -> dict[str, float]:
+    """Median milliseconds per phase of spamd's scans (its --timing lines), those of 0.5 ms or more."""
     phases: dict[str, list[float]] = {}
     for total, rest in re.findall(r"timing: total ([0-9.]+) ms - (.*)", log):
         phases.setdefault("total", []).append(float(total))
         for name, value in re.findall(r"([\w-]+): ([0-9.]+) \(", rest):
             phases.setdefault(name, []).append(float(value))
-    return {name: round(summary(values)["median"], 2) for name, values in phases.items()
-            if summary(values)["median"] >= 0.5}
+    medians = {name: statistics.median(values) for name, values in phases.items()}
+    return {name: round(median, 2) for name, median in medians.items() if median >= 0.5}
 
 
 def rate(lab, count: int, tag: str, timeout: float = 900) -> dict:
@@ -106,8 +109,8 @@ def rate(lab, count: int, tag: str, timeout: float = 900) -> dict:
     cpu = {name: round(cpu_after.get(name, 0) - cpu_before.get(name, 0), 2) for name in {*cpu_after, *cpu_before}}
     busiest = dict(sorted(((name, value) for name, value in cpu.items() if value >= 0.1),
                           key=lambda item: -item[1]))
-    scans = scan_times(lab, since)
-    phases = phase_times(lab, since)
+    log = spamd_log(lab, since)
+    scans, phases = scan_times(log), phase_times(log)
     return {"messages_per_second": count / elapsed, "seconds": elapsed, "sent_in": result["sent_in"],
             "cpu_seconds": busiest, "cpu_total": round(sum(busiest.values()), 1),
             "spamd_scan_seconds": summary(scans) if scans else None, "spamd_phase_ms": phases,
